@@ -1,0 +1,1 @@
+"""Looker content from three interchangeable sources: the API, a LookML repository, a snapshot."""

@@ -1,0 +1,208 @@
+"""What dbtmeta knows about a Looker instance, whatever it was read from.
+
+The API crawler (``looker.api``), the LookML reader (``looker.lookml``) and snapshots
+(``looker.snapshot``) all produce a ``LookerContent``; resolution and the exposures writer only
+ever see this. ``to_dict``/``from_dict`` give the snapshot format (JSON-friendly, no secrets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SNAPSHOT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Query:
+    """An explore query: the fields a tile reads decide which joins (and so tables) it uses."""
+
+    model: str
+    explore: str
+    fields: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()  # filtered field names ("view.field"), values dropped
+    sorts: tuple[str, ...] = ()  # field names, without " desc"
+    pivots: tuple[str, ...] = ()
+    dynamic_fields: tuple[str, ...] = ()  # "view.field" references found in dynamic_fields
+    id: str | None = None
+    sql: str | None = None  # SQL Looker generated for it, when fetched (templated/derived views)
+
+    def referenced_fields(self) -> tuple[str, ...]:
+        return self.fields + self.filters + self.sorts + self.pivots + self.dynamic_fields
+
+
+@dataclass(frozen=True)
+class Tile:
+    id: str
+    type: str  # "query" | "look" | "merged" | "text" | "sql" | "other"
+    title: str | None = None
+    queries: tuple[Query, ...] = ()  # merged-results tiles have several
+    look_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A dashboard (user-defined or LookML) or a standalone Look (``kind == "look"``)."""
+
+    id: str  # "42", or "greenery::product_funnel" for LookML dashboards
+    kind: str  # "dashboard" | "look"
+    title: str
+    url: str | None = None
+    description: str | None = None
+    folder: str | None = None
+    folder_id: str | None = None
+    owner: Owner | None = None
+    tiles: tuple[Tile, ...] = ()
+    filters: tuple[Query, ...] = ()  # dashboard filters bound to an explore field
+    view_count: int | None = None
+    favorite_count: int | None = None
+    last_viewed_at: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    lookml: bool = False
+
+    def queries(self) -> tuple[Query, ...]:
+        return tuple(q for tile in self.tiles for q in tile.queries) + self.filters
+
+
+@dataclass(frozen=True)
+class ViewSource:
+    """Where one LookML view reads from in the warehouse."""
+
+    view: str  # the defining view's name
+    tables: tuple[str, ...] = ()  # table names as written in SQL (1-3 parts, maybe quoted)
+    problem: str | None = None  # why ``tables`` could not be determined (never guessed)
+
+
+@dataclass(frozen=True)
+class ExploreView:
+    """A view as it appears in an explore: under its alias (join name), with its required joins."""
+
+    alias: str
+    source: ViewSource
+    required_joins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Explore:
+    model: str
+    name: str
+    base_alias: str
+    views: tuple[ExploreView, ...] = ()  # base view first, then joins
+    connection: str | None = None
+
+    def view(self, alias: str) -> ExploreView | None:
+        for item in self.views:
+            if item.alias == alias:
+                return item
+        return None
+
+
+@dataclass(frozen=True)
+class Connection:
+    name: str
+    dialect: str | None = None
+    database: str | None = None
+    schema: str | None = None
+
+
+@dataclass
+class LookerContent:
+    source: str  # "api" | "lookml" | "snapshot:<original source>"
+    base_url: str | None = None
+    dashboards: list[Dashboard] = field(default_factory=list)
+    explores: dict[tuple[str, str], Explore] = field(default_factory=dict)
+    connections: dict[str, Connection] = field(default_factory=dict)
+    model_connections: dict[str, str] = field(default_factory=dict)  # model -> connection name
+
+    def explore(self, model: str, name: str) -> Explore | None:
+        return self.explores.get((model, name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": SNAPSHOT_FORMAT_VERSION,
+            "source": self.source,
+            "base_url": self.base_url,
+            "dashboards": [asdict(d) for d in sorted(self.dashboards, key=_dashboard_key)],
+            "explores": [asdict(e) for _, e in sorted(self.explores.items())],
+            "connections": [asdict(c) for _, c in sorted(self.connections.items())],
+            "model_connections": dict(sorted(self.model_connections.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LookerContent:
+        """Build from ``to_dict`` output. Raises KeyError/TypeError/ValueError on malformed data."""
+        explores = [_explore_from_dict(e) for e in data["explores"]]
+        return cls(
+            source=data["source"],
+            base_url=data.get("base_url"),
+            dashboards=[_dashboard_from_dict(d) for d in data["dashboards"]],
+            explores={(e.model, e.name): e for e in explores},
+            connections={c["name"]: Connection(**c) for c in data.get("connections", [])},
+            model_connections=dict(data.get("model_connections", {})),
+        )
+
+
+def _dashboard_key(d: Dashboard) -> tuple[str, int, str]:
+    return (d.kind, 0 if d.id.isdigit() else 1, d.id.zfill(12) if d.id.isdigit() else d.id)
+
+
+def _query_from_dict(q: dict[str, Any]) -> Query:
+    return Query(
+        model=q["model"],
+        explore=q["explore"],
+        fields=tuple(q.get("fields", ())),
+        filters=tuple(q.get("filters", ())),
+        sorts=tuple(q.get("sorts", ())),
+        pivots=tuple(q.get("pivots", ())),
+        dynamic_fields=tuple(q.get("dynamic_fields", ())),
+        id=q.get("id"),
+        sql=q.get("sql"),
+    )
+
+
+def _dashboard_from_dict(d: dict[str, Any]) -> Dashboard:
+    owner = d.get("owner")
+    return Dashboard(
+        **{k: v for k, v in d.items() if k not in {"owner", "tiles", "filters"}},
+        owner=Owner(**owner) if owner else None,
+        tiles=tuple(
+            Tile(
+                id=t["id"],
+                type=t["type"],
+                title=t.get("title"),
+                queries=tuple(_query_from_dict(q) for q in t.get("queries", ())),
+                look_id=t.get("look_id"),
+            )
+            for t in d.get("tiles", ())
+        ),
+        filters=tuple(_query_from_dict(q) for q in d.get("filters", ())),
+    )
+
+
+def _explore_from_dict(e: dict[str, Any]) -> Explore:
+    return Explore(
+        model=e["model"],
+        name=e["name"],
+        base_alias=e["base_alias"],
+        connection=e.get("connection"),
+        views=tuple(
+            ExploreView(
+                alias=v["alias"],
+                source=ViewSource(
+                    view=v["source"]["view"],
+                    tables=tuple(v["source"].get("tables", ())),
+                    problem=v["source"].get("problem"),
+                ),
+                required_joins=tuple(v.get("required_joins", ())),
+            )
+            for v in e.get("views", ())
+        ),
+    )
