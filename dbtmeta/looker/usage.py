@@ -1,0 +1,123 @@
+"""Which warehouse tables a dashboard reads, and through which tiles.
+
+A tile reads its explore's base view plus only the joins its fields, filters, sorts, pivots and
+dynamic fields reference, plus their ``required_joins`` (transitively). Each of those views has a
+``ViewSource``: the tables it reads, or a ``problem`` saying why they are unknown. When a view's
+tables are unknown and the query carries the SQL Looker generated for it (API mode), the tables of
+that SQL are used instead. Works the same on API, LookML and snapshot content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dbtmeta.looker.content import Dashboard, Explore, LookerContent, Query
+
+
+@dataclass(frozen=True, order=True)
+class UsedTable:
+    table: str  # as written in LookML / SQL: 1-3 parts, maybe quoted; see dbtmeta.sqlnames
+    connection: str | None = None  # Looker connection: its defaults qualify 1-2 part names
+
+
+@dataclass(frozen=True, order=True)
+class UsageProblem:
+    tile_id: str  # a tile id, or "filter:<name>" for a dashboard filter
+    model: str
+    explore: str
+    message: str
+    alias: str | None = None  # the explore alias (join name) concerned, if any
+    view: str | None = None  # the LookML view behind that alias, if known
+
+
+@dataclass
+class DashboardUsage:
+    dashboard: Dashboard
+    tables: dict[UsedTable, set[str]] = field(default_factory=dict)  # table -> ids of tiles reading it
+    problems: list[UsageProblem] = field(default_factory=list)
+
+    def table_names(self) -> set[str]:
+        return {t.table for t in self.tables}
+
+
+def tables_used(content: LookerContent, dashboard: Dashboard) -> DashboardUsage:
+    """Every table ``dashboard`` reads (with the tiles/filters that read it) and every problem."""
+    usage = DashboardUsage(dashboard)
+    for tile in dashboard.tiles:
+        for query in tile.queries:
+            _add_query(content, query, tile.id, usage)
+    for index, query in enumerate(dashboard.filters):
+        _add_query(content, query, f"filter:{query.id or index}", usage)
+    usage.problems = sorted(set(usage.problems))
+    return usage
+
+
+def used_aliases(explore: Explore, query: Query) -> tuple[list[str], list[str]]:
+    """(aliases the query uses in join order, referenced aliases the explore does not have)."""
+    wanted: set[str] = {explore.base_alias}
+    unknown: list[str] = []
+    for name in query.referenced_fields():
+        alias, dot, _ = name.partition(".")
+        if not dot or not alias:
+            continue  # table calculations and custom measures without a view prefix
+        if explore.view(alias) is None:
+            if alias not in unknown:
+                unknown.append(alias)
+            continue
+        wanted.add(alias)
+    todo = list(wanted)
+    while todo:
+        item = explore.view(todo.pop())
+        for required in item.required_joins if item else ():
+            if required not in wanted:
+                wanted.add(required)
+                if explore.view(required) is None:
+                    unknown.append(required)
+                else:
+                    todo.append(required)
+    return [v.alias for v in explore.views if v.alias in wanted], unknown
+
+
+def _add_query(content: LookerContent, query: Query, tile_id: str, usage: DashboardUsage) -> None:
+    def problem(message: str, alias: str | None = None, view: str | None = None) -> None:
+        usage.problems.append(UsageProblem(tile_id, query.model, query.explore, message, alias, view))
+
+    explore = content.explore(query.model, query.explore)
+    if explore is None:
+        problem(f"explore {query.model}::{query.explore} is not known (not in the LookML or API content)")
+        return
+    connection = explore.connection or content.model_connections.get(query.model)
+    aliases, unknown = used_aliases(explore, query)
+    for alias in unknown:
+        problem(f"field view {alias!r} is not part of explore {query.model}::{query.explore}", alias)
+    unresolved = []
+    for alias in aliases:
+        item = explore.view(alias)
+        assert item is not None
+        if item.source.problem or not item.source.tables:
+            unresolved.append(item)
+            continue
+        for table in item.source.tables:
+            usage.tables.setdefault(UsedTable(table, connection), set()).add(tile_id)
+    if not unresolved:
+        return
+    tables_from_sql = _tables_from_generated_sql(content, query, connection) if query.sql else None
+    if tables_from_sql is None:
+        for item in unresolved:
+            why = item.source.problem or "no table found for this view"
+            problem(why, item.alias, item.source.view)
+        return
+    for table in tables_from_sql:
+        usage.tables.setdefault(UsedTable(table, connection), set()).add(tile_id)
+
+
+def _tables_from_generated_sql(
+    content: LookerContent, query: Query, connection: str | None
+) -> list[str] | None:
+    from dbtmeta.sqlnames import SqlParseError, tables_in_sql
+
+    conn = content.connections.get(connection or "")
+    try:
+        return tables_in_sql(query.sql or "", conn.dialect if conn else None)
+    except SqlParseError:
+        return None

@@ -1,0 +1,170 @@
+"""Table names in SQL, parsed with sqlglot: split, normalise per dialect, find the tables a query reads.
+
+Dialects may be given as dbt adapter types (``duckdb``, ``snowflake``, ``sqlserver``...), Looker
+dialect names (``bigquery_standard_sql``, ``postgres``...) or sqlglot names; ``None`` means
+sqlglot's generic dialect (unquoted identifiers lower-cased).
+
+Case rules are the warehouse's own, as sqlglot knows them: unquoted identifiers are lower-cased on
+Postgres/DuckDB/Redshift and upper-cased on Snowflake; quoted identifiers are kept on Postgres and
+Snowflake, and lower-cased where the warehouse ignores case even when quoted (DuckDB, Redshift,
+BigQuery, Databricks). Normalised names of the same relation compare equal.
+
+sqlglot is imported inside the functions: this module is imported by ``dbtmeta --help`` paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbtmeta.errors import InputError
+
+# Looker dialect names and dbt adapter types that differ from sqlglot's dialect names.
+_DIALECT_ALIASES = {
+    "bigquery_standard_sql": "bigquery",
+    "bigquery_legacy_sql": "bigquery",
+    "postgresql": "postgres",
+    "sqlserver": "tsql",
+    "mssql": "tsql",
+    "azure_sql_dw": "tsql",
+    "fabric": "tsql",
+    "synapse": "tsql",
+    "presto": "presto",
+    "trino": "trino",
+    "starburst": "trino",
+    "athena": "athena",
+    "spark": "spark",
+    "databricks": "databricks",
+    "motherduck": "duckdb",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "clickhouse": "clickhouse",
+    "oracle": "oracle",
+    "exasol": "exasol",
+    "teradata": "teradata",
+    "vertica": "postgres",
+    "greenplum": "postgres",
+}
+
+
+class SqlParseError(InputError):
+    """SQL or a table name that sqlglot cannot parse."""
+
+
+def sqlglot_dialect(dialect: str | None) -> str:
+    """The sqlglot dialect for a dbt adapter type or Looker dialect name ("" = generic)."""
+    if not dialect:
+        return ""
+    from sqlglot.dialects.dialect import Dialect
+
+    name = dialect.strip().lower()
+    name = _DIALECT_ALIASES.get(name, name)
+    try:
+        Dialect.get_or_raise(name)
+    except ValueError:
+        return ""  # unknown warehouse: generic SQL rules rather than a failure
+    return name
+
+
+def normalize(identifier: str, dialect: str | None, *, quoted: bool = False) -> str:
+    """One identifier (database, schema or table name) as the warehouse resolves it.
+
+    Use it on manifest values (``database``, ``schema``, ``alias``/``identifier``), which are
+    stored unquoted: ``quoted`` says whether dbt quotes that part (its ``quoting`` config).
+    """
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+
+    d = Dialect.get_or_raise(sqlglot_dialect(dialect))
+    return d.normalize_identifier(exp.to_identifier(identifier, quoted=quoted)).name
+
+
+def normalize_relation(
+    database: str | None, schema: str | None, identifier: str, dialect: str | None, *, quoted: bool = False
+) -> tuple[str | None, str | None, str]:
+    """``normalize`` applied to each part of a relation given as separate (unquoted) parts."""
+    return (
+        normalize(database, dialect, quoted=quoted) if database else None,
+        normalize(schema, dialect, quoted=quoted) if schema else None,
+        normalize(identifier, dialect, quoted=quoted),
+    )
+
+
+def split_table_name(name: str, dialect: str | None) -> tuple[str | None, str | None, str]:
+    """``'"core"."Fact"'``, ``core.dim_users``, `` `p.d.t` `` -> (database, schema, name), normalised.
+
+    Raises ``SqlParseError`` when ``name`` is not a table name (templating left in it, SQL...).
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import SqlglotError
+
+    text = name.strip()
+    read = sqlglot_dialect(dialect)
+    if not text:
+        raise SqlParseError("an empty string is not a table name")
+    # Parse as a FROM clause, then require that nothing but the bare name came through: this
+    # rejects aliases, comments, a second statement and templating that sqlglot would quote.
+    try:
+        parsed = sqlglot.parse(f"SELECT * FROM {text}", read=read)
+    except SqlglotError as exc:
+        raise SqlParseError(f"{name!r} is not a table name") from exc
+    statement = parsed[0] if len(parsed) == 1 else None
+    table = statement.find(exp.Table) if isinstance(statement, exp.Select) else None
+    if table is None or not isinstance(table.this, exp.Identifier) or not 1 <= len(table.parts) <= 3:
+        raise SqlParseError(f"{name!r} is not a table name of one to three parts")
+    bare = _bare(table)
+    has_comments = any(node.comments for node in statement.walk())
+    if has_comments or statement != exp.select("*").from_(bare):
+        raise SqlParseError(f"{name!r} is not a plain table name (extra text around the name)")
+    d = Dialect.get_or_raise(read)
+    names: list[str | None] = [d.normalize_identifier(p.copy()).name for p in bare.parts]
+    names = [None] * (3 - len(names)) + names
+    return names[0], names[1], names[2]  # type: ignore[return-value]
+
+
+def tables_in_sql(sql: str, dialect: str | None) -> list[str]:
+    """Physical tables a SQL statement reads, in first-seen order, as SQL names (quoting kept).
+
+    CTE names are dropped, subqueries, joins, unions and CTE bodies are followed; table functions
+    (``read_csv(...)``, ``UNNEST``) are ignored. Raises ``SqlParseError`` on SQL sqlglot rejects.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    read = sqlglot_dialect(dialect)
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=read) if s is not None]
+    except SqlglotError as exc:
+        raise SqlParseError(f"SQL could not be parsed ({_first_line(exc)})") from exc
+    if not statements:
+        raise SqlParseError("SQL is empty")
+    seen: dict[str, None] = {}
+    for statement in statements:
+        ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+        for table in statement.find_all(exp.Table):
+            if not isinstance(table.this, exp.Identifier):
+                continue  # table function or other non-name source
+            if not table.args.get("db") and table.name.lower() in ctes:
+                continue
+            seen.setdefault(_bare(table).sql(dialect=read), None)
+    return list(seen)
+
+
+def _bare(table: Any) -> Any:
+    """A sqlglot Table -> the same name without alias or comments."""
+    from sqlglot import exp
+
+    parts = {k: table.args.get(k) for k in ("this", "db", "catalog")}
+    return exp.Table(**{k: v.copy() for k, v in parts.items() if v is not None})
+
+
+def _first_line(exc: BaseException) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors and isinstance(errors[0], dict):
+        first = errors[0]
+        desc = str(first.get("description") or "syntax error").split(" but got <Token")[0]
+        return f"{desc} at line {first.get('line')}, column {first.get('col')}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
