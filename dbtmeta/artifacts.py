@@ -1,0 +1,511 @@
+"""Load dbt artifacts (manifest.json, run_results.json, sources.json) fast and tolerantly.
+
+The default path is plain :mod:`json`: we check the few keys we rely on, keep the raw dicts of the
+manifest by reference (no copies, unknown keys kept) and turn every problem into ONE
+:class:`~dbtmeta.errors.InputError` line that says what is wrong and what to do.
+Strict schema validation with dbt-artifacts-parser is opt-in: :mod:`dbtmeta.strict`.
+
+Supported: manifest v4..v12, run_results v4..v6, sources v1..v3.
+
+Public API (stable):
+
+- :func:`find_artifacts` -> :class:`ArtifactPaths` (honours ``DBT_PROJECT_DIR``/``DBT_TARGET_PATH``)
+- :func:`load_manifest` -> :class:`Manifest`
+- :func:`load_run_results` -> :class:`RunResults` (several files merged, newest result per node wins)
+- :func:`load_sources` -> :class:`SourceFreshness`
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbtmeta.errors import InputError
+
+MANIFEST_VERSIONS = range(4, 13)
+RUN_RESULTS_VERSIONS = range(4, 7)
+SOURCES_VERSIONS = range(1, 4)
+
+# kind as used in messages -> (schema URL segment, supported versions, what writes it)
+_KINDS: dict[str, tuple[str, range, str]] = {
+    "manifest": ("manifest", MANIFEST_VERSIONS, "dbt parse/compile/run/build"),
+    "run_results": ("run-results", RUN_RESULTS_VERSIONS, "dbt run/test/build/seed/snapshot"),
+    "sources": ("sources", SOURCES_VERSIONS, "dbt source freshness"),
+}
+_SEGMENT_TO_KIND = {"manifest": "manifest", "run-results": "run_results", "sources": "sources"}
+_SCHEMA_RE = re.compile(r"/dbt/([a-z_-]+)/v(\d+)\.json\s*$")
+_FILE_NAMES = {"run-results": "run_results.json", "manifest": "manifest.json", "sources": "sources.json"}
+
+# Fraction of run-result ids that must be known to the manifest. Results of nodes deleted since the
+# run are normal in small numbers; mostly unknown ids mean the files come from another project.
+KNOWN_RESULT_FRACTION = 0.5
+
+
+@dataclass
+class Manifest:
+    """A dbt manifest. The dicts are the raw JSON objects of manifest.json (unknown keys kept)."""
+
+    schema_version: int
+    project_name: str
+    adapter_type: str | None
+    nodes: dict[str, dict[str, Any]]
+    sources: dict[str, dict[str, Any]]
+    exposures: dict[str, dict[str, Any]]
+    parent_map: dict[str, list[str]]
+    child_map: dict[str, list[str]]
+    disabled: dict[str, list[dict[str, Any]]]
+    metadata: dict[str, Any]
+    path: str | None = None
+    # Every other top-level key (macros, docs, metrics, semantic_models, groups, functions, ...).
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeResult:
+    """The result of one node in one invocation (the newest one wins when files are merged)."""
+
+    unique_id: str
+    status: str  # lower case: success, error, skipped, pass, fail, warn, partial success, no-op...
+    message: str | None
+    failures: int | None
+    completed_at: str | None
+    execution_time: float | None
+    invocation_id: str | None
+    generated_at: str | None
+
+
+@dataclass
+class RunResults:
+    """Merged run_results: per node the newest result."""
+
+    results: dict[str, NodeResult]
+    invocation_ids: tuple[str, ...]
+    generated_at: str | None  # newest generated_at of the files
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FreshnessResult:
+    unique_id: str
+    status: str  # pass, warn, error, runtime error
+    message: str | None  # the error text of a runtime error
+    max_loaded_at: str | None
+    snapshotted_at: str | None
+    age_seconds: float | None
+    criteria: dict[str, Any] | None
+    execution_time: float | None
+
+
+@dataclass
+class SourceFreshness:
+    results: dict[str, FreshnessResult]
+    invocation_id: str | None
+    generated_at: str | None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactPaths:
+    """Where the artifacts are. ``run_results``/``sources`` are None when the file does not exist."""
+
+    target_dir: Path
+    manifest: Path
+    run_results: Path | None
+    sources: Path | None
+
+
+# --------------------------------------------------------------------------------------------- paths
+
+
+def _default_project_dir() -> Path:
+    # Like dbt: the nearest directory, from cwd upwards, that holds dbt_project.yml; else cwd.
+    cwd = Path.cwd()
+    for candidate in (cwd, *cwd.parents):
+        if (candidate / "dbt_project.yml").is_file():
+            return candidate
+    return cwd
+
+
+def _target_path_from_project(project_dir: Path) -> str | None:
+    project_file = project_dir / "dbt_project.yml"
+    try:
+        text = project_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    value = data.get("target-path") if isinstance(data, dict) else None
+    if isinstance(value, str) and value.strip() and "{{" not in value:
+        return value.strip()
+    return None
+
+
+def find_artifacts(
+    project_dir: str | os.PathLike[str] | None = None,
+    target_path: str | os.PathLike[str] | None = None,
+) -> ArtifactPaths:
+    """Locate manifest.json, run_results.json and sources.json like dbt does.
+
+    Project dir: ``project_dir`` > ``$DBT_PROJECT_DIR`` > nearest dbt_project.yml upwards > cwd.
+    Target dir: ``target_path`` > ``$DBT_TARGET_PATH`` > dbt_project.yml ``target-path`` > ``target``;
+    a relative target path is relative to the project dir. The manifest must exist (InputError
+    otherwise); run_results/sources are None when absent.
+    """
+    if project_dir is None:
+        env_dir = os.environ.get("DBT_PROJECT_DIR")
+        project = Path(env_dir).expanduser() if env_dir else _default_project_dir()
+    else:
+        project = Path(project_dir).expanduser()
+    if not project.is_dir():
+        raise InputError(f"dbt project dir {str(project)!r} is not a directory; pass --project-dir")
+    target: str | os.PathLike[str] | None = target_path
+    if target is None:
+        target = os.environ.get("DBT_TARGET_PATH") or _target_path_from_project(project) or "target"
+    target_dir = Path(target).expanduser()
+    if not target_dir.is_absolute():
+        target_dir = project / target_dir
+    manifest = target_dir / "manifest.json"
+    if not manifest.is_file():
+        raise InputError(
+            f"no manifest.json in {str(target_dir)!r}; run `dbt parse` (or `dbt build`) first, "
+            "or pass --project-dir/--target-path or --manifest"
+        )
+    run_results = target_dir / "run_results.json"
+    sources = target_dir / "sources.json"
+    return ArtifactPaths(
+        target_dir=target_dir,
+        manifest=manifest,
+        run_results=run_results if run_results.is_file() else None,
+        sources=sources if sources.is_file() else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------- json
+
+
+def _read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
+    """Read a JSON object from ``path``; every failure is one InputError line naming the file."""
+    name = str(path)
+    what = kind.replace("_", " ")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise InputError(f"{what} file {name!r} does not exist; check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} path {name!r} is a directory; give the path of the JSON file") from None
+    except PermissionError:
+        raise InputError(f"cannot read {what} file {name!r}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file {name!r}: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise InputError(f"{what} file {name!r} is empty; re-run dbt to write it again")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{what} file {name!r} is not UTF-8 (byte {exc.start}); is it really a dbt artifact?"
+        ) from None
+    del raw
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()) - 1:
+            raise InputError(
+                f"{what} file {name!r} is truncated (JSON ends early at line {exc.lineno}); "
+                "re-run dbt to write it again"
+            ) from None
+        raise InputError(
+            f"{what} file {name!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{what} file {name!r} is nested too deeply to be a dbt artifact") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{what} file {name!r} holds a JSON {type(data).__name__}, not a dbt {what} object")
+    return data
+
+
+def _check_kind(data: dict[str, Any], path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], int]:
+    """Check metadata.dbt_schema_version: right artifact kind and a supported version."""
+    name = str(path)
+    segment, versions, writer = _KINDS[kind]
+    what = kind.replace("_", " ")
+    metadata = data.get("metadata")
+    url = metadata.get("dbt_schema_version") if isinstance(metadata, dict) else None
+    if not isinstance(url, str):
+        raise InputError(
+            f"{name!r} is not a dbt {what} file (no metadata.dbt_schema_version); "
+            f"give the {_FILE_NAMES[segment]} written by {writer}"
+        )
+    match = _SCHEMA_RE.search(url)
+    if not match:
+        raise InputError(f"{name!r} has an unrecognised dbt_schema_version {url[:120]!r}; expected a {what}")
+    found, version = match.group(1), int(match.group(2))
+    if found != segment:
+        found_name = _FILE_NAMES.get(found, f"a dbt {found} artifact")
+        raise InputError(
+            f"{name!r} is {found_name}, not {_FILE_NAMES[segment]}; pass each file to its own option"
+        )
+    if version not in versions:
+        raise InputError(
+            f"{name!r} is {_FILE_NAMES[segment]} v{version}; supported are "
+            f"v{versions.start}..v{versions.stop - 1} (dbt 1.0+); re-generate it with a supported dbt"
+        )
+    return metadata, version
+
+
+def _dict_of_dicts(data: dict[str, Any], key: str, path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(f"{kind} {str(path)!r}: {key!r} is a {type(value).__name__}, expected an object")
+    return value
+
+
+# ------------------------------------------------------------------------------------------ manifest
+
+
+def load_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """Load manifest.json (v4..v12). Raw node dicts are kept as they are in the file."""
+    data = _read_json(path, "manifest")
+    metadata, version = _check_kind(data, path, "manifest")
+    nodes = _dict_of_dicts(data, "nodes", path, "manifest")
+    sources = _dict_of_dicts(data, "sources", path, "manifest")
+    exposures = _dict_of_dicts(data, "exposures", path, "manifest")
+    parent_map = _dict_of_dicts(data, "parent_map", path, "manifest")
+    child_map = _dict_of_dicts(data, "child_map", path, "manifest")
+    disabled = _dict_of_dicts(data, "disabled", path, "manifest")
+    for group_name, group in (("nodes", nodes), ("sources", sources), ("exposures", exposures)):
+        for unique_id, node in group.items():
+            if not isinstance(node, dict):
+                raise InputError(
+                    f"manifest {str(path)!r}: {group_name}[{unique_id!r}] is not an object; "
+                    "the file is damaged, re-run `dbt parse`"
+                )
+    project_name = metadata.get("project_name")
+    if not isinstance(project_name, str) or not project_name:
+        project_name = _guess_project_name(nodes)
+    adapter = metadata.get("adapter_type")
+    known = {"metadata", "nodes", "sources", "exposures", "parent_map", "child_map", "disabled"}
+    extra = {key: value for key, value in data.items() if key not in known}
+    return Manifest(
+        schema_version=version,
+        project_name=project_name,
+        adapter_type=adapter if isinstance(adapter, str) else None,
+        nodes=nodes,
+        sources=sources,
+        exposures=exposures,
+        parent_map=parent_map,
+        child_map=child_map,
+        disabled=disabled,
+        metadata=metadata,
+        path=str(path),
+        extra=extra,
+    )
+
+
+def _guess_project_name(nodes: dict[str, dict[str, Any]]) -> str:
+    # Old manifests (v4) may lack metadata.project_name: take the most common package of models.
+    counts: dict[str, int] = {}
+    for node in nodes.values():
+        if node.get("resource_type") == "model":
+            package = node.get("package_name")
+            if isinstance(package, str):
+                counts[package] = counts.get(package, 0) + 1
+    return max(counts, key=lambda name: counts[name]) if counts else ""
+
+
+def manifest_ids(manifest: Manifest) -> set[str]:
+    return set(manifest.nodes) | set(manifest.sources) | set(manifest.exposures)
+
+
+def _known(manifest: Manifest, unique_id: str) -> bool:
+    return (
+        unique_id in manifest.nodes
+        or unique_id in manifest.sources
+        or unique_id in manifest.exposures
+        or unique_id in manifest.disabled
+        or unique_id in manifest.extra.get("unit_tests", {})
+    )
+
+
+def _check_belongs(ids: Sequence[str], manifest: Manifest | None, path: str, what: str) -> None:
+    """Refuse results whose nodes are mostly unknown to the manifest (artifacts of another project)."""
+    if manifest is None or not ids:
+        return
+    unknown = [unique_id for unique_id in ids if not _known(manifest, unique_id)]
+    if unknown and len(unknown) > len(ids) * (1 - KNOWN_RESULT_FRACTION):
+        raise InputError(
+            f"{what} {path!r}: {len(unknown)} of {len(ids)} nodes are not in the manifest "
+            f"(e.g. {unknown[0]!r}); it comes from another project or an older manifest - "
+            f"give the artifacts of project {manifest.project_name!r}"
+        )
+
+
+# --------------------------------------------------------------------------------------- run results
+
+
+def _completed_at(result: dict[str, Any]) -> str | None:
+    timing = result.get("timing")
+    if isinstance(timing, list):
+        best = None
+        for step in timing:
+            if isinstance(step, dict):
+                value = step.get("completed_at")
+                if isinstance(value, str) and (best is None or value > best):
+                    best = value
+        return best
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _sort_key(timestamp: str | None) -> str:
+    # dbt writes ISO 8601 UTC ("2024-01-01T10:00:00.123456Z"); compare on the first 26 chars,
+    # so "Z"/"+00:00" suffixes do not matter.
+    return (timestamp or "")[:26]
+
+
+def load_run_results(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    manifest: Manifest | None = None,
+) -> RunResults:
+    """Load one or more run_results.json (v4..v6) and merge them: per node the newest result wins.
+
+    "Newest" = the node's latest ``timing[].completed_at``, else the file's ``metadata.generated_at``.
+    Refuses (InputError) results of ``dbt docs generate`` and results whose nodes are mostly
+    absent from ``manifest``.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    merged: dict[str, NodeResult] = {}
+    invocation_ids: list[str] = []
+    newest_generated: str | None = None
+    path_names: list[str] = []
+    for path in paths:
+        name = str(path)
+        path_names.append(name)
+        data = _read_json(path, "run_results")
+        metadata, _version = _check_kind(data, path, "run_results")
+        args = data.get("args")
+        if isinstance(args, dict) and args.get("which") in ("generate", "docs"):
+            raise InputError(
+                f"run results {name!r} were written by `dbt docs generate` and say nothing about data "
+                "health; use the run_results.json of `dbt build`/`run`/`test` (copy it before docs generate)"
+            )
+        results = data.get("results")
+        if not isinstance(results, list):
+            raise InputError(f"run results {name!r} have no 'results' list; the file is damaged, re-run dbt")
+        generated_at = _as_str(metadata.get("generated_at"))
+        invocation_id = _as_str(metadata.get("invocation_id"))
+        if invocation_id:
+            invocation_ids.append(invocation_id)
+        if generated_at and _sort_key(generated_at) > _sort_key(newest_generated):
+            newest_generated = generated_at
+        ids: list[str] = []
+        for index, result in enumerate(results):
+            if not isinstance(result, dict):
+                raise InputError(f"run results {name!r}: results[{index}] is not an object; re-run dbt")
+            unique_id = result.get("unique_id")
+            status = result.get("status")
+            if not isinstance(unique_id, str) or not isinstance(status, str):
+                raise InputError(
+                    f"run results {name!r}: results[{index}] lacks unique_id/status; the file is damaged"
+                )
+            ids.append(unique_id)
+            node_result = NodeResult(
+                unique_id=unique_id,
+                status=status.lower(),
+                message=_as_str(result.get("message")),
+                failures=_as_int(result.get("failures")),
+                completed_at=_completed_at(result) or generated_at,
+                execution_time=_as_float(result.get("execution_time")),
+                invocation_id=invocation_id,
+                generated_at=generated_at,
+            )
+            previous = merged.get(unique_id)
+            if previous is None or _newer(node_result, previous):
+                merged[unique_id] = node_result
+        _check_belongs(ids, manifest, name, "run results")
+    return RunResults(
+        results=merged,
+        invocation_ids=tuple(invocation_ids),
+        generated_at=newest_generated,
+        paths=tuple(path_names),
+    )
+
+
+def _newer(candidate: NodeResult, previous: NodeResult) -> bool:
+    new_key = (_sort_key(candidate.completed_at), _sort_key(candidate.generated_at))
+    old_key = (_sort_key(previous.completed_at), _sort_key(previous.generated_at))
+    # On a tie the later file given wins (a retry is usually passed last).
+    return new_key >= old_key
+
+
+# ------------------------------------------------------------------------------------------- sources
+
+
+def load_sources(path: str | os.PathLike[str], manifest: Manifest | None = None) -> SourceFreshness:
+    """Load sources.json (v1..v3) of ``dbt source freshness``."""
+    name = str(path)
+    data = _read_json(path, "sources")
+    metadata, _version = _check_kind(data, path, "sources")
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise InputError(f"sources {name!r} have no 'results' list; the file is damaged, re-run freshness")
+    out: dict[str, FreshnessResult] = {}
+    for index, result in enumerate(results):
+        if not isinstance(result, dict):
+            raise InputError(f"sources {name!r}: results[{index}] is not an object; re-run freshness")
+        unique_id = result.get("unique_id")
+        status = result.get("status")
+        if not isinstance(unique_id, str) or not isinstance(status, str):
+            raise InputError(
+                f"sources {name!r}: results[{index}] lacks unique_id/status; the file is damaged"
+            )
+        criteria = result.get("criteria")
+        out[unique_id] = FreshnessResult(
+            unique_id=unique_id,
+            status=status.lower(),
+            message=_as_str(result.get("error")) or _as_str(result.get("message")),
+            max_loaded_at=_as_str(result.get("max_loaded_at")),
+            snapshotted_at=_as_str(result.get("snapshotted_at")),
+            age_seconds=_as_float(result.get("max_loaded_at_time_ago_in_s")),
+            criteria=criteria if isinstance(criteria, dict) else None,
+            execution_time=_as_float(result.get("execution_time")),
+        )
+    _check_belongs(list(out), manifest, name, "sources")
+    return SourceFreshness(
+        results=out,
+        invocation_id=_as_str(metadata.get("invocation_id")),
+        generated_at=_as_str(metadata.get("generated_at")),
+        path=name,
+    )
