@@ -1,0 +1,221 @@
+"""The alert state file: what was announced when, so repeats are suppressed and recoveries announced.
+
+Format (JSON, written atomically, only after a successful post)::
+
+    {"version": 1,
+     "exposures": {"exposure.pkg.name": {"status": "stale", "alerted_at": "2026-01-01T06:00:00Z",
+                                          "causes": ["model.pkg.stg_x"]}}}
+
+Rules, per exposure of the current report:
+
+- unhealthy (``at_risk``/``stale``): alert unless the same status with the same root causes was
+  already announced less than ``repeat_after`` ago;
+- ``fresh`` after an announced ``at_risk``/``stale``: announce the recovery once;
+- ``unknown`` (nothing upstream ran): say nothing and keep the previous entry;
+- exposures absent from the report (filtered out, deleted) keep their entries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from dbtmeta.atomic import write_atomic
+from dbtmeta.errors import InputError, UsageError
+
+STATE_VERSION = 1
+UNHEALTHY = frozenset({"at_risk", "stale"})
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"24h"``, ``"90m"``, ``"1d12h"``, ``"45s"``, ``"2w"``, ``"0"`` -> timedelta."""
+    value = text.strip().lower().replace(" ", "")
+    if value == "0":
+        return timedelta(0)
+    if not value or _DURATION.sub("", value):
+        raise UsageError(
+            f"--repeat-after {text!r} is not a duration; use a number with a unit, e.g. 30m, 24h, 7d, or 0"
+        )
+    seconds = sum(float(number) * _UNITS[unit] for number, unit in _DURATION.findall(value))
+    return timedelta(seconds=seconds)
+
+
+def status_name(status: Any) -> str:
+    return str(getattr(status, "value", status))
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class Entry:
+    status: str
+    alerted_at: datetime | None = None
+    causes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "alerted_at": format_time(self.alerted_at) if self.alerted_at else None,
+            "causes": list(self.causes),
+        }
+
+
+@dataclass
+class AlertState:
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+
+def check_state_path(path: str | os.PathLike[str]) -> Path:
+    """Fail early (before any work) when the state file cannot be written where asked."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--state-file {str(target)!r} is a directory; give a file path")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(
+            f"--state-file {str(target)!r}: directory {str(parent)!r} does not exist; create it first"
+        )
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"--state-file {str(target)!r}: directory {str(parent)!r} is not writable")
+    return target
+
+
+def load_state(path: str | os.PathLike[str]) -> AlertState:
+    """Read the state file; a missing file is an empty state."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return AlertState()
+    except IsADirectoryError:
+        raise UsageError(f"--state-file {name!r} is a directory; give a file path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read state file {name!r}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    try:
+        data = json.loads(text) if text.strip() else {"version": STATE_VERSION, "exposures": {}}
+    except json.JSONDecodeError:
+        raise InputError(
+            f"state file {name!r} is not valid JSON; delete it to start over (alerts will repeat once)"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("exposures"), dict):
+        raise InputError(f"state file {name!r} is not a dbtmeta alert state; delete it or pick another path")
+    if data.get("version") != STATE_VERSION:
+        raise InputError(
+            f"state file {name!r} has version {data.get('version')!r}, expected {STATE_VERSION}; "
+            "delete it to start over"
+        )
+    entries: dict[str, Entry] = {}
+    for unique_id, raw in data["exposures"].items():
+        if not isinstance(raw, dict) or not isinstance(raw.get("status"), str):
+            continue
+        causes = raw.get("causes")
+        entries[unique_id] = Entry(
+            status=raw["status"],
+            alerted_at=_parse_time(raw.get("alerted_at")),
+            causes=tuple(c for c in causes if isinstance(c, str)) if isinstance(causes, list) else (),
+        )
+    return AlertState(entries)
+
+
+def save_state(path: str | os.PathLike[str], state: AlertState) -> None:
+    data = {
+        "version": STATE_VERSION,
+        "exposures": {uid: state.entries[uid].to_dict() for uid in sorted(state.entries)},
+    }
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _cause_ids(exposure: Any) -> tuple[str, ...]:
+    return tuple(sorted({cause.unique_id for cause in getattr(exposure, "causes", ()) or ()}))
+
+
+@dataclass
+class AlertPlan:
+    alerts: list[Any] = field(default_factory=list)  # unhealthy, to announce
+    recovered: list[Any] = field(default_factory=list)  # were announced unhealthy, now fresh
+    suppressed: list[Any] = field(default_factory=list)  # announced recently, unchanged
+
+    @property
+    def empty(self) -> bool:
+        return not self.alerts and not self.recovered
+
+
+def plan_alerts(
+    exposures: Iterable[Any],
+    state: AlertState | None,
+    *,
+    now: datetime,
+    repeat_after: timedelta,
+) -> AlertPlan:
+    """Decide what to announce. Without a state every unhealthy exposure is announced."""
+    plan = AlertPlan()
+    for exposure in exposures:
+        status = status_name(exposure.status)
+        previous = state.entries.get(exposure.unique_id) if state is not None else None
+        if status in UNHEALTHY:
+            if (
+                previous is not None
+                and previous.status == status
+                and previous.causes == _cause_ids(exposure)
+                and previous.alerted_at is not None
+                and now - previous.alerted_at < repeat_after
+            ):
+                plan.suppressed.append(exposure)
+            else:
+                plan.alerts.append(exposure)
+        elif status == "fresh" and previous is not None and previous.status in UNHEALTHY:
+            plan.recovered.append(exposure)
+    return plan
+
+
+def updated_state(
+    state: AlertState,
+    exposures: Iterable[Any],
+    *,
+    announced: set[str],
+    now: datetime,
+) -> AlertState:
+    """The new state after a run; ``announced`` = unique ids whose alert/recovery was posted.
+
+    An alert or recovery that was not posted keeps the previous entry, so it is tried again.
+    """
+    entries = dict(state.entries)
+    for exposure in exposures:
+        uid = exposure.unique_id
+        status = status_name(exposure.status)
+        previous = entries.get(uid)
+        if status == "unknown":
+            if previous is None:
+                entries[uid] = Entry("unknown")
+            continue
+        if status in UNHEALTHY:
+            if uid in announced:
+                entries[uid] = Entry(status, now, _cause_ids(exposure))
+            continue  # suppressed (entry unchanged) or failed to post (retry next run)
+        # fresh
+        if previous is not None and previous.status in UNHEALTHY and uid not in announced:
+            continue  # the recovery was not posted: keep the old entry to announce it next time
+        entries[uid] = Entry(status)
+    return AlertState(entries)

@@ -1,0 +1,46 @@
+"""Output formats of ``stale-dashboards``: one module per format, one registry.
+
+Every renderer module exposes ``render(report, console)``: it writes a
+:class:`~dbtmeta.health.HealthReport` to the rich Console it is given (never ``print()``).
+``--format`` choices are derived from :data:`RENDERERS`; modules are imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dbtmeta.health import HealthReport
+
+# format name -> (module, one-line description, machine-readable?)
+RENDERERS: dict[str, tuple[str, str, bool]] = {
+    "table": ("dbtmeta.renderers.table", "a table for people", False),
+    "json": ("dbtmeta.renderers.json", "stable JSON (schema in docs/stale-dashboards.md)", True),
+    "markdown": ("dbtmeta.renderers.markdown", "Markdown with Mermaid diagrams (CI summaries, PRs)", True),
+    "slack": ("dbtmeta.renderers.slack", "a Slack Block Kit message (JSON)", True),
+}
+
+FORMATS: tuple[str, ...] = tuple(RENDERERS)
+
+
+def get_renderer(name: str) -> ModuleType:
+    """The renderer module for a format name (KeyError for an unknown name)."""
+    return importlib.import_module(RENDERERS[name][0])
+
+
+def is_machine_format(name: str) -> bool:
+    return RENDERERS[name][2]
+
+
+def render_to_string(name: str, report: HealthReport, *, width: int = 120) -> str:
+    """Render to a string (for ``--output``); the table is rendered without colours."""
+    from dbtmeta.console import make_console
+
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    console.width = width
+    get_renderer(name).render(report, console)
+    return buffer.getvalue()

@@ -1,0 +1,81 @@
+"""Helpers every renderer shares: status order, summary counts, sorting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+# Worst last: the order of dbtmeta.health.Status.
+STATUS_ORDER: tuple[str, ...] = ("fresh", "unknown", "at_risk", "stale")
+STATUS_RANK = {name: rank for rank, name in enumerate(STATUS_ORDER)}
+STATUS_LABEL = {"fresh": "fresh", "unknown": "unknown", "at_risk": "at risk", "stale": "stale"}
+UNHEALTHY = frozenset({"at_risk", "stale"})
+
+
+def status_name(status: Any) -> str:
+    """``Status.STALE`` or ``"stale"`` -> ``"stale"``."""
+    return str(getattr(status, "value", status))
+
+
+def rank(status: Any) -> int:
+    return STATUS_RANK.get(status_name(status), 0)
+
+
+def sorted_exposures(exposures: Iterable[Any]) -> list[Any]:
+    """Worst first, then by name."""
+    return sorted(exposures, key=lambda e: (-rank(e.status), e.name))
+
+
+def summary_counts(exposures: Iterable[Any]) -> dict[str, int]:
+    counts = dict.fromkeys(reversed(STATUS_ORDER), 0)
+    total = 0
+    for exposure in exposures:
+        counts[status_name(exposure.status)] = counts.get(status_name(exposure.status), 0) + 1
+        total += 1
+    return {"total": total, **counts}
+
+
+def summary_line(exposures: Iterable[Any]) -> str:
+    """``"2 stale, 1 at risk, 2 fresh"`` (worst first, zero counts left out)."""
+    counts = summary_counts(exposures)
+    if counts["total"] == 0:
+        return "no exposures selected"
+    parts = [f"{counts[name]} {STATUS_LABEL[name]}" for name in reversed(STATUS_ORDER) if counts.get(name)]
+    return ", ".join(parts)
+
+
+def display_name(exposure: Any) -> str:
+    return exposure.label or exposure.name
+
+
+def owner_text(exposure: Any) -> str:
+    name, email = exposure.owner_name, exposure.owner_email
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email or ""
+
+
+def short_id(unique_id: str) -> str:
+    """``model.pkg.stg_x`` -> ``stg_x``; ``source.pkg.src.tbl`` -> ``src.tbl``."""
+    parts = unique_id.split(".")
+    if parts[0] == "source" and len(parts) >= 4:
+        return ".".join(parts[2:])
+    if parts[0] == "test" and len(parts) >= 3:
+        return parts[2]
+    return ".".join(parts[2:]) if len(parts) >= 3 else unique_id
+
+
+def is_web_url(url: Any) -> bool:
+    return (
+        isinstance(url, str)
+        and url.lower().startswith(("http://", "https://"))
+        and not any(ch.isspace() or ord(ch) < 32 for ch in url)
+    )
+
+
+def one_line(text: Any, limit: int = 300) -> str:
+    """Collapse whitespace (messages are often multi-line SQL errors) and cut to ``limit`` chars."""
+    if text is None:
+        return ""
+    collapsed = " ".join(str(text).split())
+    return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"

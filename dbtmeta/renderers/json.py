@@ -1,0 +1,70 @@
+"""``--format json``: the stable schema documented in docs/stale-dashboards.md (``schema_version`` 1).
+
+Additive changes only within a schema version: new keys may appear, none are removed or renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from dbtmeta.renderers._common import sorted_exposures, status_name, summary_counts
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dbtmeta.health import Cause, ExposureHealth, HealthReport
+
+SCHEMA_VERSION = 1
+
+
+def cause_to_dict(cause: Cause) -> dict[str, Any]:
+    return {
+        "unique_id": cause.unique_id,
+        "resource_type": cause.resource_type,
+        "name": cause.name,
+        "status": cause.status,
+        "message": cause.message,
+        "failures": cause.failures,
+        "completed_at": cause.completed_at,
+        "execution_time": cause.execution_time,
+        "path": list(cause.path or ()),
+        "severity": status_name(getattr(cause, "severity", "stale")),
+    }
+
+
+def exposure_to_dict(exposure: ExposureHealth) -> dict[str, Any]:
+    return {
+        "unique_id": exposure.unique_id,
+        "name": exposure.name,
+        "label": exposure.label,
+        "type": exposure.type,
+        "maturity": exposure.maturity,
+        "status": status_name(exposure.status),
+        "url": exposure.url,
+        "owner": {"name": exposure.owner_name, "email": exposure.owner_email},
+        "tags": list(exposure.tags or ()),
+        "meta": dict(exposure.meta or {}),
+        "original_file_path": exposure.original_file_path,
+        "causes": [cause_to_dict(cause) for cause in exposure.causes],
+    }
+
+
+def report_to_dict(report: HealthReport) -> dict[str, Any]:
+    exposures = sorted_exposures(report.exposures)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "project_name": report.project_name,
+        "generated_at": report.generated_at,
+        "invocation_ids": list(report.invocation_ids or ()),
+        "summary": summary_counts(exposures),
+        "exposures": [exposure_to_dict(exposure) for exposure in exposures],
+    }
+
+
+def to_text(report: HealthReport) -> str:
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def render(report: HealthReport, console: Console) -> None:
+    console.out(to_text(report), end="", highlight=False)

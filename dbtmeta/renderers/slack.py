@@ -1,0 +1,168 @@
+"""``--format slack`` and the alert messages: Slack Block Kit payloads.
+
+Every piece of text from dbt/Looker goes through :func:`escape`: ``&``, ``<``, ``>`` become
+entities, so ``<!channel>``, ``<!here>``, ``<@U123>`` or ``<http://x|y>`` in a dashboard title can
+neither ping anyone nor make a link, and plain ``@channel``/``@here``/``@everyone`` get a word
+joiner so no client turns them into mentions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from dbtmeta.renderers._common import (
+    STATUS_LABEL,
+    UNHEALTHY,
+    display_name,
+    is_web_url,
+    one_line,
+    short_id,
+    sorted_exposures,
+    status_name,
+    summary_counts,
+    summary_line,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dbtmeta.health import ExposureHealth, HealthReport
+
+ICON = {"stale": ":red_circle:", "at_risk": ":large_orange_circle:", "unknown": ":white_circle:"}
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 2900
+_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+
+
+def escape(text: Any) -> str:
+    """Escape untrusted text for Slack mrkdwn (and the notification ``text``)."""
+    value = str(text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@\u2060\\1", value)
+
+
+def _code(text: Any) -> str:
+    return "`" + escape(str(text or "").replace("`", "'")) + "`"
+
+
+def link(label: str, url: Any) -> str:
+    """``<url|label>`` for an http(s) url, else the escaped label alone."""
+    if not is_web_url(url):
+        return escape(label)
+    safe_url = escape(url).replace("|", "%7C")
+    return f"<{safe_url}|{escape(label)}>"
+
+
+def _truncate(text: str, limit: int = MAX_SECTION_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def exposure_section(exposure: ExposureHealth) -> dict[str, Any]:
+    status = status_name(exposure.status)
+    lines = [
+        f"{ICON.get(status, '')} *{link(display_name(exposure), exposure.url)}* is "
+        f"*{STATUS_LABEL.get(status, escape(status))}*"
+    ]
+    owner = " ".join(
+        part
+        for part in (
+            escape(exposure.owner_name),
+            f"({escape(exposure.owner_email)})" if exposure.owner_email else "",
+        )
+        if part
+    )
+    if owner:
+        lines.append(f"Owner: {owner}")
+    for cause in exposure.causes:
+        line = f"• {escape(cause.resource_type)} {_code(short_id(cause.unique_id))} *{escape(cause.status)}*"
+        if cause.failures:
+            line += f" ({cause.failures} failing rows)"
+        if cause.message:
+            line += f": {escape(one_line(cause.message, 300))}"
+        lines.append(line)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _truncate("\n".join(lines))}}
+
+
+def _headline(alerts: Sequence[Any], recovered: Sequence[Any]) -> str:
+    parts = []
+    if alerts:
+        parts.append(summary_line(alerts))
+    if recovered:
+        parts.append(f"{len(recovered)} recovered")
+    return ", ".join(parts) if parts else "all dashboards healthy"
+
+
+def build_message(
+    alerts: Sequence[ExposureHealth],
+    *,
+    recovered: Sequence[ExposureHealth] = (),
+    project_name: str | None = None,
+    generated_at: str | None = None,
+    audience: str = "",
+    footer: str | None = None,
+) -> dict[str, Any]:
+    """One Block Kit message about ``alerts`` (unhealthy) and ``recovered`` dashboards."""
+    alerts = sorted_exposures(alerts)
+    headline = _headline(alerts, recovered)
+    header = f"Dashboard health: {headline}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _truncate(header, 150), "emoji": True}}
+    ]
+    room = MAX_BLOCKS - 4  # header, recovered, overflow note, context
+    shown = alerts[:room]
+    blocks.extend(exposure_section(exposure) for exposure in shown)
+    if recovered:
+        names = ", ".join(
+            f"*{link(display_name(e), e.url)}*" for e in sorted(recovered, key=lambda e: e.name)
+        )
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": _truncate(f":white_check_mark: Recovered: {names}")},
+            }
+        )
+    if len(alerts) > len(shown):
+        more = len(alerts) - len(shown)
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"… and {more} more dashboards"}]}
+        )
+    context = footer or "dbtmeta stale-dashboards"
+    if project_name:
+        context += f" · project {escape(project_name)}"
+    if generated_at:
+        context += f" · results of {escape(generated_at)}"
+    if audience:
+        context += f" · {escape(audience)}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _truncate(context, 2000)}]})
+    # The notification text: our own words plus the escaped project name.
+    text = header + (f" ({escape(project_name)})" if project_name else "")
+    return {"text": text, "blocks": blocks}
+
+
+def report_message(report: HealthReport) -> dict[str, Any]:
+    """The digest message for a whole report (what ``--format slack`` prints)."""
+    unhealthy = [e for e in report.exposures if status_name(e.status) in UNHEALTHY]
+    message = build_message(unhealthy, project_name=report.project_name, generated_at=report.generated_at)
+    counts = summary_counts(report.exposures)
+    if not unhealthy:
+        message["blocks"].insert(
+            1,
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"{counts['total']} dashboards checked: " + summary_line(report.exposures),
+                },
+            },
+        )
+    return message
+
+
+def to_text(report: HealthReport) -> str:
+    return json.dumps(report_message(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(report: HealthReport, console: Console) -> None:
+    console.out(to_text(report), end="", highlight=False)
