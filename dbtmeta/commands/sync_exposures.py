@@ -1,0 +1,244 @@
+"""``dbtmeta sync-exposures``: write dbt exposures for Looker dashboards (and Looks)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+
+
+@click.command(
+    "sync-exposures",
+    epilog="""\b
+Examples:
+  dbtmeta sync-exposures --lookml-dir looker/ --project-dir .
+  dbtmeta sync-exposures --snapshot looker.json --check          # CI gate
+  LOOKERSDK_BASE_URL=https://acme.looker.com LOOKERSDK_CLIENT_ID=.. LOOKERSDK_CLIENT_SECRET=.. \\
+    dbtmeta sync-exposures --include-looks --default-owner-email data@acme.com
+Exit codes: 0 written or up to date, 1 --check found a difference or --strict found
+unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-exposures.md.""",
+)
+@click.option("--lookml-dir", type=click.Path(file_okay=False), help="Read a LookML repository.")
+@click.option("--snapshot", type=click.Path(dir_okay=False), help="Read a `dbtmeta looker pull` snapshot.")
+@click.option(
+    "--looker-ini",
+    type=click.Path(dir_okay=False),
+    help="looker.ini for the API (LOOKERSDK_* env also work).",
+)
+@click.option("--section", help="Section of looker.ini to use.")
+@click.option("--base-url", envvar="LOOKERSDK_BASE_URL", help="Looker API base URL (scheme://host[:port]).")
+@click.option("--concurrency", type=int, default=8, show_default=True, help="Parallel API calls.")
+@click.option(
+    "--include-looks", is_flag=True, help="Also write exposures (type analysis) for standalone Looks."
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False),
+    envvar="DBT_PROJECT_DIR",
+    help="dbt project directory (default: nearest dbt_project.yml upwards).",
+)
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False),
+    help="manifest.json (default: <project>/target/manifest.json).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Generated file (default: <project>/models/exposures/looker_exposures.yml).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and print the diff if the file is out of date."
+)
+@click.option("--dry-run", is_flag=True, help="Write nothing; print the diff.")
+@click.option(
+    "--strict", is_flag=True, help="Unresolved or ambiguous tables are an error (exit 1, nothing written)."
+)
+@click.option(
+    "--schema-map", multiple=True, metavar="LOOKER=DBT", help="Looker schema -> manifest schema (repeatable)."
+)
+@click.option(
+    "--dialect",
+    help="SQL dialect for table names (default: the Looker connection's, else the manifest adapter).",
+)
+@click.option(
+    "--default-owner-email", help="Owner email for items Looker gives no owner for (LookML dashboards)."
+)
+@click.option(
+    "--default-owner-name", help="Owner name for items Looker gives no owner for (default: Looker)."
+)
+@click.option(
+    "--maturity-rule",
+    multiple=True,
+    metavar="COND=LEVEL",
+    help="e.g. 'folder:Executive*=high', 'views>=100=high', '*=low'; first match wins.",
+)
+@click.option(
+    "--default-maturity", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True
+)
+@click.option(
+    "--usage-stats",
+    is_flag=True,
+    help="Put view_count/last_viewed_at in meta (the file then changes as people view dashboards).",
+)
+@click.option(
+    "--dashboard-url-base", help="Looker URL for exposure urls when the content has none (LookML, snapshot)."
+)
+def command(
+    lookml_dir: str | None,
+    snapshot: str | None,
+    looker_ini: str | None,
+    section: str | None,
+    base_url: str | None,
+    concurrency: int,
+    include_looks: bool,
+    project_dir: str | None,
+    manifest_path: str | None,
+    output: str | None,
+    check: bool,
+    dry_run: bool,
+    strict: bool,
+    schema_map: tuple[str, ...],
+    dialect: str | None,
+    default_owner_email: str | None,
+    default_owner_name: str | None,
+    maturity_rule: tuple[str, ...],
+    default_maturity: str,
+    usage_stats: bool,
+    dashboard_url_base: str | None,
+) -> int:
+    """Write dbt exposures for every Looker dashboard (and Look) from one content source:
+    --lookml-dir, --snapshot, or the Looker API (--looker-ini / --base-url / LOOKERSDK_* env;
+    with --lookml-dir too, the repository resolves templated and derived views).
+
+    The generated file is rewritten only when its content changes; names stay stable across
+    renames; hand-written exposures elsewhere in the project are never touched.
+    """
+    from dbtmeta.exposures import ExposureSettings, MaturityRule
+    from dbtmeta.exposures_sync import apply, plan_sync
+    from dbtmeta.resolve import parse_schema_map
+
+    if check and dry_run:
+        raise UsageError("--check and --dry-run do not go together: --check already writes nothing")
+    rules = [MaturityRule.parse(text) for text in maturity_rule]
+    mapping = parse_schema_map(schema_map)
+    project, manifest_file = _locate(project_dir, manifest_path)
+    from dbtmeta.artifacts import load_manifest
+
+    manifest = load_manifest(manifest_file)
+    content = _load_content(
+        lookml_dir=lookml_dir,
+        snapshot=snapshot,
+        looker_ini=looker_ini,
+        section=section,
+        base_url=base_url,
+        concurrency=concurrency,
+        include_looks=include_looks,
+        dialect=dialect,
+    )
+    settings = ExposureSettings(
+        project_name=manifest.project_name,
+        base_url=content.base_url or dashboard_url_base,
+        default_owner_name=default_owner_name,
+        default_owner_email=default_owner_email,
+        maturity_rules=rules,
+        default_maturity=default_maturity,
+        usage_stats=usage_stats,
+    )
+    plan = plan_sync(
+        content,
+        manifest,
+        project_dir=project,
+        output=output,
+        settings=settings,
+        schema_map=mapping,
+        dialect=dialect,
+        include_looks=include_looks,
+    )
+    for finding in plan.findings:
+        click.echo(f"unresolved: {finding.line()}", err=True)
+    if strict and plan.findings:
+        click.echo(
+            f"dbtmeta: {len(plan.findings)} unresolved tables or tiles (--strict): "
+            f"{plan.path} left as it was",
+            err=True,
+        )
+        return EXIT_FINDINGS
+    if check or dry_run:
+        if plan.changed:
+            sys.stdout.write(plan.diff())
+        if check:
+            if plan.changed:
+                click.echo(f"dbtmeta: {plan.path} is out of date; run `dbtmeta sync-exposures`", err=True)
+                return EXIT_FINDINGS
+            click.echo(f"{plan.path}: up to date ({plan.exposures} exposures)")
+        return EXIT_OK
+    apply(plan)
+    click.echo(plan.summary())
+    return EXIT_OK
+
+
+def _locate(project_dir: str | None, manifest_path: str | None) -> tuple[Path, Path]:
+    """(project dir, manifest): --project-dir > $DBT_PROJECT_DIR (via click) > nearest dbt_project.yml."""
+    from dbtmeta.artifacts import find_artifacts
+
+    project = Path(project_dir) if project_dir else _nearest_project()
+    if not project.is_dir():
+        raise UsageError(f"dbt project dir {str(project)!r} is not a directory; pass --project-dir")
+    if manifest_path:
+        return project, Path(manifest_path)
+    return project, find_artifacts(project).manifest
+
+
+def _nearest_project() -> Path:
+    cwd = Path.cwd()
+    for candidate in (cwd, *cwd.parents):
+        if (candidate / "dbt_project.yml").is_file():
+            return candidate
+    return cwd
+
+
+def _load_content(
+    *,
+    lookml_dir: str | None,
+    snapshot: str | None,
+    looker_ini: str | None,
+    section: str | None,
+    base_url: str | None,
+    concurrency: int,
+    include_looks: bool,
+    dialect: str | None,
+):
+    api_given = bool(looker_ini or base_url)
+    if snapshot:
+        if lookml_dir or api_given:
+            raise UsageError(
+                "--snapshot replaces --lookml-dir and the Looker API settings: give only one source"
+            )
+        from dbtmeta.looker.snapshot import load_snapshot
+
+        return load_snapshot(snapshot)
+    if lookml_dir and not api_given:
+        from dbtmeta.looker.lookml import read_lookml
+
+        return read_lookml(lookml_dir, dialect=dialect)
+    if not api_given and not os.path.isfile("looker.ini"):
+        raise UsageError(
+            "no Looker content: give --lookml-dir DIR, --snapshot FILE, or API settings "
+            "(--looker-ini / --base-url / LOOKERSDK_BASE_URL with LOOKERSDK_CLIENT_ID/SECRET)"
+        )
+    from dbtmeta.looker.api import ApiSettings, crawl
+
+    settings = ApiSettings(looker_ini=looker_ini, section=section, base_url=base_url)
+    return crawl(
+        settings,
+        include_looks=include_looks,
+        concurrency=concurrency,
+        progress=sys.stderr.isatty(),
+        lookml_dir=lookml_dir,
+    )

@@ -1,0 +1,167 @@
+"""Plan and apply a sync: Looker content + manifest -> the generated exposures file.
+
+``plan_sync`` is pure (reads files, writes nothing); ``apply`` writes only when the bytes change,
+atomically, so an unchanged run keeps the file's mtime and a failed run leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbtmeta.exposures import ExposureSettings, build_entry, looker_key, read_existing, render
+from dbtmeta.looker.content import LookerContent
+from dbtmeta.naming import assign_names
+from dbtmeta.resolve import Finding, resolve_all
+
+DEFAULT_OUTPUT = os.path.join("models", "exposures", "looker_exposures.yml")
+_SKIP_DIRS = {"target", "dbt_packages", "dbt_modules", "logs", "node_modules", "venv", "__pycache__"}
+
+
+@dataclass
+class SyncPlan:
+    path: Path
+    old_text: str | None
+    new_text: str
+    exposures: int
+    added: list[str] = field(default_factory=list)  # exposure names
+    removed: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.old_text != self.new_text
+
+    def diff(self) -> str:
+        rel = self.path.name if not self.path.is_absolute() else str(self.path)
+        return "".join(
+            difflib.unified_diff(
+                (self.old_text or "").splitlines(keepends=True),
+                self.new_text.splitlines(keepends=True),
+                fromfile=f"a/{rel}" if self.old_text is not None else "/dev/null",
+                tofile=f"b/{rel}",
+            )
+        )
+
+    def summary(self) -> str:
+        tables = len({(f.dashboard_id, f.table) for f in self.findings if f.table})
+        others = len([f for f in self.findings if not f.table])
+        state = "written" if self.changed else "unchanged"
+        return (
+            f"{self.path}: {state}: {self.exposures} exposures, {len(self.added)} added, "
+            f"{len(self.removed)} removed, {tables} unresolved tables, {others} other problems"
+        )
+
+
+def plan_sync(
+    content: LookerContent,
+    manifest: Any,
+    *,
+    project_dir: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    settings: ExposureSettings | None = None,
+    schema_map: Mapping[str, str] | None = None,
+    dialect: str | None = None,
+    include_looks: bool = False,
+) -> SyncPlan:
+    project = Path(project_dir)
+    path = Path(output) if output else project / DEFAULT_OUTPUT
+    if settings is None:
+        settings = ExposureSettings(project_name=manifest.project_name)
+    if settings.base_url is None and content.base_url:
+        settings.base_url = content.base_url
+    existing = read_existing(str(path))
+    resolutions = resolve_all(
+        content, manifest, dialect=dialect, schema_map=schema_map, include_looks=include_looks
+    )
+    items = [
+        (looker_key(r.dashboard.kind, r.dashboard.id), r.dashboard.title, r.dashboard.kind)
+        for r in resolutions
+    ]
+    names = assign_names(items, existing.names, hand_written_names(manifest, project, path))
+    entries = [
+        build_entry(r, names[looker_key(r.dashboard.kind, r.dashboard.id)], settings) for r in resolutions
+    ]
+    new_text = render(entries)
+    old_keys, new_keys = set(existing.names), {key for key, _, _ in items}
+    return SyncPlan(
+        path=path,
+        old_text=existing.text,
+        new_text=new_text,
+        exposures=len(entries),
+        added=sorted(names[k] for k in new_keys - old_keys),
+        removed=sorted(existing.names[k] for k in old_keys - new_keys),
+        findings=sorted(f for r in resolutions for f in r.findings),
+        entries=entries,
+    )
+
+
+def apply(plan: SyncPlan) -> bool:
+    """Write the file if its bytes change. Returns whether it was written."""
+    from dbtmeta.atomic import write_atomic
+
+    if not plan.changed:
+        return False
+    write_atomic(plan.path, plan.new_text)
+    return True
+
+
+def hand_written_names(manifest: Any, project_dir: Path, output: Path) -> set[str]:
+    """Exposure names of this project that live outside the generated file.
+
+    From the manifest (may be stale) and from the project's YAML files (may not be parsed yet).
+    """
+    out = _resolved(output)
+    names: set[str] = set()
+    project_name = getattr(manifest, "project_name", None)
+    for exposure in getattr(manifest, "exposures", {}).values():
+        if project_name and exposure.get("package_name") not in (None, project_name):
+            continue
+        file_path = exposure.get("original_file_path")
+        if isinstance(file_path, str) and _resolved(project_dir / file_path) == out:
+            continue
+        if isinstance(exposure.get("name"), str):
+            names.add(exposure["name"])
+    names |= _scan_yaml_exposures(project_dir, out)
+    return names
+
+
+def _scan_yaml_exposures(project_dir: Path, output: Path) -> set[str]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    names: set[str] = set()
+    if not project_dir.is_dir():
+        return names
+    for root, dirs, files in os.walk(project_dir):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for file_name in sorted(files):
+            if not file_name.endswith((".yml", ".yaml")):
+                continue
+            path = Path(root) / file_name
+            if _resolved(path) == output:
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+                if "exposures" not in text:
+                    continue
+                data = yaml.load(text, Loader=loader)
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue  # not ours to judge; dbt parse will complain if it matters
+            exposures = data.get("exposures") if isinstance(data, dict) else None
+            for item in exposures if isinstance(exposures, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    names.add(item["name"])
+    return names
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()

@@ -1,0 +1,285 @@
+"""Resolve the warehouse tables Looker reads to the dbt nodes that build or declare them.
+
+Keys are (database, schema, identifier) normalised the way the warehouse resolves names
+(``dbtmeta.sqlnames``): a Looker name ``CORE.DIM_USERS`` and the manifest's
+``"greenery"."core"."dim_users"`` meet on DuckDB, not on Postgres where quoting keeps case.
+
+Rules (documented in docs/sync-exposures.md):
+- models (by ``alias``, else ``name``; versioned models keep their version), seeds and snapshots are
+  indexed by their relation; sources by ``identifier`` (else ``name``). Ephemeral and disabled
+  nodes have no relation and are skipped.
+- a one- or two-part Looker name takes the missing parts from its Looker connection's defaults;
+  when the database is still unknown (LookML has no connection details) the name matches on
+  (schema, identifier) across databases, and is ambiguous if that gives more than one relation.
+  A one-part name without a default schema is not matched at all.
+- the schema map rewrites Looker's schema (e.g. production) to the manifest's (e.g. dev).
+- a relation both built by a seed and declared as a source resolves to the source (the declared
+  interface of raw data); any other tie is reported as ambiguous. Nothing is ever guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbtmeta.errors import UsageError
+from dbtmeta.looker.content import Dashboard, LookerContent
+
+Key = tuple[str | None, str | None, str]
+
+_NODE_TYPES = ("model", "seed", "snapshot")
+
+
+@dataclass(frozen=True, order=True)
+class NodeRef:
+    """A dbt node an exposure can depend on."""
+
+    unique_id: str
+    resource_type: str  # model | seed | snapshot | source
+    package: str
+    name: str  # node name, or the source's table name
+    source_name: str | None = None
+    version: str | int | None = None
+
+    def depends_on(self, project_name: str) -> str:
+        """The ``depends_on`` entry: ``ref('x')``, ``ref('pkg', 'x', v=2)``, ``source('s', 't')``."""
+        if self.resource_type == "source":
+            return f"source({_quote(self.source_name or '')}, {_quote(self.name)})"
+        args = [_quote(self.name)]
+        if self.package and self.package != project_name:
+            args.insert(0, _quote(self.package))
+        if self.version is not None:
+            version = self.version
+            shown = (
+                str(version) if isinstance(version, int) or str(version).isdigit() else _quote(str(version))
+            )
+            args.append(f"v={shown}")
+        return f"ref({', '.join(args)})"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A table (or tile) that could not be resolved to exactly one dbt node, and where it is used."""
+
+    dashboard_id: str
+    dashboard_title: str
+    tiles: tuple[str, ...]
+    table: str | None
+    message: str
+
+    def line(self) -> str:
+        tiles = ", ".join(self.tiles) if self.tiles else "-"
+        what = f"table {self.table}: " if self.table else ""
+        return f"{self.dashboard_title!r} ({self.dashboard_id}) tile(s) {tiles}: {what}{self.message}"
+
+
+@dataclass
+class DashboardResolution:
+    dashboard: Dashboard
+    nodes: list[NodeRef] = field(default_factory=list)  # sorted, unique
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class RelationIndex:
+    dialect: str | None
+    full: dict[Key, list[NodeRef]] = field(default_factory=dict)
+    by_schema: dict[tuple[str, str], list[NodeRef]] = field(default_factory=dict)
+    relations: dict[NodeRef, Key] = field(default_factory=dict)
+
+    def add(self, key: Key, ref: NodeRef) -> None:
+        self.full.setdefault(key, []).append(ref)
+        self.relations[ref] = key
+        if key[1] is not None:
+            self.by_schema.setdefault((key[1], key[2]), []).append(ref)
+
+    def lookup(self, database: str | None, schema: str, name: str) -> list[NodeRef]:
+        if database is not None:
+            found = self.full.get((database, schema, name), [])
+            if found:
+                return sorted(found)
+            # manifests written without a database (some adapters) match on schema + name
+            return sorted(self.full.get((None, schema, name), []))
+        return sorted(self.by_schema.get((schema, name), []))
+
+
+def build_index(manifest: Any, dialect: str | None = None) -> RelationIndex:
+    """Index a ``dbtmeta.artifacts.Manifest``'s relations. ``dialect`` defaults to its adapter type."""
+    dialect = dialect or getattr(manifest, "adapter_type", None)
+    index = RelationIndex(dialect)
+    for unique_id, node in sorted(manifest.nodes.items()):
+        kind = node.get("resource_type")
+        if kind not in _NODE_TYPES:
+            continue
+        config = node.get("config") or {}
+        if config.get("enabled") is False or config.get("materialized") == "ephemeral":
+            continue
+        name = node.get("name")
+        if not isinstance(name, str):
+            continue
+        ref = NodeRef(
+            unique_id=unique_id,
+            resource_type=kind,
+            package=str(node.get("package_name") or ""),
+            name=name,
+            version=node.get("version") if kind == "model" else None,
+        )
+        key = _relation_key(node, node.get("alias") or name, dialect)
+        if key is not None:
+            index.add(key, ref)
+    for unique_id, source in sorted(manifest.sources.items()):
+        if (source.get("config") or {}).get("enabled") is False:
+            continue
+        name, source_name = source.get("name"), source.get("source_name")
+        if not isinstance(name, str) or not isinstance(source_name, str):
+            continue
+        ref = NodeRef(
+            unique_id=unique_id,
+            resource_type="source",
+            package=str(source.get("package_name") or ""),
+            name=name,
+            source_name=source_name,
+        )
+        key = _relation_key(source, source.get("identifier") or name, dialect)
+        if key is not None:
+            index.add(key, ref)
+    return index
+
+
+def _relation_key(node: dict[str, Any], identifier: str, dialect: str | None) -> Key | None:
+    from dbtmeta.sqlnames import SqlParseError, normalize_relation, split_table_name
+
+    relation_name = node.get("relation_name")
+    if isinstance(relation_name, str) and relation_name:
+        # relation_name is rendered by the adapter with its quoting: the truest key we have
+        try:
+            return split_table_name(relation_name, dialect)
+        except SqlParseError:
+            pass
+    database, schema = node.get("database"), node.get("schema")
+    try:
+        return normalize_relation(
+            database if isinstance(database, str) else None,
+            schema if isinstance(schema, str) else None,
+            identifier,
+            dialect,
+        )
+    except Exception:  # an unusable manifest entry is skipped, not fatal
+        return None
+
+
+def parse_schema_map(items: Iterable[str]) -> dict[str, str]:
+    """``["prod=dev", ...]`` -> {"prod": "dev"}. Raises UsageError on a malformed item."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        looker_schema, eq, dbt_schema = item.partition("=")
+        if not eq or not looker_schema.strip() or not dbt_schema.strip():
+            raise UsageError(
+                f"--schema-map {item!r} is not LOOKER_SCHEMA=DBT_SCHEMA (e.g. analytics=dbt_dev)"
+            )
+        mapping[looker_schema.strip()] = dbt_schema.strip()
+    return mapping
+
+
+class Resolver:
+    """Turns the tables each dashboard reads into dbt nodes, reporting whatever it cannot match."""
+
+    def __init__(
+        self,
+        content: LookerContent,
+        index: RelationIndex,
+        *,
+        dialect: str | None = None,
+        schema_map: Mapping[str, str] | None = None,
+    ) -> None:
+        from dbtmeta.sqlnames import normalize
+
+        self.content = content
+        self.index = index
+        self.dialect = dialect or index.dialect
+        self.schema_map = {
+            normalize(k, self.dialect): normalize(v, self.dialect) for k, v in (schema_map or {}).items()
+        }
+
+    def resolve(self, dashboard: Dashboard) -> DashboardResolution:
+        from dbtmeta.looker.usage import tables_used
+
+        result = DashboardResolution(dashboard)
+
+        def finding(tiles: Iterable[str], table: str | None, message: str) -> None:
+            result.findings.append(
+                Finding(dashboard.id, dashboard.title, tuple(sorted(set(tiles))), table, message)
+            )
+
+        usage = tables_used(self.content, dashboard)
+        nodes: set[NodeRef] = set()
+        for used, tiles in sorted(usage.tables.items()):
+            found, problem = self.resolve_table(used.table, used.connection)
+            if problem:
+                finding(tiles, used.table, problem)
+            elif found is not None:
+                nodes.add(found)
+        for p in usage.problems:
+            where = f"{p.model}::{p.explore}" + (f" view {p.alias}" if p.alias else "")
+            finding([p.tile_id], None, f"{where}: {p.message}")
+        for tile in dashboard.tiles:
+            if tile.type == "sql":
+                finding([tile.id], None, "SQL Runner tile: it has no explore, its tables are not resolved")
+        result.nodes = sorted(nodes)
+        result.findings.sort()
+        return result
+
+    def resolve_table(self, table: str, connection: str | None) -> tuple[NodeRef | None, str | None]:
+        """(the node, None) or (None, why not)."""
+        from dbtmeta.sqlnames import SqlParseError, normalize, split_table_name
+
+        conn = self.content.connections.get(connection or "")
+        dialect = (conn.dialect if conn and conn.dialect else None) or self.dialect
+        try:
+            database, schema, name = split_table_name(table, dialect)
+        except SqlParseError as exc:
+            return None, str(exc)
+        if database is None and conn and conn.database:
+            database = normalize(conn.database, dialect)
+        if schema is None and conn and conn.schema:
+            schema = normalize(conn.schema, dialect)
+        if schema is None:
+            return None, (
+                f"no schema: the name has one part and connection {connection!r} has no default schema"
+            )
+        schema = self.schema_map.get(schema, schema)
+        candidates = self.index.lookup(database, schema, name)
+        candidates = _prefer_sources_over_seeds(candidates)
+        if not candidates:
+            where = ".".join(p for p in (database, schema, name) if p)
+            return None, f"no dbt model, seed, snapshot or source builds {where}"
+        if len(candidates) > 1:
+            ids = ", ".join(c.unique_id for c in candidates)
+            return None, f"ambiguous: {ids}"
+        return candidates[0], None
+
+
+def _prefer_sources_over_seeds(candidates: list[NodeRef]) -> list[NodeRef]:
+    kinds = {c.resource_type for c in candidates}
+    if "source" in kinds and kinds <= {"source", "seed"}:
+        return [c for c in candidates if c.resource_type == "source"]
+    return candidates
+
+
+def resolve_all(
+    content: LookerContent,
+    manifest: Any,
+    *,
+    dialect: str | None = None,
+    schema_map: Mapping[str, str] | None = None,
+    include_looks: bool = False,
+) -> list[DashboardResolution]:
+    """Resolve every dashboard (and Look, with ``include_looks``) of ``content`` against ``manifest``."""
+    resolver = Resolver(content, build_index(manifest, dialect), dialect=dialect, schema_map=schema_map)
+    chosen = [d for d in content.dashboards if d.kind == "dashboard" or (include_looks and d.kind == "look")]
+    return [resolver.resolve(d) for d in sorted(chosen, key=lambda d: (d.kind, d.id))]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
