@@ -1,0 +1,98 @@
+"""LookML substitution syntax in SQL text: ``@{constants}``, ``-- if prod --``, ``${view.X}``, Liquid.
+
+Only LookML's own markers are matched here; the SQL itself is always parsed by sqlglot
+(``dbtmeta.sqlnames``). Liquid that depends on the user or the query is never evaluated: callers
+report it as a problem instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_CONSTANT = re.compile(r"@\{\s*(" + _NAME + r")\s*\}")
+_IF_ENV = re.compile(r"--\s*if\s+(prod|dev)\s*--", re.IGNORECASE)
+_VIEW_TABLE = re.compile(r"\$\{\s*(" + _NAME + r")\s*\.\s*SQL_TABLE_NAME\s*\}")
+_CONDITION = re.compile(
+    r"\{%-?\s*(condition|incrementcondition)\b.*?%\}.*?\{%-?\s*end\1\s*-?%\}", re.DOTALL | re.IGNORECASE
+)
+_FIELD_REF = re.compile(r"\$\{\s*(" + _NAME + r")\s*\.\s*" + _NAME + r"\s*\}")
+_LIQUID = ("{{", "{%")
+
+PLACEHOLDER_PREFIX = "dbtmeta_lookml_view__"
+
+
+def substitute_constants(text: str, constants: dict[str, str]) -> tuple[str, list[str]]:
+    """Replace ``@{name}`` with the constant's value; returns (text, names of unknown constants)."""
+    missing: list[str] = []
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in constants:
+            return constants[name]
+        if name not in missing:
+            missing.append(name)
+        return match.group(0)
+
+    for _ in range(10):  # constants may refer to other constants
+        new = _CONSTANT.sub(swap, text)
+        if new == text:
+            break
+        text = new
+    return text, missing
+
+
+def take_prod(text: str) -> str:
+    """Keep what production runs: drop ``-- if dev --`` segments and the ``-- if prod --`` markers.
+
+    A marker applies until the next marker or the end of its line, so both the one-line form
+    (``-- if prod -- a.t -- if dev -- b.t``) and the one-marker-per-line form work.
+    """
+    out_lines = []
+    for line in text.splitlines():
+        pieces = _IF_ENV.split(line)
+        kept = [pieces[0]]
+        for env, segment in zip(pieces[1::2], pieces[2::2], strict=True):
+            if env.lower() == "prod":
+                kept.append(segment)
+        out_lines.append("".join(kept))
+    return "\n".join(out_lines)
+
+
+def has_env_blocks(text: str) -> bool:
+    return _IF_ENV.search(text) is not None
+
+
+def neutralise_conditions(sql: str) -> str:
+    """``{% condition f %} col {% endcondition %}`` -> ``1=1``: a filter never changes the tables."""
+    return _CONDITION.sub("1=1", sql)
+
+
+def has_liquid(text: str) -> bool:
+    return any(marker in text for marker in _LIQUID)
+
+
+def views_of_table_refs(text: str) -> list[str]:
+    """Views named in ``${view.SQL_TABLE_NAME}`` references, in order."""
+    return list(dict.fromkeys(_VIEW_TABLE.findall(text)))
+
+
+def swap_table_refs(sql: str) -> tuple[str, dict[str, str]]:
+    """``${view.SQL_TABLE_NAME}`` -> a placeholder identifier sqlglot can parse; returns the map back."""
+    mapping: dict[str, str] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        placeholder = PLACEHOLDER_PREFIX + match.group(1).lower()
+        mapping[placeholder] = match.group(1)
+        return placeholder
+
+    return _VIEW_TABLE.sub(swap, sql), mapping
+
+
+def field_ref_views(text: str) -> list[str]:
+    """Views (or explore aliases) named in ``${name.field}`` references, in order."""
+    return list(dict.fromkeys(v for v in _FIELD_REF.findall(text) if v != "TABLE"))
+
+
+def has_substitution(text: str) -> bool:
+    return "${" in text or "@{" in text
