@@ -1,0 +1,680 @@
+"""Crawl a Looker instance through the API into a ``LookerContent``, in as few calls as possible.
+
+Calls made (see docs/looker-api.md for the accounting):
+  login, ``all_dashboards(fields=id)`` (finds LookML dashboards, counts the others),
+  ``search_dashboards`` pages with nested ``fields=`` (every tile's query in the page),
+  ``dashboard(id)`` per LookML dashboard, ``merge_query`` per merged-results tile + ``query`` per
+  source query, with ``--include-looks`` ``search_looks`` pages + ``query`` per Look not seen on a
+  dashboard, ``all_users(ids=...)`` per 100 owners, ``lookml_model_explore`` per distinct explore,
+  ``connection`` per connection, ``run_query(id, "sql")`` per query on a templated/derived view
+  (only without a LookML directory), logout.
+Independent calls run on a bounded thread pool; retries and errors live in ``api_client``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import Any, TypeVar
+
+from dbtmeta.looker.api_client import ApiSettings, CallStats, LookerClient, LookerHTTPError
+from dbtmeta.looker.content import (
+    Connection,
+    Dashboard,
+    Explore,
+    ExploreView,
+    LookerContent,
+    Owner,
+    Query,
+    Tile,
+    ViewSource,
+)
+
+__all__ = ["DEFAULT_CONCURRENCY", "ApiSettings", "crawl", "crawl_with_stats"]
+
+DEFAULT_CONCURRENCY = 8
+PAGE_SIZE = 100
+USER_BATCH = 100
+
+QUERY_FIELDS = "id,model,view,fields,filters,pivots,sorts,dynamic_fields"
+DASHBOARD_FIELDS = (
+    "id,title,description,user_id,folder(id,name),created_at,updated_at,view_count,favorite_count,"
+    "last_viewed_at,deleted,dashboard_filters(model,explore,dimension),"
+    "dashboard_elements(id,type,title,title_text,look_id,merge_result_id,"
+    f"query({QUERY_FIELDS}),look(id,title,query_id,query({QUERY_FIELDS})),"
+    f"result_maker(id,merge_result_id,sql_query_id,query({QUERY_FIELDS})))"
+)
+LOOK_FIELDS = (
+    "id,title,description,user_id,folder(id,name),created_at,updated_at,view_count,favorite_count,"
+    "last_viewed_at,deleted,query_id"
+)
+EXPLORE_FIELDS = (
+    "name,model_name,view_name,sql_table_name,connection_name,joins(name,from,sql_table_name,required_joins)"
+)
+CONNECTION_FIELDS = "name,dialect_name,host,database,schema"
+TEMPLATE_MARKERS = ("{{", "{%", "@{", "${", "-- if", "(select")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def crawl(
+    settings: ApiSettings,
+    *,
+    include_looks: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool = False,
+    lookml_dir: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> LookerContent:
+    """Everything dbtmeta needs from Looker. Raises ``RemoteError``/``InputError``/``UsageError``."""
+    return crawl_with_stats(
+        settings,
+        include_looks=include_looks,
+        concurrency=concurrency,
+        progress=progress,
+        lookml_dir=lookml_dir,
+        page_size=page_size,
+    )[0]
+
+
+def crawl_with_stats(
+    settings: ApiSettings,
+    *,
+    include_looks: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool = False,
+    lookml_dir: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> tuple[LookerContent, CallStats]:
+    """``crawl`` plus the calls it made, by endpoint."""
+    if concurrency < 1:
+        from dbtmeta.errors import UsageError
+
+        raise UsageError(f"--concurrency must be at least 1, got {concurrency}")
+    lookml = _read_lookml(lookml_dir) if lookml_dir else None
+    client = LookerClient(settings, pool_size=concurrency)
+    crawler = _Crawler(client, concurrency, page_size, _make_progress(progress))
+    try:
+        content = crawler.run(include_looks, lookml)
+    finally:
+        crawler.progress.stop()
+        client.logout()
+    return content, client.stats
+
+
+def _read_lookml(lookml_dir: str) -> LookerContent:
+    try:
+        from dbtmeta.looker.lookml import read_lookml  # type: ignore[attr-defined]
+    except ImportError:
+        from dbtmeta.errors import UsageError
+
+        raise UsageError("--lookml-dir needs dbtmeta.looker.lookml, which is not installed") from None
+    result: LookerContent = read_lookml(lookml_dir)
+    return result
+
+
+class _Progress:
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing at all."""
+
+    def __init__(self, bar: Any = None) -> None:
+        self._bar = bar
+        self._task = bar.add_task("Crawling Looker", total=0) if bar else None
+        self._total = 0
+
+    def expect(self, n: int) -> None:
+        if self._bar is not None:
+            self._total += n
+            self._bar.update(self._task, total=self._total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _make_progress(enabled: bool) -> _Progress:
+    if not enabled or not sys.stderr.isatty():
+        return _Progress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dbtmeta.console import make_console
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+    )
+    bar.start()
+    return _Progress(bar)
+
+
+class _Crawler:
+    def __init__(self, client: LookerClient, concurrency: int, page_size: int, progress: _Progress):
+        self.client = client
+        self.sdk = client.sdk
+        self.concurrency = concurrency
+        self.page_size = page_size
+        self.progress = progress
+        self.pool: ThreadPoolExecutor | None = None
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = self.client.call(what, fn, *args, **kwargs)
+        self.progress.advance()
+        return result
+
+    def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn`` over ``items`` on the pool, results in order; the first error cancels the rest."""
+        self.progress.expect(len(items))
+        if not items:
+            return []
+        if self.pool is None or len(items) == 1:
+            return [fn(item) for item in items]
+        futures: list[Future[R]] = [self.pool.submit(fn, item) for item in items]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            if future.exception() is not None:
+                for other in pending:
+                    other.cancel()
+                raise future.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
+
+    # -- the crawl -----------------------------------------------------------------------------
+
+    def run(self, include_looks: bool, lookml: LookerContent | None) -> LookerContent:
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="looker") as pool:
+            self.pool = pool if self.concurrency > 1 else None
+            try:
+                return self._run(include_looks, lookml)
+            finally:
+                self.pool = None
+
+    def _run(self, include_looks: bool, lookml: LookerContent | None) -> LookerContent:
+        sdk = self.sdk
+        self.progress.expect(1)
+        ids = self.call("GET /dashboards", sdk.all_dashboards, fields="id")
+        all_ids = [str(d.id) for d in ids if d.id is not None]
+        lookml_ids = sorted(i for i in all_ids if "::" in i)
+        user_count = len(all_ids) - len(lookml_ids)
+
+        raw_dashboards = self._search_dashboards(user_count, lookml_ids)
+        raw_looks = self._search_looks() if include_looks else []
+
+        # Queries reachable only by id: merged-results sources and standalone Looks.
+        merge_ids = sorted(
+            {mid for d in raw_dashboards for el in d.dashboard_elements or () if (mid := _merge_id(el))}
+        )
+        merges = dict(zip(merge_ids, self.parallel(self._merge_query, merge_ids), strict=True))
+        known: dict[str, Query] = {}
+        for d in raw_dashboards:
+            for el in d.dashboard_elements or ():
+                for q in _element_queries(el):
+                    if q.id:
+                        known[q.id] = q
+        wanted = sorted(
+            {qid for m in merges.values() for qid in m}
+            | {str(look.query_id) for look in raw_looks if look.query_id}
+        )
+        missing = [qid for qid in wanted if qid not in known]
+        for q in self.parallel(self._query, missing):
+            if q is not None and q.id:
+                known[q.id] = q
+
+        # Owners (one batched call per 100) and explores (one call each), side by side.
+        user_ids = sorted(
+            {str(o.user_id) for o in [*raw_dashboards, *raw_looks] if getattr(o, "user_id", None)},
+            key=_id_key,
+        )
+        batches = [user_ids[i : i + USER_BATCH] for i in range(0, len(user_ids), USER_BATCH)]
+        explore_keys = sorted(
+            {(q.model, q.explore) for q in known.values()}
+            | {(q.model, q.explore) for d in raw_dashboards for q in _filter_queries(d)}
+        )
+        jobs: list[tuple[str, Any]] = [("users", b) for b in batches] + [("explore", k) for k in explore_keys]
+        results = self.parallel(self._job, jobs)
+        owners: dict[str, Owner] = {}
+        explores: dict[tuple[str, str], Explore] = {}
+        for (kind, _), result in zip(jobs, results, strict=True):
+            if kind == "users":
+                owners.update(result)
+            elif result is not None:
+                explores[(result.model, result.name)] = result
+
+        connection_names = sorted({e.connection for e in explores.values() if e.connection})
+        explores, needs_sql = _resolve_templated(explores, lookml)
+        sql_ids = sorted(
+            {q.id for q in known.values() if q.id and _query_needs_sql(q, explores, needs_sql)}, key=_id_key
+        )
+        jobs = [("connection", n) for n in connection_names] + [("sql", qid) for qid in sql_ids]
+        results = self.parallel(self._job, jobs)
+        connections: dict[str, Connection] = {}
+        sql_by_id: dict[str, str] = {}
+        for (kind, key), result in zip(jobs, results, strict=True):
+            if kind == "connection":
+                connections[key] = result
+            elif result is not None:
+                sql_by_id[key] = result
+        if sql_by_id:
+            known = {
+                qid: dataclasses.replace(q, sql=sql_by_id[qid]) if qid in sql_by_id else q
+                for qid, q in known.items()
+            }
+
+        base = self.client.base_url
+        dashboards = [_dashboard(d, base, owners, merges, known) for d in raw_dashboards]
+        dashboards += [_look(look, base, owners, known) for look in raw_looks]
+        return LookerContent(
+            source="api",
+            base_url=base,
+            dashboards=dashboards,
+            explores=explores,
+            connections=connections,
+            model_connections={m: e.connection for (m, _), e in sorted(explores.items()) if e.connection},
+        )
+
+    def _search_dashboards(self, user_count: int, lookml_ids: list[str]) -> list[Any]:
+        """Pages of user-defined dashboards (in parallel, sized from the id count) + LookML ones."""
+        size = self.page_size
+        pages = max(1, math.ceil(user_count / size))
+        jobs: list[tuple[str, Any]] = [("page", i * size) for i in range(pages)]
+        jobs += [("lookml", i) for i in lookml_ids]
+        results = self.parallel(self._job, jobs)
+        found: list[Any] = []
+        last_page: list[Any] = []
+        for (kind, _), result in zip(jobs, results, strict=True):
+            if kind == "page":
+                found.extend(result)
+                last_page = result
+            elif result is not None:
+                found.append(result)
+        offset = pages * size
+        while len(last_page) == size:  # dashboards created since the id count: keep paging
+            self.progress.expect(1)
+            last_page = self._dashboard_page(offset)
+            found.extend(last_page)
+            offset += size
+        seen: set[str] = set()
+        unique = []
+        for d in found:
+            if d.id is not None and str(d.id) not in seen and not d.deleted:
+                seen.add(str(d.id))
+                unique.append(d)
+        return unique
+
+    def _dashboard_page(self, offset: int) -> list[Any]:
+        result: list[Any] = self.call(
+            "GET /dashboards/search",
+            self.sdk.search_dashboards,
+            fields=DASHBOARD_FIELDS,
+            deleted="false",
+            sorts="id",
+            limit=self.page_size,
+            offset=offset,
+        )
+        return result
+
+    def _search_looks(self) -> list[Any]:
+        looks: list[Any] = []
+        offset = 0
+        while True:
+            self.progress.expect(1)
+            page = self.call(
+                "GET /looks/search",
+                self.sdk.search_looks,
+                fields=LOOK_FIELDS,
+                deleted=False,
+                sorts="id",
+                limit=self.page_size,
+                offset=offset,
+            )
+            looks.extend(lk for lk in page if lk.id is not None and not lk.deleted)
+            if len(page) < self.page_size:
+                return looks
+            offset += self.page_size
+
+    def _job(self, job: tuple[str, Any]) -> Any:
+        kind, key = job
+        if kind == "page":
+            return self._dashboard_page(key)
+        if kind == "lookml":
+            return self._ignore_404(
+                lambda: self.call(f"GET /dashboards/{key}", self.sdk.dashboard, key, fields=DASHBOARD_FIELDS)
+            )
+        if kind == "users":
+            return self._users(key)
+        if kind == "explore":
+            return self._explore(*key)
+        if kind == "connection":
+            return self._connection(key)
+        if kind == "sql":
+            return self._ignore_404(
+                lambda: self.call(f"GET /queries/{key}/run/sql", self.sdk.run_query, key, "sql")
+            )
+        raise AssertionError(kind)
+
+    @staticmethod
+    def _ignore_404(fn: Callable[[], R]) -> R | None:
+        # An object deleted between listing and fetching is simply gone; anything else is an error.
+        try:
+            return fn()
+        except LookerHTTPError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def _merge_query(self, merge_id: str) -> list[str]:
+        merge = self._ignore_404(
+            lambda: self.call(
+                f"GET /merge_queries/{merge_id}",
+                self.sdk.merge_query,
+                merge_id,
+                fields="id,source_queries(name,query_id)",
+            )
+        )
+        if merge is None:
+            return []
+        return [str(s.query_id) for s in merge.source_queries or () if s.query_id]
+
+    def _query(self, query_id: str) -> Query | None:
+        raw = self._ignore_404(
+            lambda: self.call(f"GET /queries/{query_id}", self.sdk.query, query_id, fields=QUERY_FIELDS)
+        )
+        return _query(raw) if raw is not None else None
+
+    def _users(self, ids: list[str]) -> dict[str, Owner]:
+        from looker_sdk.sdk.api40.models import DelimSequence
+
+        users = self.call(
+            "GET /users", self.sdk.all_users, ids=DelimSequence(ids), fields="id,display_name,email"
+        )
+        return {
+            str(u.id): Owner(id=str(u.id), name=u.display_name or None, email=u.email or None)
+            for u in users
+            if u.id is not None
+        }
+
+    def _explore(self, model: str, name: str) -> Explore | None:
+        raw = self._ignore_404(
+            lambda: self.call(
+                f"GET /lookml_models/{model}/explores/{name}",
+                self.sdk.lookml_model_explore,
+                model,
+                name,
+                fields=EXPLORE_FIELDS,
+            )
+        )
+        return _explore(model, name, raw) if raw is not None else None
+
+    def _connection(self, name: str) -> Connection:
+        try:
+            raw = self.call(f"GET /connections/{name}", self.sdk.connection, name, fields=CONNECTION_FIELDS)
+        except LookerHTTPError as exc:
+            if exc.status == 404:
+                return Connection(name=name)
+            raise
+        dialect = raw.dialect_name or None
+        if dialect and dialect.startswith("bigquery"):
+            # BigQuery: the project is the connection's host, the dataset its database.
+            return Connection(
+                name=name, dialect=dialect, database=raw.host or None, schema=raw.database or None
+            )
+        return Connection(
+            name=name, dialect=dialect, database=raw.database or None, schema=raw.schema or None
+        )
+
+
+# -- conversion from SDK models ----------------------------------------------------------------
+
+
+def _id_key(value: str) -> tuple[int, int, str]:
+    return (0, int(value), "") if value.isdigit() else (1, 0, value)
+
+
+def _field_name(value: str) -> str:
+    return value.strip().split(" ")[0]
+
+
+_DYNAMIC_REF = re.compile(r"\$\{\s*([A-Za-z0-9_]+\.[A-Za-z0-9_]+)\s*\}")
+_BASED_ON = re.compile(r'"based_on"\s*:\s*"([A-Za-z0-9_]+\.[A-Za-z0-9_]+)"')
+
+
+def _dynamic_refs(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    refs = _DYNAMIC_REF.findall(text) + _BASED_ON.findall(text)
+    return tuple(dict.fromkeys(refs))
+
+
+def _query(raw: Any) -> Query:
+    filters = raw.filters or {}
+    return Query(
+        model=str(raw.model),
+        explore=str(raw.view),
+        fields=tuple(raw.fields or ()),
+        filters=tuple(_field_name(f) for f in filters),
+        sorts=tuple(_field_name(s) for s in raw.sorts or ()),
+        pivots=tuple(raw.pivots or ()),
+        dynamic_fields=_dynamic_refs(raw.dynamic_fields),
+        id=str(raw.id) if raw.id is not None else None,
+    )
+
+
+def _merge_id(el: Any) -> str | None:
+    mid = el.merge_result_id or (el.result_maker.merge_result_id if el.result_maker else None)
+    return str(mid) if mid else None
+
+
+def _element_queries(el: Any) -> list[Query]:
+    if _merge_id(el):
+        return []
+    raw = (
+        el.query
+        or (el.look.query if el.look else None)
+        or (el.result_maker.query if el.result_maker else None)
+    )
+    return [_query(raw)] if raw is not None else []
+
+
+def _filter_queries(d: Any) -> list[Query]:
+    return [
+        Query(model=f.model, explore=f.explore, fields=(f.dimension,) if f.dimension else ())
+        for f in d.dashboard_filters or ()
+        if f.model and f.explore
+    ]
+
+
+def _tile(el: Any, merges: dict[str, list[str]], known: dict[str, Query]) -> Tile:
+    title = el.title or el.title_text or (el.look.title if el.look else None) or None
+    look_id = str(el.look_id) if el.look_id else (str(el.look.id) if el.look and el.look.id else None)
+    mid = _merge_id(el)
+    if mid:
+        queries = tuple(known[q] for q in merges.get(mid, ()) if q in known)
+        return Tile(id=str(el.id), type="merged", title=title, queries=queries)
+    found = _element_queries(el)
+    queries = tuple(known.get(q.id, q) if q.id else q for q in found)
+    if queries:
+        return Tile(
+            id=str(el.id), type="look" if look_id else "query", title=title, queries=queries, look_id=look_id
+        )
+    if el.result_maker and el.result_maker.sql_query_id:
+        return Tile(id=str(el.id), type="sql", title=title)
+    kind = "text" if (el.type or "").lower() in {"text", "button"} else "other"
+    return Tile(id=str(el.id), type=kind, title=title, look_id=look_id)
+
+
+def _owner(user_id: Any, owners: dict[str, Owner]) -> Owner | None:
+    if user_id is None or user_id == "":
+        return None
+    return owners.get(str(user_id), Owner(id=str(user_id)))
+
+
+def _common(raw: Any, owners: dict[str, Owner]) -> dict[str, Any]:
+    folder = raw.folder
+    return {
+        "title": raw.title or "",
+        "description": raw.description or None,
+        "folder": (folder.name or None) if folder else None,
+        "folder_id": str(folder.id) if folder and folder.id else None,
+        "owner": _owner(raw.user_id, owners),
+        "view_count": raw.view_count,
+        "favorite_count": raw.favorite_count,
+        "last_viewed_at": _timestamp(raw.last_viewed_at),
+        "created_at": _timestamp(raw.created_at),
+        "updated_at": _timestamp(raw.updated_at),
+    }
+
+
+def _timestamp(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _dashboard(
+    raw: Any, base_url: str, owners: dict[str, Owner], merges: dict[str, list[str]], known: dict[str, Query]
+) -> Dashboard:
+    did = str(raw.id)
+    return Dashboard(
+        id=did,
+        kind="dashboard",
+        url=f"{base_url}/dashboards/{did}",
+        tiles=tuple(_tile(el, merges, known) for el in raw.dashboard_elements or ()),
+        filters=tuple(_filter_queries(raw)),
+        lookml="::" in did,
+        **_common(raw, owners),
+    )
+
+
+def _look(raw: Any, base_url: str, owners: dict[str, Owner], known: dict[str, Query]) -> Dashboard:
+    lid = str(raw.id)
+    query = known.get(str(raw.query_id)) if raw.query_id else None
+    tile = Tile(
+        id=f"look:{lid}", type="look", title=raw.title or None, queries=(query,) if query else (), look_id=lid
+    )
+    return Dashboard(
+        id=lid, kind="look", url=f"{base_url}/looks/{lid}", tiles=(tile,), **_common(raw, owners)
+    )
+
+
+def _strip_alias(sql_table_name: str, alias: str) -> str:
+    """``analytics.orders AS orders`` -> ``analytics.orders``; ``gas_prices`` stays ``gas_prices``."""
+    text = sql_table_name.strip()
+    pattern = re.compile(r"\s+(?:AS\s+)?[\"`\[]?" + re.escape(alias) + r"[\"`\]]?\s*$", re.IGNORECASE)
+    stripped = pattern.sub("", text)
+    return stripped.strip() if stripped.strip() else text
+
+
+def _is_templated(sql_table_name: str) -> bool:
+    lowered = sql_table_name.lower()
+    return any(marker in lowered for marker in TEMPLATE_MARKERS) or lowered.lstrip().startswith("(")
+
+
+def _view_source(view: str, alias: str, sql_table_name: str | None) -> ViewSource:
+    if not sql_table_name or not sql_table_name.strip():
+        return ViewSource(view=view, problem="Looker returned no sql_table_name for this view")
+    table = _strip_alias(sql_table_name, alias)
+    if _is_templated(table):
+        return ViewSource(
+            view=view, problem=f"templated or derived sql_table_name: {' '.join(table.split())[:200]}"
+        )
+    return ViewSource(view=view, tables=(table,))
+
+
+def _explore(model: str, name: str, raw: Any) -> Explore:
+    base_alias = raw.view_name or raw.name or name
+    views = [ExploreView(alias=base_alias, source=_view_source(base_alias, base_alias, raw.sql_table_name))]
+    for join in raw.joins or ():
+        if not join.name:
+            continue
+        underlying = join.from_ or join.name
+        views.append(
+            ExploreView(
+                alias=join.name,
+                source=_view_source(underlying, join.name, join.sql_table_name),
+                required_joins=tuple(join.required_joins or ()),
+            )
+        )
+    return Explore(
+        model=model,
+        name=name,
+        base_alias=base_alias,
+        views=tuple(views),
+        connection=raw.connection_name or None,
+    )
+
+
+def _resolve_templated(
+    explores: dict[tuple[str, str], Explore], lookml: LookerContent | None
+) -> tuple[dict[tuple[str, str], Explore], set[tuple[str, str, str]]]:
+    """Templated views: take their tables from the LookML repo if given, else mark them for SQL.
+
+    Returns the explores and the (model, explore, alias) whose tables must come from generated SQL.
+    """
+    needs_sql: set[tuple[str, str, str]] = set()
+    by_view: dict[str, ViewSource] = {}
+    if lookml is not None:
+        for e in lookml.explores.values():
+            for v in e.views:
+                by_view.setdefault(v.source.view, v.source)
+    out: dict[tuple[str, str], Explore] = {}
+    for key, explore in explores.items():
+        views = []
+        for v in explore.views:
+            if v.source.problem and v.source.problem.startswith("templated"):
+                source = _lookml_source(lookml, explore, v, by_view)
+                if source is not None:
+                    v = dataclasses.replace(v, source=source)
+                else:
+                    needs_sql.add((explore.model, explore.name, v.alias))
+            views.append(v)
+        out[key] = dataclasses.replace(explore, views=tuple(views))
+    return out, needs_sql
+
+
+def _lookml_source(
+    lookml: LookerContent | None, explore: Explore, view: ExploreView, by_view: dict[str, ViewSource]
+) -> ViewSource | None:
+    if lookml is None:
+        return None
+    same = lookml.explore(explore.model, explore.name)
+    if same is not None:
+        found = same.view(view.alias)
+        if found is not None:
+            return found.source
+    return by_view.get(view.source.view)
+
+
+def _query_needs_sql(
+    q: Query, explores: dict[tuple[str, str], Explore], needs_sql: set[tuple[str, str, str]]
+) -> bool:
+    explore = explores.get((q.model, q.explore))
+    if explore is None or not needs_sql:
+        return False
+    used = _used_aliases(q, explore)
+    return any((q.model, q.explore, alias) in needs_sql for alias in used)
+
+
+def _used_aliases(q: Query, explore: Explore) -> set[str]:
+    used = {explore.base_alias}
+    todo = [f.split(".", 1)[0] for f in q.referenced_fields() if "." in f]
+    while todo:
+        alias = todo.pop()
+        if alias in used:
+            continue
+        used.add(alias)
+        view = explore.view(alias)
+        if view is not None:
+            todo.extend(view.required_joins)
+    return used

@@ -1,0 +1,358 @@
+"""A looker-sdk client that retries, counts its calls and fails with one clear line.
+
+looker-sdk turns every HTTP error into ``SDKError(body)`` and drops the status code and headers, so
+retries cannot be decided above it. ``RetryingTransport`` wraps the SDK's requests transport instead:
+it sees the status and ``Retry-After``, retries 429/5xx/timeouts/connection errors with exponential
+backoff and jitter, logs in again once when a token expires mid-crawl, and raises ``RemoteError``
+(never with the client secret in it) when Looker cannot be reached or refuses.
+
+looker_sdk and requests are imported inside functions: ``dbtmeta --help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from dbtmeta.errors import InputError, RemoteError, UsageError
+
+ENV_PREFIX = "LOOKERSDK"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How to reach Looker. Anything left ``None`` comes from ``looker.ini`` / ``LOOKERSDK_*`` env."""
+
+    looker_ini: str | None = None
+    section: str | None = None
+    base_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    verify_ssl: bool | None = None
+    timeout: float | None = None
+    retries: int = 4  # attempts after the first one
+    backoff: float = 0.5  # first backoff in seconds, doubled each retry (plus jitter)
+    max_backoff: float = 30.0
+
+
+@dataclass
+class CallStats:
+    """API calls made, by endpoint (a readable name) - for tests, the benchmark and the report."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    relogins: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, name: str) -> None:
+        with self._lock:
+            self.calls[name] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+def _endpoint_name(method: str, path: str) -> str:
+    """``GET /api/4.0/dashboards/12`` -> ``GET dashboards/{id}`` (ids replaced, for counting)."""
+    rest = urlsplit(path).path.split("/api/", 1)[-1]
+    parts = rest.split("/")[1:] if re.match(r"^\d+\.\d+$", rest.split("/")[0]) else rest.split("/")
+    known = {"dashboards", "search", "looks", "queries", "merge_queries", "users", "lookml_models"}
+    known |= {"explores", "connections", "run", "sql", "login", "logout"}
+    return f"{method} " + "/".join(p if p in known else "{id}" for p in parts)
+
+
+class _Resolved:
+    """Concrete settings for the SDK (duck-types ``looker_sdk.rtl.api_settings.PApiSettings``)."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        from looker_sdk.rtl import api_settings as sdk_settings
+        from looker_sdk.sdk import constants
+
+        ini = settings.looker_ini
+        if ini is not None and not os.path.isfile(ini):
+            raise InputError(f"Looker config file {ini!r} not found: fix --looker-ini or create it")
+        try:
+            base = sdk_settings.ApiSettings(
+                filename=ini or "looker.ini",
+                section=settings.section,
+                sdk_version=constants.sdk_version,
+                env_prefix=ENV_PREFIX,
+            )
+            data: dict[str, Any] = dict(base.read_config())
+        except Exception as exc:  # configparser errors, bad verify_ssl/timeout values
+            raise InputError(
+                f"cannot read Looker settings from {ini or 'looker.ini'!r} "
+                f"(section {settings.section or 'first'}): {type(exc).__name__}: {_one_line(exc)}"
+            ) from None
+        explicit = {
+            "base_url": settings.base_url,
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret,
+        }
+        data.update({k: v for k, v in explicit.items() if v})
+        self._data = data
+        self.base_url = str(data.get("base_url") or "").rstrip("/")
+        if not self.base_url:
+            raise UsageError(
+                "no Looker base URL: pass --base-url, set LOOKERSDK_BASE_URL, or give a looker.ini"
+            )
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+            raise UsageError(
+                f"Looker base URL {self.base_url!r} must look like https://host[:port] (no path)"
+            )
+        if not (data.get("client_id") and data.get("client_secret")):
+            raise UsageError(
+                "no Looker API credentials: set LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET "
+                "(or client_id/client_secret in looker.ini)"
+            )
+        self.verify_ssl = settings.verify_ssl if settings.verify_ssl is not None else base.verify_ssl
+        if settings.timeout is not None:
+            self.timeout = float(settings.timeout)
+        else:
+            self.timeout = float(data.get("timeout") or base.timeout)
+        self.headers = {"Content-Type": "application/json"}
+        self.agent_tag = f"{base.agent_tag} dbtmeta"
+        self.client_secret = str(data["client_secret"])
+
+    def read_config(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def is_configured(self) -> None:
+        pass
+
+
+def _one_line(exc: BaseException | str, limit: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+class LookerClient:
+    """The SDK plus the retrying transport, call stats and a ``call`` that maps errors."""
+
+    def __init__(self, settings: ApiSettings, *, pool_size: int = 10) -> None:
+        import looker_sdk
+        import requests
+        from looker_sdk.rtl import auth_session, serialize
+
+        resolved = _Resolved(settings)
+        self.settings = settings
+        self.base_url = resolved.base_url
+        self.stats = CallStats()
+        self._secret = resolved.client_secret
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        transport = _make_transport(resolved, session, self)
+        self.auth = auth_session.AuthSession(resolved, transport, serialize.deserialize40, "4.0")
+        self.sdk = looker_sdk.methods40.Looker40SDK(
+            self.auth, _locked(serialize.deserialize40), serialize.serialize40, transport, "4.0"
+        )
+        self.relogin_lock = threading.Lock()
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run one SDK method; every failure becomes a one-line ``RemoteError``."""
+        from looker_sdk import error as sdk_error
+        from looker_sdk.rtl import serialize
+
+        try:
+            return fn(*args, **kwargs)
+        except RemoteError:
+            raise
+        except sdk_error.SDKError as exc:
+            raise RemoteError(
+                self.scrub(f"Looker at {self.base_url} refused {what}: {_one_line(exc)}")
+            ) from None
+        except (serialize.DeserializeError, ValueError, TypeError, KeyError) as exc:
+            raise RemoteError(
+                self.scrub(
+                    f"Looker at {self.base_url} returned a malformed response to {what} "
+                    f"({type(exc).__name__}: {_one_line(exc, 120)}); check the URL points at Looker"
+                )
+            ) from None
+        except Exception as exc:
+            if type(exc).__name__ in {"ClassValidationError", "BaseValidationError", "ExceptionGroup"}:
+                raise RemoteError(
+                    f"Looker at {self.base_url} returned a response to {what} that does not match "
+                    "the API 4.0 schema; check the Looker version supports API 4.0"
+                ) from None
+            raise
+
+    def logout(self) -> None:
+        try:
+            if self.auth.is_authenticated:
+                self.auth.logout()
+        except Exception:  # logging out is a courtesy: never fail a finished crawl on it
+            pass
+
+
+def _locked(deserialize: Any) -> Any:
+    # looker-sdk registers a cattrs hook factory on its shared converter on every call: serialise
+    # deserialisation so that threads never see the converter half-updated.
+    lock = threading.Lock()
+
+    def run(**kwargs: Any) -> Any:
+        with lock:
+            return deserialize(**kwargs)
+
+    return run
+
+
+def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> Any:
+    import requests
+    from looker_sdk.rtl import transport as sdk_transport
+    from looker_sdk.rtl.requests_transport import NullAuth, RequestsTransport
+
+    class RetryingTransport(RequestsTransport):
+        def request(  # type: ignore[override]
+            self,
+            method: Any,
+            path: str,
+            query_params: Any = None,
+            body: bytes | None = None,
+            authenticator: Any = None,
+            transport_options: Any = None,
+        ) -> Any:
+            settings = client.settings
+            name = _endpoint_name(method.name, path)
+            shown = f"{method.name} {unquote(urlsplit(path).path)}"
+            is_login = name.endswith("login")
+            relogged = False
+            attempt = 0
+            while True:
+                headers: dict[str, str] = {}
+                if authenticator:
+                    headers.update(authenticator(transport_options or {}))
+                if transport_options and transport_options.get("headers"):
+                    headers.update(transport_options["headers"])
+                client.stats.add(name)
+                failure: str
+                wait: float | None = None
+                try:
+                    resp = self.session.request(
+                        method.name,
+                        path,
+                        auth=NullAuth(),
+                        params=query_params,
+                        data=body,
+                        headers=headers,
+                        timeout=resolved.timeout,
+                    )
+                except requests.Timeout:
+                    failure = f"no answer within {resolved.timeout:g}s"
+                except requests.ConnectionError as exc:
+                    failure = f"cannot connect ({_connect_reason(exc)})"
+                else:
+                    if resp.ok:
+                        ret = sdk_transport.Response(
+                            True, resp.content, sdk_transport.response_mode(resp.headers.get("content-type"))
+                        )
+                        encoding = requests.utils.get_encoding_from_headers(resp.headers)
+                        if encoding:
+                            ret.encoding = encoding
+                        return ret
+                    status = resp.status_code
+                    if status == 401 and not is_login and authenticator and not relogged:
+                        relogged = True
+                        self._relogin(headers)
+                        continue
+                    if status in RETRY_STATUSES:
+                        failure = f"HTTP {status}"
+                        wait = _retry_after(resp.headers.get("Retry-After"))
+                    elif is_login and status in {400, 401, 403, 404}:
+                        raise RemoteError(
+                            f"Looker at {client.base_url} refused the API login (HTTP {status}): "
+                            "check LOOKERSDK_CLIENT_ID / LOOKERSDK_CLIENT_SECRET and the base URL"
+                        )
+                    elif status in {401, 403}:
+                        raise RemoteError(
+                            f"Looker at {client.base_url} refused {shown} (HTTP {status}): the API user "
+                            "lacks permission or its session was revoked"
+                        )
+                    else:
+                        raise LookerHTTPError(
+                            status,
+                            client.scrub(
+                                f"Looker at {client.base_url} answered HTTP {status} to {shown}: "
+                                f"{_one_line(resp.text)}"
+                            ),
+                        )
+                if attempt >= settings.retries:
+                    raise RemoteError(
+                        f"Looker at {client.base_url} failed {shown}: {failure} "
+                        f"(after {attempt + 1} attempts); check that Looker is up and reachable"
+                    )
+                if wait is None:
+                    wait = min(settings.max_backoff, settings.backoff * 2**attempt)
+                    wait *= 0.5 + random.random() / 2  # jitter: threads do not retry in lockstep
+                else:
+                    wait = min(wait, settings.max_backoff)
+                attempt += 1
+                with client.stats._lock:
+                    client.stats.retries += 1
+                time.sleep(wait)
+
+        def _relogin(self, used: dict[str, str]) -> None:
+            from looker_sdk.rtl import auth_token
+
+            with client.relogin_lock:
+                current = client.auth.token.access_token
+                if used.get("Authorization", "").endswith(f" {current}") and current:
+                    client.auth.token = auth_token.AuthToken()  # next authenticate() logs in again
+                    with client.stats._lock:
+                        client.stats.relogins += 1
+                    client.auth.authenticate({})
+
+    return RetryingTransport(resolved, session)  # type: ignore[arg-type]
+
+
+class LookerHTTPError(RemoteError):
+    """A non-retryable HTTP error (404...): callers may skip the one object it concerns."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _connect_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "nodename nor servname",
+        "No route to host",
+        "Network is unreachable",
+        "CERTIFICATE_VERIFY_FAILED",
+        "Temporary failure in name resolution",
+        "Connection reset",
+    ):
+        if marker in text:
+            return marker
+    return type(exc).__name__

@@ -1,0 +1,487 @@
+"""What the fake Looker serves: API 4.0 JSON objects, built with small helpers.
+
+``example_dataset()`` mirrors the greenery example project (four LookML dashboards over model
+``greenery``, connection ``greenery_duckdb``) plus user-defined dashboards covering every tile
+kind; ``generated_dataset(n, t, e)`` builds N dashboards x T tiles over E explores for the benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+CLIENT_ID = "fake-client-id"
+CLIENT_SECRET = "s3cret-NEVER-PRINT-ME-7f3a"  # tests assert this string appears in no output
+
+
+@dataclass
+class FakeData:
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+    dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    looks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    merge_queries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    explores: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sql: dict[str, str] = field(default_factory=dict)  # query id -> SQL Looker would generate
+    # (model, explore) -> alias -> the warehouse tables it really reads (for generated SQL)
+    true_tables: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
+    _next: int = 1000
+
+    def new_id(self) -> str:
+        self._next += 1
+        return str(self._next)
+
+    # -- builders ------------------------------------------------------------------------------
+
+    def add_user(self, uid: str, name: str, email: str | None) -> None:
+        user: dict[str, Any] = {"id": uid, "display_name": name, "first_name": name.split()[0]}
+        if email is not None:
+            user["email"] = email
+        self.users[uid] = user
+
+    def add_connection(self, name: str, dialect: str, database: str, schema: str) -> None:
+        self.connections[name] = {
+            "name": name,
+            "dialect_name": dialect,
+            "host": "localhost",
+            "database": database,
+            "schema": schema,
+            "password": "********",
+        }
+
+    def add_explore(
+        self,
+        model: str,
+        name: str,
+        connection: str,
+        base: tuple[str, str, list[str]],
+        joins: list[tuple[str, str | None, str, list[str], list[str]]] = (),  # type: ignore[assignment]
+    ) -> None:
+        """base = (view, sql_table_name, tables); joins = (alias, from, sql_table_name, tables, required)."""
+        view, sql_table_name, tables = base
+        self.explores[(model, name)] = {
+            "id": f"{model}::{name}",
+            "name": name,
+            "model_name": model,
+            "view_name": view,
+            "sql_table_name": f"{sql_table_name} AS {view}",
+            "connection_name": connection,
+            "label": name.replace("_", " ").title(),
+            "joins": [
+                {
+                    "name": alias,
+                    "from": from_,
+                    "sql_table_name": f"{stn} AS {alias}",
+                    "required_joins": required,
+                    "relationship": "many_to_one",
+                    "sql_on": f"${{{view}.id}} = ${{{alias}.id}}",
+                }
+                for alias, from_, stn, _, required in joins
+            ],
+            "fields": {"dimensions": [], "measures": []},
+        }
+        truth = {view: tables}
+        truth.update({alias: t for alias, _, _, t, _ in joins})
+        self.true_tables[(model, name)] = truth
+
+    def add_query(
+        self,
+        model: str,
+        explore: str,
+        fields: list[str],
+        filters: dict[str, str] | None = None,
+        sorts: list[str] | None = None,
+        pivots: list[str] | None = None,
+        dynamic_fields: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        qid = self.new_id()
+        query = {
+            "id": qid,
+            "model": model,
+            "view": explore,
+            "fields": fields,
+            "filters": filters,
+            "sorts": sorts or [],
+            "pivots": pivots,
+            "dynamic_fields": json.dumps(dynamic_fields) if dynamic_fields else None,
+            "limit": "500",
+            "vis_config": {"type": "looker_column"},
+            "client_id": f"c{qid}",
+        }
+        self.queries[qid] = query
+        self.sql[qid] = self._sql(query)
+        return query
+
+    def _sql(self, query: dict[str, Any]) -> str:
+        truth = self.true_tables.get((query["model"], query["view"]))
+        if truth is None:
+            return "SELECT 1"
+        explore = self.explores[(query["model"], query["view"])]
+        base = explore["view_name"]
+        refs = [*query["fields"], *(query["filters"] or {}), *(s.split(" ")[0] for s in query["sorts"])]
+        used = [base]
+        for ref in refs:
+            alias = ref.split(".")[0]
+            if alias not in used and alias in truth:
+                used.append(alias)
+
+        def source(alias: str) -> str:
+            tables = truth[alias]
+            if len(tables) == 1:
+                return f"{tables[0]} AS {alias}"
+            joined = " CROSS JOIN ".join(tables)
+            return f"(SELECT 1 AS id FROM {joined}) AS {alias}"
+
+        cols = ", ".join(
+            f"{r.split('.')[0]}.{r.split('.')[1]} AS {r.replace('.', '_')}" for r in query["fields"]
+        )
+        sql = f"SELECT\n    {cols or '1'}\nFROM {source(base)}"
+        for alias in used[1:]:
+            sql += f"\nLEFT JOIN {source(alias)} ON {base}.id = {alias}.id"
+        return sql + "\nGROUP BY 1\nLIMIT 500"
+
+    def query_tile(self, query: dict[str, Any], title: str | None) -> dict[str, Any]:
+        return {
+            "id": self.new_id(),
+            "type": "vis",
+            "title": title,
+            "query_id": query["id"],
+            "query": query,
+            "result_maker": {"id": self.new_id(), "query_id": query["id"], "query": query},
+        }
+
+    def lookml_tile(self, query: dict[str, Any], title: str) -> dict[str, Any]:
+        # LookML dashboards carry the query under result_maker only.
+        return {
+            "id": self.new_id(),
+            "type": "vis",
+            "title": title,
+            "result_maker": {"id": self.new_id(), "query": query},
+        }
+
+    def text_tile(self, text: str) -> dict[str, Any]:
+        return {"id": self.new_id(), "type": "text", "title_text": text, "body_text": text}
+
+    def add_look(
+        self, lid: str, title: str, query: dict[str, Any], user_id: str | None, deleted: bool = False
+    ) -> dict[str, Any]:
+        look = {
+            "id": lid,
+            "title": title,
+            "description": f"The {title} look",
+            "user_id": user_id,
+            "folder": {"id": "7", "name": "Shared"},
+            "folder_id": "7",
+            "query_id": query["id"],
+            "view_count": 3,
+            "favorite_count": 0,
+            "last_viewed_at": "2026-11-01T10:00:00.000+00:00",
+            "created_at": "2026-01-01T10:00:00.000+00:00",
+            "updated_at": "2026-02-01T10:00:00.000+00:00",
+            "deleted": deleted,
+            "model": {"id": query["model"], "label": query["model"]},
+        }
+        self.looks[lid] = look
+        return look
+
+    def look_tile(self, look: dict[str, Any], title: str | None = None) -> dict[str, Any]:
+        query = self.queries[look["query_id"]]
+        return {
+            "id": self.new_id(),
+            "type": "vis",
+            "title": title,
+            "look_id": look["id"],
+            "look": {"id": look["id"], "title": look["title"], "query_id": query["id"], "query": query},
+        }
+
+    def merged_tile(self, queries: list[dict[str, Any]], title: str) -> dict[str, Any]:
+        mid = self.new_id()
+        self.merge_queries[mid] = {
+            "id": mid,
+            "column_limit": "50",
+            "source_queries": [
+                {"name": f"q{i}", "query_id": q["id"], "merge_fields": []} for i, q in enumerate(queries)
+            ],
+        }
+        filterables = [
+            {"model": q["model"], "view": q["view"], "name": f"q{i}"} for i, q in enumerate(queries)
+        ]
+        return {
+            "id": self.new_id(),
+            "type": "vis",
+            "title": title,
+            "merge_result_id": mid,
+            "result_maker": {"id": self.new_id(), "merge_result_id": mid, "filterables": filterables},
+        }
+
+    def add_dashboard(
+        self,
+        did: str,
+        title: str,
+        elements: list[dict[str, Any]],
+        *,
+        user_id: str | None = None,
+        folder: str | None = "Shared",
+        description: str | None = None,
+        filters: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
+        deleted: bool = False,
+        view_count: int = 10,
+    ) -> None:
+        self.dashboards[did] = {
+            "id": did,
+            "title": title,
+            "description": description,
+            "user_id": user_id,
+            "folder": {"id": str(sum(map(ord, folder))), "name": folder} if folder else None,
+            "created_at": "2026-01-01T10:00:00.000+00:00",
+            "updated_at": "2026-02-01T10:00:00.000+00:00",
+            "view_count": view_count,
+            "favorite_count": 2,
+            "last_viewed_at": "2026-11-20T08:30:00.000+00:00",
+            "deleted": deleted,
+            "readonly": "::" in did,
+            "dashboard_filters": [
+                {"id": self.new_id(), "name": dim, "model": m, "explore": e, "dimension": dim}
+                for m, e, dim in filters
+            ],
+            "dashboard_elements": elements,
+        }
+
+
+def greenery_explores(data: FakeData) -> None:
+    """The explores of the example project's LookML (model greenery), as the API describes them."""
+    data.add_connection("greenery_duckdb", "duckdb", "greenery", "core")
+    c = "greenery_duckdb"
+    data.add_explore(
+        "greenery",
+        "sessions_funnel",
+        c,
+        ("fact_sessions_funnel", "product.fact_sessions_funnel", ["product.fact_sessions_funnel"]),
+        [
+            (
+                "user_sessions",
+                "fact_user_sessions",
+                "product.fact_user_sessions",
+                ["product.fact_user_sessions"],
+                [],
+            ),
+            (
+                "page_views",
+                "fact_page_views",
+                "product.fact_page_views",
+                ["product.fact_page_views"],
+                ["user_sessions"],
+            ),
+        ],
+    )
+    data.add_explore(
+        "greenery",
+        "inventory",
+        c,
+        ("dim_products", "core.dim_products", ["core.dim_products"]),
+        [
+            ("products_snapshot", None, "snapshots.products_snapshot", ["snapshots.products_snapshot"], []),
+            # a derived table: Looker does not expose its SQL through the API
+            (
+                "product_traffic",
+                None,
+                "${product_traffic.SQL_TABLE_NAME}",
+                ["product.fact_page_views", "core.dim_products"],
+                [],
+            ),
+        ],
+    )
+    data.add_explore(
+        "greenery",
+        "orders",
+        c,
+        ("fact_orders", "core.fact_orders", ["core.fact_orders"]),
+        [
+            ("customers", "dim_users", "core.dim_users", ["core.dim_users"], []),
+            ("promos", None, "raw.promos", ["raw.promos"], []),
+        ],
+    )
+    # templated with Liquid: resolved from the LookML repo or from the tile's generated SQL
+    data.add_explore(
+        "greenery",
+        "customers",
+        c,
+        ("dim_users", "{{ _user_attributes['dbt_schema'] }}.dim_users", ["core.dim_users"]),
+    )
+    data.add_explore(
+        "greenery",
+        "marketing",
+        c,
+        ("user_order_facts", '"marketing"."user_order_facts"', ["marketing.user_order_facts"]),
+    )
+
+
+def example_dataset() -> FakeData:
+    data = FakeData()
+    greenery_explores(data)
+    data.add_user("1", "Alice Analyst", "alice@example.com")
+    data.add_user("2", "Bob Builder", None)  # no email (no see_users permission, or none set)
+    q = data.add_query
+    g = "greenery"
+
+    # The four LookML dashboards of example_project/looker (ids with "::").
+    data.add_dashboard(
+        "greenery::product_funnel",
+        "Product Funnel",
+        [
+            data.lookml_tile(
+                q(g, "sessions_funnel", ["fact_sessions_funnel.sessions", "user_sessions.count"]), "Funnel"
+            ),
+            data.lookml_tile(
+                q(g, "sessions_funnel", ["page_views.count"], sorts=["page_views.count desc"]), "Views"
+            ),
+        ],
+        folder="LookML dashboards",
+        description="Sessions through the purchase funnel",
+    )
+    data.add_dashboard(
+        "greenery::inventory_health",
+        "Inventory Health",
+        [
+            data.lookml_tile(
+                q(g, "inventory", ["dim_products.name", "products_snapshot.inventory"]), "Stock"
+            ),
+            data.lookml_tile(
+                q(g, "inventory", ["dim_products.name", "product_traffic.page_views"]), "Traffic"
+            ),
+        ],
+        folder="LookML dashboards",
+    )
+    data.add_dashboard(
+        "greenery::orders_overview",
+        "Orders Overview",
+        [
+            data.lookml_tile(q(g, "orders", ["fact_orders.count", "customers.state"]), "Orders by state"),
+            data.lookml_tile(
+                q(g, "orders", ["fact_orders.count"], filters={"promos.status": "active"}), "Promos"
+            ),
+        ],
+        folder="LookML dashboards",
+    )
+    data.add_dashboard(
+        "greenery::customers",
+        "Customers",
+        [data.lookml_tile(q(g, "customers", ["dim_users.count", "dim_users.state"]), "Customers")],
+        folder="LookML dashboards",
+    )
+
+    # User-defined dashboards: every tile kind, hostile titles, owners with and without email.
+    look_on_dash = data.add_look(
+        "501", "Orders by promo", q(g, "orders", ["promos.name", "fact_orders.count"]), "1"
+    )
+    data.add_look("502", "Sessions", q(g, "sessions_funnel", ["page_views.count"]), "2")
+    data.add_look("503", "Gone", q(g, "orders", ["fact_orders.count"]), "1", deleted=True)
+    data.add_dashboard(
+        "101",
+        "Weekly {{ env_var('X') }} [bold]x[/]",
+        [
+            data.query_tile(
+                q(
+                    g,
+                    "marketing",
+                    ["user_order_facts.user_id"],
+                    dynamic_fields=[
+                        {"table_calculation": "ltv", "expression": "${user_order_facts.ltv} * 2"}
+                    ],
+                ),
+                "LTV",
+            ),
+            data.text_tile("Read me: {% raw %} [red]not markup[/]"),
+            data.look_tile(look_on_dash),
+            data.merged_tile(
+                [
+                    q(g, "orders", ["fact_orders.count", "fact_orders.created_date"]),
+                    q(g, "customers", ["dim_users.count"]),
+                ],
+                "Orders vs customers",
+            ),
+        ],
+        user_id="1",
+        folder="Marketing",
+        description="Owner: @channel <!here> {{ 'jinja' }}",
+        filters=[("greenery", "orders", "customers.state")],
+        view_count=120,
+    )
+    data.add_dashboard(
+        "102",
+        "Ops",
+        [data.query_tile(q(g, "inventory", ["dim_products.name"]), "Products")],
+        user_id="2",
+        folder="Ops",
+    )
+    data.add_dashboard(
+        "103",
+        "Deleted dashboard",
+        [data.query_tile(q(g, "orders", ["fact_orders.count"]), "x")],
+        user_id="1",
+        deleted=True,
+    )
+    data.add_dashboard(
+        "104",
+        "Owner left",
+        [data.query_tile(q(g, "marketing", ["user_order_facts.user_id"]), None)],
+        user_id="99",
+    )
+    return data
+
+
+def generated_dataset(
+    dashboards: int,
+    tiles: int,
+    explores: int,
+    *,
+    merged_every: int = 50,
+    lookml_dashboards: int = 4,
+    users: int = 25,
+) -> FakeData:
+    """N dashboards x T tiles over E explores; every ``merged_every``-th dashboard has a merged tile."""
+    data = FakeData()
+    data.add_connection("warehouse", "snowflake", "ANALYTICS", "MARTS")
+    for e in range(explores):
+        data.add_explore(
+            "bench",
+            f"explore_{e}",
+            "warehouse",
+            (f"base_{e}", f"MARTS.FCT_{e}", [f"MARTS.FCT_{e}"]),
+            [
+                (f"dim_a_{e}", f"dim_{e % 7}", f"MARTS.DIM_{e % 7}", [f"MARTS.DIM_{e % 7}"], []),
+                (f"dim_b_{e}", None, f"STAGING.B_{e}", [f"STAGING.B_{e}"], [f"dim_a_{e}"]),
+            ],
+        )
+    for u in range(users):
+        data.add_user(str(u + 1), f"User {u + 1}", f"user{u + 1}@example.com" if u % 3 else None)
+    n = 0
+    for d in range(dashboards):
+        elements = []
+        for t in range(tiles):
+            e = n % explores
+            n += 1
+            query = data.add_query("bench", f"explore_{e}", [f"base_{e}.count", f"dim_a_{e}.name"])
+            elements.append(data.query_tile(query, f"Tile {t}"))
+        if merged_every and d % merged_every == 0:
+            e1, e2 = d % explores, (d + 1) % explores
+            elements[0] = data.merged_tile(
+                [
+                    data.add_query("bench", f"explore_{e1}", [f"base_{e1}.count"]),
+                    data.add_query("bench", f"explore_{e2}", [f"dim_b_{e2}.x"]),
+                ],
+                "Merged",
+            )
+        data.add_dashboard(str(d + 1), f"Dashboard {d + 1}", elements, user_id=str(d % users + 1))
+    for d in range(lookml_dashboards):
+        e = d % explores
+        data.add_dashboard(
+            f"bench::lookml_{d}",
+            f"LookML {d}",
+            [data.lookml_tile(data.add_query("bench", f"explore_{e}", [f"base_{e}.count"]), "t")],
+        )
+    return data

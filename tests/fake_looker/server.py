@@ -1,0 +1,315 @@
+"""The HTTP side of the fake Looker: routes, nested ``fields=`` filtering, auth, faults, call counts."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .dataset import FakeData
+
+
+@dataclass
+class Fault:
+    """Injected on requests whose ``"METHOD endpoint"`` contains ``match`` ("" = every request).
+
+    ``status`` answers that HTTP status (with ``Retry-After`` when given); ``sleep`` delays the
+    answer (past the client's timeout = a timeout); ``malformed`` answers truncated JSON.
+    ``times`` is how many requests it hits (-1 = all).
+    """
+
+    match: str = ""
+    status: int | None = None
+    retry_after: str | None = None
+    sleep: float = 0.0
+    malformed: bool = False
+    times: int = 1
+
+
+def parse_fields(spec: str) -> dict[str, Any]:
+    """``"id,folder(id,name)"`` -> ``{"id": None, "folder": {"id": None, "name": None}}``."""
+    pos = 0
+
+    def level() -> dict[str, Any]:
+        nonlocal pos
+        out: dict[str, Any] = {}
+        name = ""
+        while pos < len(spec):
+            ch = spec[pos]
+            pos += 1
+            if ch == "(":
+                out[name.strip()] = level()
+                name = ""
+            elif ch == ")":
+                break
+            elif ch == ",":
+                if name.strip():
+                    out[name.strip()] = None
+                name = ""
+            else:
+                name += ch
+        if name.strip():
+            out[name.strip()] = None
+        return out
+
+    return level()
+
+
+def apply_fields(value: Any, tree: dict[str, Any] | None) -> Any:
+    if tree is None:
+        return value
+    if isinstance(value, list):
+        return [apply_fields(v, tree) for v in value]
+    if isinstance(value, dict):
+        return {k: apply_fields(value[k], sub) for k, sub in tree.items() if k in value}
+    return value
+
+
+class FakeLooker:
+    """``with FakeLooker(data) as looker: looker.base_url`` - a Looker API on 127.0.0.1."""
+
+    def __init__(self, data: FakeData, *, latency: float = 0.0) -> None:
+        self.data = data
+        self.latency = latency
+        self.faults: list[Fault] = []
+        self.calls: Counter[str] = Counter()
+        self.requests: list[str] = []  # "METHOD /path?query" of every request
+        self.token_ttl_calls: int | None = None  # tokens expire after this many authenticated calls
+        self.tokens: dict[str, int] = {}  # token -> calls left (None ttl: large)
+        self.lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def inject(self, *faults: Fault) -> None:
+        with self.lock:
+            self.faults.extend(faults)
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.requests.clear()
+
+    def env(self) -> dict[str, str]:
+        """``LOOKERSDK_*`` variables pointing the SDK at this server."""
+        return {
+            "LOOKERSDK_BASE_URL": self.base_url,
+            "LOOKERSDK_CLIENT_ID": self.data.client_id,
+            "LOOKERSDK_CLIENT_SECRET": self.data.client_secret,
+            "LOOKERSDK_VERIFY_SSL": "false",
+        }
+
+    def __enter__(self) -> FakeLooker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- request handling (called from handler threads) ----------------------------------------
+
+    def take_fault(self, label: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times != 0 and fault.match in label:
+                    if fault.times > 0:
+                        fault.times -= 1
+                    return fault
+        return None
+
+    def authorised(self, header: str | None) -> bool:
+        if not header or " " not in header:
+            return False
+        token = header.split(" ", 1)[1]
+        with self.lock:
+            left = self.tokens.get(token)
+            if left is None or left == 0:
+                return False
+            self.tokens[token] = left - 1
+            return True
+
+    def login(self, form: dict[str, list[str]]) -> str | None:
+        if form.get("client_id") != [self.data.client_id] or form.get("client_secret") != [
+            self.data.client_secret
+        ]:
+            return None
+        token = secrets.token_hex(8)
+        with self.lock:
+            self.tokens[token] = self.token_ttl_calls if self.token_ttl_calls is not None else 10**9
+        return token
+
+
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"^/api/4\.0/login$"), "login"),
+    ("DELETE", re.compile(r"^/api/logout$"), "logout"),
+    ("GET", re.compile(r"^/api/4\.0/dashboards/search$"), "dashboards/search"),
+    ("GET", re.compile(r"^/api/4\.0/dashboards$"), "dashboards"),
+    ("GET", re.compile(r"^/api/4\.0/dashboards/([^/]+)$"), "dashboard"),
+    ("GET", re.compile(r"^/api/4\.0/looks/search$"), "looks/search"),
+    ("GET", re.compile(r"^/api/4\.0/queries/([^/]+)/run/sql$"), "run_sql"),
+    ("GET", re.compile(r"^/api/4\.0/queries/([^/]+)$"), "query"),
+    ("GET", re.compile(r"^/api/4\.0/merge_queries/([^/]+)$"), "merge_query"),
+    ("GET", re.compile(r"^/api/4\.0/users$"), "users"),
+    ("GET", re.compile(r"^/api/4\.0/lookml_models/([^/]+)/explores/([^/]+)$"), "explore"),
+    ("GET", re.compile(r"^/api/4\.0/connections/([^/]+)$"), "connection"),
+]
+
+
+def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
+
+        def _send(self, status: int, body: bytes, ctype: str = "application/json", **headers: str) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in headers.items():
+                    self.send_header(key.replace("_", "-"), value)
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+                self.close_connection = True
+
+        def _json(self, status: int, value: Any) -> None:
+            self._send(status, json.dumps(value).encode())
+
+        def _handle(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            split = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(split.query).items()}
+            name, found = "unknown", None
+            for verb, pattern, route in _ROUTES:
+                match = pattern.match(split.path) if verb == method else None
+                if match:
+                    name, found = route, match
+                    break
+            with looker.lock:
+                looker.calls[name] += 1
+                looker.requests.append(f"{method} {self.path}")
+            if looker.latency:
+                time.sleep(looker.latency)
+            fault = looker.take_fault(f"{method} {name}")
+            if fault is not None:
+                if fault.sleep:
+                    time.sleep(fault.sleep)
+                if fault.status:
+                    extra = {"Retry_After": fault.retry_after} if fault.retry_after else {}
+                    message = json.dumps({"message": f"injected HTTP {fault.status}"}).encode()
+                    self._send(fault.status, message, **extra)
+                    return
+                if fault.malformed:
+                    self._send(200, b'{"id": "1", "title": ')
+                    return
+            if found is None:
+                self._json(404, {"message": "Not found", "documentation_url": "https://docs.looker.com/"})
+                return
+            params = [unquote(p) for p in found.groups()]
+            if name == "login":
+                token = looker.login(parse_qs(body.decode()))
+                if token is None:
+                    self._json(404, {"message": "Not found", "documentation_url": "https://docs.looker.com/"})
+                else:
+                    self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+                return
+            if not looker.authorised(self.headers.get("Authorization")):
+                self._json(401, {"message": "Requires authentication.", "documentation_url": "x"})
+                return
+            if name == "logout":
+                self._send(204, b"")
+                return
+            status, value = _answer(looker.data, name, params, query)
+            if name == "run_sql" and status == 200:
+                self._send(200, value.encode(), "text/plain")
+                return
+            if status == 200 and "fields" in query:
+                value = apply_fields(value, parse_fields(query["fields"]))
+            self._json(status, value)
+
+    return Handler
+
+
+def _page(items: list[Any], query: dict[str, str]) -> list[Any]:
+    offset = int(query.get("offset", 0))
+    limit = int(query["limit"]) if "limit" in query else len(items)
+    return items[offset : offset + limit]
+
+
+def _id_key(d: dict[str, Any]) -> tuple[int, str]:
+    return (int(d["id"]), "") if str(d["id"]).isdigit() else (1 << 60, str(d["id"]))
+
+
+def _answer(data: FakeData, name: str, params: list[str], query: dict[str, str]) -> tuple[int, Any]:
+    missing = (404, {"message": "Not found", "documentation_url": "https://docs.looker.com/"})
+    if name == "dashboards":
+        return 200, [d for d in sorted(data.dashboards.values(), key=_id_key) if not d.get("deleted")]
+    if name == "dashboards/search":
+        deleted = query.get("deleted")
+        rows = [
+            d
+            for d in sorted(data.dashboards.values(), key=_id_key)
+            if "::" not in str(d["id"])
+            and (deleted is None or str(bool(d.get("deleted"))).lower() == deleted)
+        ]
+        return 200, _page(rows, query)
+    if name == "dashboard":
+        found = data.dashboards.get(params[0])
+        return (200, found) if found else missing
+    if name == "looks/search":
+        deleted = query.get("deleted")
+        rows = [
+            lk
+            for lk in sorted(data.looks.values(), key=_id_key)
+            if deleted is None or str(bool(lk.get("deleted"))).lower() == deleted
+        ]
+        return 200, _page(rows, query)
+    if name == "query":
+        found = data.queries.get(params[0])
+        return (200, found) if found else missing
+    if name == "run_sql":
+        found = data.sql.get(params[0])
+        return (200, found) if found is not None else missing
+    if name == "merge_query":
+        found = data.merge_queries.get(params[0])
+        return (200, found) if found else missing
+    if name == "users":
+        ids = query.get("ids", "").split(",")
+        return 200, [data.users[i] for i in ids if i in data.users]
+    if name == "explore":
+        found = data.explores.get((params[0], params[1]))
+        return (200, found) if found else missing
+    if name == "connection":
+        found = data.connections.get(params[0])
+        return (200, found) if found else missing
+    return missing
