@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 ICON = {"stale": "🔴", "at_risk": "🟠", "unknown": "⚪", "fresh": "🟢"}
 _MD_SPECIAL = set("\\`*_{}[]()#+!|~")
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "&#64;"}
-_MERMAID_SPECIAL = set('"#&<>[]{}()|`;\\*_~:@')
+_MERMAID_SPECIAL = set('"#&<>[]{}()|`;\\@')
 
 
 def md(text: Any) -> str:
