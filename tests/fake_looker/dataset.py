@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 CLIENT_ID = "fake-client-id"
@@ -252,134 +253,99 @@ class FakeData:
         }
 
 
-def greenery_explores(data: FakeData) -> None:
-    """The explores of the example project's LookML (model greenery), as the API describes them."""
-    data.add_connection("greenery_duckdb", "duckdb", "greenery", "core")
-    c = "greenery_duckdb"
-    data.add_explore(
-        "greenery",
-        "sessions_funnel",
-        c,
-        ("fact_sessions_funnel", "product.fact_sessions_funnel", ["product.fact_sessions_funnel"]),
-        [
+EXAMPLE_LOOKML = Path(__file__).resolve().parents[2] / "example_project" / "looker"
+
+
+def dataset_from_content(content: Any, data: FakeData | None = None) -> FakeData:
+    """Serve a ``LookerContent`` (e.g. ``read_lookml(...)``) through the API: explores + dashboards."""
+    data = data or FakeData()
+    for name in sorted({e.connection for e in content.explores.values() if e.connection}):
+        data.add_connection(name, "duckdb", "greenery", "main")
+    for (model, name), explore in sorted(content.explores.items()):
+        base = explore.views[0]
+        joins = [
             (
-                "user_sessions",
-                "fact_user_sessions",
-                "product.fact_user_sessions",
-                ["product.fact_user_sessions"],
-                [],
-            ),
-            (
-                "page_views",
-                "fact_page_views",
-                "product.fact_page_views",
-                ["product.fact_page_views"],
-                ["user_sessions"],
-            ),
-        ],
-    )
-    data.add_explore(
-        "greenery",
-        "inventory",
-        c,
-        ("dim_products", "core.dim_products", ["core.dim_products"]),
-        [
-            ("products_snapshot", None, "snapshots.products_snapshot", ["snapshots.products_snapshot"], []),
-            # a derived table: Looker does not expose its SQL through the API
-            (
-                "product_traffic",
-                None,
-                "${product_traffic.SQL_TABLE_NAME}",
-                ["product.fact_page_views", "core.dim_products"],
-                [],
-            ),
-        ],
-    )
-    data.add_explore(
-        "greenery",
-        "orders",
-        c,
-        ("fact_orders", "core.fact_orders", ["core.fact_orders"]),
-        [
-            ("customers", "dim_users", "core.dim_users", ["core.dim_users"], []),
-            ("promos", None, "raw.promos", ["raw.promos"], []),
-        ],
-    )
-    # templated with Liquid: resolved from the LookML repo or from the tile's generated SQL
-    data.add_explore(
-        "greenery",
-        "customers",
-        c,
-        ("dim_users", "{{ _user_attributes['dbt_schema'] }}.dim_users", ["core.dim_users"]),
-    )
-    data.add_explore(
-        "greenery",
-        "marketing",
-        c,
-        ("user_order_facts", '"marketing"."user_order_facts"', ["marketing.user_order_facts"]),
+                v.alias,
+                v.source.view if v.source.view != v.alias else None,
+                _api_table_name(v.alias, v.source),
+                list(v.source.tables),
+                list(v.required_joins),
+            )
+            for v in explore.views[1:]
+        ]
+        data.add_explore(
+            model,
+            name,
+            explore.connection or "",
+            (base.alias, _api_table_name(base.alias, base.source), list(base.source.tables)),
+            joins,
+        )
+    for d in content.dashboards:
+        elements = []
+        for tile in d.tiles:
+            queries = [_api_query(data, q) for q in tile.queries]
+            if tile.type == "merged":
+                elements.append(data.merged_tile(queries, tile.title or tile.id))
+            elif queries:
+                elements.append(data.lookml_tile(queries[0], tile.title or tile.id))
+            else:
+                elements.append(data.text_tile(tile.title or ""))
+        filters = [(q.model, q.explore, q.fields[0]) for q in d.filters if q.fields]
+        data.add_dashboard(
+            d.id,
+            d.title,
+            elements,
+            folder=d.folder or "LookML dashboards",
+            description=d.description,
+            filters=filters,
+        )
+    return data
+
+
+def _api_table_name(alias: str, source: Any) -> str:
+    if len(source.tables) == 1 and not source.problem:
+        return source.tables[0]
+    # Derived tables: the API does not expose their SQL (the form shown here is an assumption).
+    return f"${{{source.view}.SQL_TABLE_NAME}}"
+
+
+def _api_query(data: FakeData, q: Any) -> dict[str, Any]:
+    dynamic = [
+        {"table_calculation": f"calc_{i}", "expression": f"${{{ref}}}"}
+        for i, ref in enumerate(q.dynamic_fields)
+    ]
+    return data.add_query(
+        q.model,
+        q.explore,
+        list(q.fields),
+        filters={f: "-NULL" for f in q.filters} or None,
+        sorts=list(q.sorts),
+        pivots=list(q.pivots) or None,
+        dynamic_fields=dynamic or None,
     )
 
 
 def example_dataset() -> FakeData:
-    data = FakeData()
-    greenery_explores(data)
+    """The example project's LookML (explores + the four LookML dashboards), plus user content."""
+    from dbtmeta.looker.lookml import read_lookml
+
+    data = dataset_from_content(read_lookml(str(EXAMPLE_LOOKML)))
+    # An explore whose view is templated with Liquid: resolved from generated SQL (or the LookML).
+    data.add_explore(
+        "greenery",
+        "users_by_schema",
+        "greenery_duckdb",
+        ("dim_users", "{{ _user_attributes['dbt_schema'] }}.dim_users", ["core.dim_users"]),
+    )
     data.add_user("1", "Alice Analyst", "alice@example.com")
     data.add_user("2", "Bob Builder", None)  # no email (no see_users permission, or none set)
     q = data.add_query
     g = "greenery"
-
-    # The four LookML dashboards of example_project/looker (ids with "::").
-    data.add_dashboard(
-        "greenery::product_funnel",
-        "Product Funnel",
-        [
-            data.lookml_tile(
-                q(g, "sessions_funnel", ["fact_sessions_funnel.sessions", "user_sessions.count"]), "Funnel"
-            ),
-            data.lookml_tile(
-                q(g, "sessions_funnel", ["page_views.count"], sorts=["page_views.count desc"]), "Views"
-            ),
-        ],
-        folder="LookML dashboards",
-        description="Sessions through the purchase funnel",
-    )
-    data.add_dashboard(
-        "greenery::inventory_health",
-        "Inventory Health",
-        [
-            data.lookml_tile(
-                q(g, "inventory", ["dim_products.name", "products_snapshot.inventory"]), "Stock"
-            ),
-            data.lookml_tile(
-                q(g, "inventory", ["dim_products.name", "product_traffic.page_views"]), "Traffic"
-            ),
-        ],
-        folder="LookML dashboards",
-    )
-    data.add_dashboard(
-        "greenery::orders_overview",
-        "Orders Overview",
-        [
-            data.lookml_tile(q(g, "orders", ["fact_orders.count", "customers.state"]), "Orders by state"),
-            data.lookml_tile(
-                q(g, "orders", ["fact_orders.count"], filters={"promos.status": "active"}), "Promos"
-            ),
-        ],
-        folder="LookML dashboards",
-    )
-    data.add_dashboard(
-        "greenery::customers",
-        "Customers",
-        [data.lookml_tile(q(g, "customers", ["dim_users.count", "dim_users.state"]), "Customers")],
-        folder="LookML dashboards",
-    )
-
-    # User-defined dashboards: every tile kind, hostile titles, owners with and without email.
     look_on_dash = data.add_look(
-        "501", "Orders by promo", q(g, "orders", ["promos.name", "fact_orders.count"]), "1"
+        "501", "Orders by promo", q(g, "orders", ["promos.discount", "orders.count"]), "1"
     )
     data.add_look("502", "Sessions", q(g, "sessions_funnel", ["page_views.count"]), "2")
-    data.add_look("503", "Gone", q(g, "orders", ["fact_orders.count"]), "1", deleted=True)
+    data.add_look("503", "Gone", q(g, "orders", ["orders.count"]), "1", deleted=True)
     data.add_dashboard(
         "101",
         "Weekly {{ env_var('X') }} [bold]x[/]",
@@ -387,10 +353,10 @@ def example_dataset() -> FakeData:
             data.query_tile(
                 q(
                     g,
-                    "marketing",
-                    ["user_order_facts.user_id"],
+                    "orders",
+                    ["orders.count"],
                     dynamic_fields=[
-                        {"table_calculation": "ltv", "expression": "${user_order_facts.ltv} * 2"}
+                        {"table_calculation": "ltv", "expression": "${customer_order_facts.ltv} * 2"}
                     ],
                 ),
                 "LTV",
@@ -399,8 +365,8 @@ def example_dataset() -> FakeData:
             data.look_tile(look_on_dash),
             data.merged_tile(
                 [
-                    q(g, "orders", ["fact_orders.count", "fact_orders.created_date"]),
-                    q(g, "customers", ["dim_users.count"]),
+                    q(g, "orders", ["orders.count", "orders.created_date"]),
+                    q(g, "users_by_schema", ["dim_users.count"]),
                 ],
                 "Orders vs customers",
             ),
@@ -414,21 +380,21 @@ def example_dataset() -> FakeData:
     data.add_dashboard(
         "102",
         "Ops",
-        [data.query_tile(q(g, "inventory", ["dim_products.name"]), "Products")],
+        [data.query_tile(q(g, "products", ["products.name"]), "Products")],
         user_id="2",
         folder="Ops",
     )
     data.add_dashboard(
         "103",
         "Deleted dashboard",
-        [data.query_tile(q(g, "orders", ["fact_orders.count"]), "x")],
+        [data.query_tile(q(g, "orders", ["orders.count"]), "x")],
         user_id="1",
         deleted=True,
     )
     data.add_dashboard(
         "104",
         "Owner left",
-        [data.query_tile(q(g, "marketing", ["user_order_facts.user_id"]), None)],
+        [data.query_tile(q(g, "users_by_schema", ["dim_users.count"]), None)],
         user_id="99",
     )
     return data
