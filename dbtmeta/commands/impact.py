@@ -1,0 +1,98 @@
+"""``dbtmeta impact``: which dashboards and owners a change affects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from dbtmeta.impact import MATURITIES
+from dbtmeta.lineage_render import IMPACT_FORMATS
+
+
+def _state_manifest(state: str) -> Path:
+    path = Path(state)
+    if path.is_dir():
+        path = path / "manifest.json"
+    if not path.is_file():
+        raise InputError(
+            f"no previous manifest at {str(path)!r}; --state takes the directory (or file) of the "
+            "manifest.json of the last production run"
+        )
+    return path
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  dbtmeta impact --state prod-artifacts/ --format markdown --output impact.md
+  dbtmeta impact --select stg_orders --select source:greenery.promos
+  git diff --name-only origin/main... | xargs dbtmeta impact --fail-on-maturity high"""
+)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--state", type=click.Path(), help="Previous manifest.json or its directory: compare like state:modified."
+)
+@click.option("--select", "-s", "select", multiple=True, help="A changed node (repeatable), e.g. stg_orders.")
+@click.option(
+    "--format", "format", type=click.Choice(list(IMPACT_FORMATS)), default="table", show_default=True
+)
+@click.option(
+    "--fail-on-maturity",
+    type=click.Choice(MATURITIES),
+    help="Exit 1 when an affected exposure has this maturity or higher (opt-in gate).",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file.")
+@click.option(
+    "--project-dir", type=click.Path(file_okay=False), envvar="DBT_PROJECT_DIR", help="dbt project directory."
+)
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False),
+    help="Current manifest.json (default: <project>/target/manifest.json).",
+)
+def command(
+    paths: tuple[str, ...],
+    state: str | None,
+    select: tuple[str, ...],
+    format: str,
+    fail_on_maturity: str | None,
+    output: str | None,
+    project_dir: str | None,
+    manifest_path: str | None,
+) -> int:
+    """Tell which dashboards and owners a change affects.
+
+    The change is the nodes modified since --state (as dbt's state:modified, plus deleted nodes),
+    the nodes named with --select, and the nodes defined in the changed files PATHS (relative to
+    the repository root or the dbt project, as `git diff --name-only` and pre-commit give them).
+    """
+    from dbtmeta.artifacts import load_manifest
+    from dbtmeta.console import make_console
+    from dbtmeta.graph import load_project_manifest
+    from dbtmeta.impact import impact
+
+    manifest, project = load_project_manifest(project_dir, manifest_path)
+    previous = load_manifest(_state_manifest(state)) if state else None
+    report = impact(manifest, previous=previous, names=select, paths=list(paths), project_dir=project)
+    if output:
+        import io
+
+        from dbtmeta.atomic import write_atomic
+
+        buffer = io.StringIO()
+        IMPACT_FORMATS[format](report, make_console(buffer))
+        write_atomic(output, buffer.getvalue())
+    else:
+        IMPACT_FORMATS[format](report, make_console())
+    hit = report.gate(fail_on_maturity)
+    if hit:
+        names = ", ".join(item.info.name for item in hit)
+        click.echo(
+            f"dbtmeta: {len(hit)} exposure(s) of maturity {fail_on_maturity} or higher affected: {names}",
+            err=True,
+        )
+        return EXIT_FINDINGS
+    return EXIT_OK

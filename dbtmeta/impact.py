@@ -1,0 +1,406 @@
+"""Which exposures (dashboards) and owners a change affects.
+
+A change is given in any mix of three ways:
+
+- ``state``: a previous manifest; nodes are compared the way dbt's ``state:modified`` does (new,
+  body checksum, configs, relation, upstream macros) plus nodes deleted since then;
+- ``names``: nodes named like on ``dbt ls --select``;
+- ``paths``: changed files (``git diff --name-only``, pre-commit), mapped to nodes through
+  ``original_file_path`` / ``patch_path`` and macro files to the nodes that call the macros.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbtmeta.errors import UsageError
+from dbtmeta.graph import LineageGraph, NodeInfo, build_graph
+
+if TYPE_CHECKING:
+    from dbtmeta.artifacts import Manifest
+
+MATURITIES = ("low", "medium", "high")
+# Config keys dbt does not count as a modification (CompareBehavior.Exclude in dbt-core).
+_CONFIG_IGNORED = frozenset({"tags", "group"})
+_COMPARED_TYPES = frozenset({"model", "seed", "snapshot", "source", "exposure", "analysis"})
+
+
+@dataclass(frozen=True)
+class Change:
+    unique_id: str
+    reason: str  # new, deleted, modified.body, modified.configs, modified.relation, modified.macros,
+    #              modified.contents, selected, file
+    info: NodeInfo
+    detail: str | None = None  # the changed file for reason "file"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unique_id": self.unique_id,
+            "name": self.info.name,
+            "resource_type": self.info.resource_type,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class AffectedExposure:
+    info: NodeInfo
+    via: tuple[str, ...]  # unique ids of the changed nodes it depends on
+    distance: int  # steps from the nearest changed node (0: the exposure itself changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.info.to_dict(), "via": list(self.via), "distance": self.distance}
+
+
+@dataclass
+class Impact:
+    changes: list[Change]
+    affected: list[AffectedExposure]
+    affected_nodes: list[str]  # every node downstream of a change (exposures included)
+    edges: list[tuple[str, str]]  # between changed nodes and affected exposures, for diagrams
+    infos: dict[str, NodeInfo]
+    unmatched_paths: list[str] = field(default_factory=list)
+
+    def gate(self, fail_on_maturity: str | None) -> list[AffectedExposure]:
+        """The affected exposures at or above ``fail_on_maturity`` (empty: no gate, or nothing hit)."""
+        if not fail_on_maturity:
+            return []
+        floor = MATURITIES.index(fail_on_maturity)
+        return [
+            item
+            for item in self.affected
+            if item.info.maturity in MATURITIES and MATURITIES.index(item.info.maturity) >= floor
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [change.to_dict() for change in self.changes],
+            "affected_exposures": [item.to_dict() for item in self.affected],
+            "affected_nodes": self.affected_nodes,
+            "unmatched_paths": self.unmatched_paths,
+        }
+
+
+# ----------------------------------------------------------------------------------- state compare
+
+
+def _relation(raw: dict[str, Any]) -> tuple[Any, ...]:
+    return (raw.get("database"), raw.get("schema"), raw.get("alias") or raw.get("identifier"))
+
+
+def _config(raw: dict[str, Any]) -> dict[str, Any]:
+    config = raw.get("config")
+    if not isinstance(config, dict):
+        return {}
+    return {key: value for key, value in config.items() if key not in _CONFIG_IGNORED}
+
+
+def _checksum(raw: dict[str, Any]) -> Any:
+    checksum = raw.get("checksum")
+    return checksum.get("checksum") if isinstance(checksum, dict) else checksum
+
+
+def _exposure_contents(raw: dict[str, Any]) -> tuple[Any, ...]:
+    depends = raw.get("depends_on") if isinstance(raw.get("depends_on"), dict) else {}
+    return (
+        raw.get("type"),
+        raw.get("owner"),
+        raw.get("maturity"),
+        raw.get("url"),
+        raw.get("label"),
+        sorted(depends.get("nodes") or []),
+        raw.get("fqn"),
+    )
+
+
+def _source_contents(raw: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(raw.get(key) for key in ("freshness", "loaded_at_field", "quoting", "external", "fqn"))
+
+
+def _changed_macros(current: Manifest, previous: Manifest) -> set[str]:
+    """Macros whose SQL changed, were added, or call a changed macro (transitively)."""
+    now = current.extra.get("macros") or {}
+    before = previous.extra.get("macros") or {}
+    changed = {
+        uid
+        for uid, macro in now.items()
+        if isinstance(macro, dict)
+        and (uid not in before or macro.get("macro_sql") != (before.get(uid) or {}).get("macro_sql"))
+    }
+    callers: dict[str, set[str]] = {}
+    for uid, macro in now.items():
+        depends = macro.get("depends_on") if isinstance(macro, dict) else None
+        for called in (depends or {}).get("macros") or []:
+            callers.setdefault(called, set()).add(uid)
+    frontier = list(changed)
+    while frontier:
+        macro = frontier.pop()
+        for caller in callers.get(macro, ()):
+            if caller not in changed:
+                changed.add(caller)
+                frontier.append(caller)
+    return changed
+
+
+def _macros_of(raw: dict[str, Any]) -> list[str]:
+    depends = raw.get("depends_on")
+    macros = depends.get("macros") if isinstance(depends, dict) else None
+    return [m for m in macros if isinstance(m, str)] if isinstance(macros, list) else []
+
+
+def compare_state(current: Manifest, previous: Manifest, graph: LineageGraph) -> list[Change]:
+    """Nodes new, modified or deleted since ``previous``, like dbt's ``state:modified`` (+ deleted)."""
+    changes: list[Change] = []
+    changed_macros = _changed_macros(current, previous)
+    before_all = {**previous.nodes, **previous.sources, **previous.exposures}
+    now_all = {**current.nodes, **current.sources, **current.exposures}
+    for uid in sorted(now_all):
+        if uid not in graph:
+            continue
+        raw = now_all[uid]
+        old = before_all.get(uid)
+        info = graph.info(uid)
+        if info.resource_type not in _COMPARED_TYPES:
+            continue
+        reason: str | None = None
+        if old is None:
+            reason = "new"
+        elif info.resource_type == "exposure":
+            if _exposure_contents(raw) != _exposure_contents(old) or _config(raw) != _config(old):
+                reason = "modified.contents"
+        elif info.resource_type != "source" and _checksum(raw) != _checksum(old):
+            reason = "modified.body"
+        elif _relation(raw) != _relation(old):
+            reason = "modified.relation"
+        elif _config(raw) != _config(old):
+            reason = "modified.configs"
+        elif info.resource_type == "source" and _source_contents(raw) != _source_contents(old):
+            reason = "modified.contents"
+        elif changed_macros.intersection(_macros_of(raw)):
+            reason = "modified.macros"
+        if reason:
+            changes.append(Change(uid, reason, info))
+    return changes
+
+
+def deleted_nodes(current: Manifest, previous: Manifest, previous_graph: LineageGraph) -> list[Change]:
+    now_ids = set(current.nodes) | set(current.sources) | set(current.exposures)
+    return [
+        Change(uid, "deleted", previous_graph.info(uid))
+        for uid in sorted(previous_graph.infos)
+        if uid not in now_ids and previous_graph.info(uid).resource_type in _COMPARED_TYPES
+    ]
+
+
+# ---------------------------------------------------------------------------------- changed paths
+
+
+def _norm(path: str) -> str:
+    return Path(path.replace("\\", "/")).as_posix().removeprefix("./")
+
+
+def _git_root(start: Path) -> Path | None:
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _project_relative(path: str, project_dir: Path) -> list[str]:
+    """The ways ``path`` may be read relative to the dbt project dir, most likely first."""
+    project = project_dir.resolve()
+    candidates = [_norm(path)]
+    bases = [Path.cwd()]
+    root = _git_root(project)
+    if root is not None:
+        bases.append(root)
+    for base in bases:
+        absolute = (base / path).resolve() if not os.path.isabs(path) else Path(path).resolve()
+        try:
+            candidates.append(absolute.relative_to(project).as_posix())
+        except ValueError:
+            continue
+    return list(dict.fromkeys(candidates))
+
+
+def file_index(manifest: Manifest, graph: LineageGraph) -> dict[str, set[str]]:
+    """Project-relative file path -> unique ids of the nodes defined or described in it."""
+    index: dict[str, set[str]] = {}
+    groups = (manifest.nodes, manifest.sources, manifest.exposures)
+    for group in groups:
+        for uid, raw in group.items():
+            if uid not in graph or raw.get("package_name") not in (manifest.project_name, None):
+                continue
+            for key in ("original_file_path", "patch_path"):
+                value = raw.get(key)
+                if isinstance(value, str) and value:
+                    index.setdefault(_norm(value.split("://", 1)[-1]), set()).add(uid)
+    # Macro files -> the nodes that call their macros (directly or through other macros).
+    macros = manifest.extra.get("macros") or {}
+    by_file: dict[str, set[str]] = {}
+    for uid, macro in macros.items():
+        if isinstance(macro, dict) and macro.get("package_name") == manifest.project_name:
+            path = macro.get("original_file_path")
+            if isinstance(path, str):
+                by_file.setdefault(_norm(path), set()).add(uid)
+    if by_file:
+        for path, macro_ids in by_file.items():
+            closure = _macro_closure(macros, macro_ids)
+            users = {
+                uid
+                for group in groups
+                for uid, raw in group.items()
+                if uid in graph and closure.intersection(_macros_of(raw))
+            }
+            if users:
+                index.setdefault(path, set()).update(users)
+    return index
+
+
+def _macro_closure(macros: dict[str, Any], seeds: set[str]) -> set[str]:
+    out = set(seeds)
+    grew = True
+    while grew:
+        grew = False
+        for uid, macro in macros.items():
+            if uid not in out and isinstance(macro, dict) and out.intersection(_macros_of(macro)):
+                out.add(uid)
+                grew = True
+    return out
+
+
+def nodes_for_paths(
+    manifest: Manifest, graph: LineageGraph, paths: Sequence[str], project_dir: Path
+) -> tuple[list[Change], list[str]]:
+    """Changes for changed file paths (relative to the repo root, the project dir, or absolute)."""
+    index = file_index(manifest, graph)
+    changes: list[Change] = []
+    unmatched: list[str] = []
+    for path in paths:
+        hits: set[str] = set()
+        for candidate in _project_relative(path, project_dir):
+            if candidate in index:
+                hits = index[candidate]
+                break
+        if not hits:
+            unmatched.append(path)
+        for uid in sorted(hits):
+            changes.append(Change(uid, "file", graph.info(uid), detail=path))
+    return changes, unmatched
+
+
+# -------------------------------------------------------------------------------------------- impact
+
+
+def impact(
+    manifest: Manifest,
+    *,
+    previous: Manifest | None = None,
+    names: Iterable[str] = (),
+    paths: Sequence[str] = (),
+    project_dir: Path | None = None,
+    graph: LineageGraph | None = None,
+) -> Impact:
+    """Collect the changes and the exposures downstream of them."""
+    names = list(names)
+    if previous is None and not names and not paths:
+        raise UsageError("nothing to compare: give --state DIR, --select NODE, or changed file paths")
+    graph = graph or build_graph(manifest)
+    changes: list[Change] = []
+    unmatched: list[str] = []
+    previous_graph: LineageGraph | None = None
+    if previous is not None:
+        previous_graph = build_graph(previous)
+        changes += compare_state(manifest, previous, graph)
+        changes += deleted_nodes(manifest, previous, previous_graph)
+    for name in names:
+        uid = graph.resolve(name)
+        changes.append(Change(uid, "selected", graph.info(uid)))
+    if paths:
+        path_changes, unmatched = nodes_for_paths(manifest, graph, paths, project_dir or Path.cwd())
+        changes += path_changes
+    changes = _dedupe(changes)
+
+    distances: dict[str, int] = {}
+    via: dict[str, set[str]] = {}
+    infos: dict[str, NodeInfo] = {}
+    for change in changes:
+        source_graph = previous_graph if change.reason == "deleted" and previous_graph else graph
+        infos[change.unique_id] = change.info
+        reached = {change.unique_id: 0, **source_graph.descendants(change.unique_id)}
+        for uid, distance in reached.items():
+            if uid not in graph and source_graph is not graph and uid != change.unique_id:
+                # downstream node that no longer exists either: reported as deleted itself
+                continue
+            infos.setdefault(uid, graph.info(uid) if uid in graph else source_graph.info(uid))
+            distances[uid] = min(distance, distances.get(uid, distance))
+            via.setdefault(uid, set()).add(change.unique_id)
+    affected = [
+        AffectedExposure(infos[uid], tuple(sorted(via[uid])), distances[uid])
+        for uid in sorted(distances)
+        if infos[uid].resource_type == "exposure"
+    ]
+    affected.sort(key=lambda item: (-_maturity_rank(item.info.maturity), item.info.name))
+    edges = _diagram_edges(graph, previous_graph, changes, affected)
+    for a, b in edges:
+        for uid in (a, b):
+            if uid not in infos:
+                infos[uid] = graph.info(uid) if uid in graph else previous_graph.info(uid)  # type: ignore[union-attr]
+    return Impact(
+        changes=changes,
+        affected=affected,
+        affected_nodes=sorted(uid for uid in distances if distances[uid] > 0),
+        edges=edges,
+        infos=infos,
+        unmatched_paths=unmatched,
+    )
+
+
+def _maturity_rank(maturity: str | None) -> int:
+    return MATURITIES.index(maturity) + 1 if maturity in MATURITIES else 0
+
+
+def _dedupe(changes: list[Change]) -> list[Change]:
+    # One change per node; a state comparison reason beats "selected"/"file".
+    order = {"selected": 2, "file": 1}
+    best: dict[str, Change] = {}
+    for change in changes:
+        kept = best.get(change.unique_id)
+        if kept is None or order.get(change.reason, 0) < order.get(kept.reason, 0):
+            best[change.unique_id] = change
+    return [best[uid] for uid in sorted(best)]
+
+
+MAX_DIAGRAM_NODES = 60
+
+
+def _diagram_edges(
+    graph: LineageGraph,
+    previous_graph: LineageGraph | None,
+    changes: list[Change],
+    affected: list[AffectedExposure],
+) -> list[tuple[str, str]]:
+    """Edges on the paths from changed nodes to affected exposures; shortcuts if that is too big."""
+    edges: set[tuple[str, str]] = set()
+    targets = {item.info.unique_id for item in affected}
+    for change in changes:
+        g = previous_graph if change.reason == "deleted" and previous_graph else graph
+        if change.unique_id not in g:
+            continue
+        down = set(g.descendants(change.unique_id)) | {change.unique_id}
+        for target in targets & down:
+            if target == change.unique_id:
+                continue
+            on_path = down & (set(g.ancestors(target)) | {target})
+            edges.update(g.graph.subgraph(on_path).edges())
+    nodes = {n for edge in edges for n in edge}
+    if len(nodes) > MAX_DIAGRAM_NODES:
+        edges = {
+            (uid, item.info.unique_id) for item in affected for uid in item.via if uid != item.info.unique_id
+        }
+    return sorted(edges)

@@ -1,0 +1,205 @@
+"""Renderers for ``dbtmeta lineage`` and ``dbtmeta impact`` output.
+
+Lineage: rich tree, Mermaid, JSON. Impact: table, JSON, Markdown (a PR comment with a Mermaid
+diagram). Text from dbt and Looker is data: rich Text objects (no markup), and Markdown/Mermaid
+escaping from :mod:`dbtmeta.renderers.markdown`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from dbtmeta.renderers.markdown import md, md_link, mermaid_label
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dbtmeta.graph import NodeInfo
+    from dbtmeta.impact import Impact
+    from dbtmeta.lineage import Lineage
+
+_SHAPES = {
+    "exposure": ('(["', '"])'),
+    "source": ('[("', '")]'),
+    "seed": ('[("', '")]'),
+    "snapshot": ('[["', '"]]'),
+}
+
+
+def _label(info: NodeInfo) -> str:
+    if info.resource_type == "exposure":
+        title = info.label or info.name
+        return f"{title} ({info.exposure_type or 'exposure'})"
+    return f"{info.resource_type}:{info.name}"
+
+
+def _owner(info: NodeInfo) -> str:
+    if info.owner_name and info.owner_email:
+        return f"{info.owner_name} <{info.owner_email}>"
+    return info.owner_name or info.owner_email or ""
+
+
+def _mermaid(nodes: list[NodeInfo], edges: list[tuple[str, str]], highlight: set[str]) -> list[str]:
+    ids = {info.unique_id: f"n{index}" for index, info in enumerate(sorted(nodes, key=lambda i: i.unique_id))}
+    lines = ["flowchart LR"]
+    for info in sorted(nodes, key=lambda i: i.unique_id):
+        left, right = _SHAPES.get(info.resource_type, ('["', '"]'))
+        css = ":::focus" if info.unique_id in highlight else ""
+        css = css or (":::exposure" if info.resource_type == "exposure" else "")
+        lines.append(f"  {ids[info.unique_id]}{left}{mermaid_label(_label(info))}{right}{css}")
+    for parent, child in edges:
+        if parent in ids and child in ids:
+            lines.append(f"  {ids[parent]} --> {ids[child]}")
+    lines.append("  classDef focus fill:#fde2e1,stroke:#c0392b")
+    lines.append("  classDef exposure fill:#e1effd,stroke:#2463a6")
+    return lines
+
+
+# ------------------------------------------------------------------------------------------ lineage
+
+
+def lineage_tree(lin: Lineage, console: Console) -> None:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    parents: dict[str, list[str]] = {}
+    children: dict[str, list[str]] = {}
+    for parent, child in lin.edges:
+        children.setdefault(parent, []).append(child)
+        parents.setdefault(child, []).append(parent)
+
+    def text(uid: str) -> Text:
+        info = lin.infos[uid]
+        label = Text(_label(info))
+        if info.resource_type == "exposure":
+            extra = ", ".join(x for x in (info.maturity and f"maturity {info.maturity}", _owner(info)) if x)
+            if extra:
+                label.append(f"  [{extra}]", style="dim")
+        return label
+
+    def grow(tree: Tree, uid: str, links: dict[str, list[str]], side: dict[str, int], seen: set[str]) -> None:
+        for other in sorted(links.get(uid, []), key=lambda u: (lin.infos[u].resource_type, u)):
+            if other not in side:
+                continue
+            if other in seen:
+                branch = tree.add(text(other))
+                branch.label.append(" (see above)", style="dim")  # type: ignore[union-attr]
+                continue
+            seen.add(other)
+            grow(tree.add(text(other)), other, links, side, seen)
+
+    root = Tree(text(lin.root.unique_id))
+    if lin.direction in ("upstream", "both"):
+        up = root.add(Text(f"upstream ({len(lin.upstream)})", style="bold"))
+        grow(up, lin.root.unique_id, parents, lin.upstream, set())
+    if lin.direction in ("downstream", "both"):
+        down = root.add(Text(f"downstream ({len(lin.downstream)})", style="bold"))
+        grow(down, lin.root.unique_id, children, lin.downstream, set())
+    console.print(root)
+    exposures = lin.exposures()
+    if exposures:
+        console.print(
+            Text(f"{len(exposures)} exposure(s) downstream: " + ", ".join(e.name for e in exposures))
+        )
+
+
+def lineage_mermaid(lin: Lineage, console: Console) -> None:
+    nodes = list(lin.infos.values())
+    console.out("\n".join(_mermaid(nodes, lin.edges, {lin.root.unique_id})), highlight=False)
+
+
+def lineage_json(lin: Lineage, console: Console) -> None:
+    console.out(json.dumps(lin.to_dict(), indent=2), highlight=False)
+
+
+LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {
+    "tree": lineage_tree,
+    "mermaid": lineage_mermaid,
+    "json": lineage_json,
+}
+
+
+# ------------------------------------------------------------------------------------------- impact
+
+
+def impact_table(imp: Impact, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(_summary(imp)))
+    if imp.affected:
+        table = Table(show_lines=False)
+        for column in ("exposure", "type", "maturity", "owner", "changed upstream"):
+            table.add_column(column)
+        for item in imp.affected:
+            info = item.info
+            via = ", ".join(imp.infos[uid].name for uid in item.via)
+            table.add_row(
+                Text(info.label or info.name),
+                Text(info.exposure_type or ""),
+                Text(info.maturity or ""),
+                Text(_owner(info)),
+                Text(via),
+            )
+        console.print(table)
+    if imp.unmatched_paths:
+        console.print(
+            Text(
+                f"{len(imp.unmatched_paths)} changed file(s) define no node: "
+                + ", ".join(imp.unmatched_paths)
+            )
+        )
+
+
+def _summary(imp: Impact) -> str:
+    changed = len(imp.changes)
+    exposures = len(imp.affected)
+    owners = len({_owner(item.info) for item in imp.affected if _owner(item.info)})
+    if not changed:
+        return "no dbt node changed"
+    return (
+        f"{changed} changed node(s) affect {len(imp.affected_nodes)} downstream node(s) and "
+        f"{exposures} exposure(s) owned by {owners} owner(s)"
+    )
+
+
+def impact_json(imp: Impact, console: Console) -> None:
+    console.out(json.dumps(imp.to_dict(), indent=2), highlight=False)
+
+
+def impact_markdown_text(imp: Impact) -> str:
+    lines = ["## dbtmeta impact", "", md(_summary(imp)), ""]
+    if imp.affected:
+        lines += ["| Exposure | Type | Maturity | Owner | Changed upstream |", "|---|---|---|---|---|"]
+        for item in imp.affected:
+            info = item.info
+            via = ", ".join(md(imp.infos[uid].name) for uid in item.via)
+            lines.append(
+                f"| {md_link(info.label or info.name, info.url)} | {md(info.exposure_type)} | "
+                f"{md(info.maturity)} | {md(_owner(info))} | {via} |"
+            )
+        lines.append("")
+    if imp.changes:
+        lines += ["<details><summary>Changed nodes</summary>", ""]
+        for change in imp.changes:
+            lines.append(f"- {md(change.info.resource_type)} **{md(change.info.name)}**: {md(change.reason)}")
+        lines += ["", "</details>", ""]
+    if imp.edges:
+        nodes = [imp.infos[uid] for uid in sorted({n for edge in imp.edges for n in edge})]
+        lines += ["```mermaid", *_mermaid(nodes, imp.edges, {c.unique_id for c in imp.changes}), "```", ""]
+    if imp.unmatched_paths:
+        lines.append(md(f"{len(imp.unmatched_paths)} changed file(s) define no dbt node."))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def impact_markdown(imp: Impact, console: Console) -> None:
+    console.out(impact_markdown_text(imp), highlight=False, end="")
+
+
+IMPACT_FORMATS: dict[str, Callable[[Any, Console], None]] = {
+    "table": impact_table,
+    "json": impact_json,
+    "markdown": impact_markdown,
+}
