@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,18 @@ def needs_literal(text: str) -> bool:
     Braces cover every Jinja delimiter (``{{ {% {# %} #} }}``); Jinja also turns ``\\r`` and
     ``\\r\\n`` into ``\\n`` and drops one trailing newline, even outside any tag.
     """
-    return "{" in text or "}" in text or "\r" in text or text.endswith("\n")
+    if "{" in text or "}" in text or "\r" in text or text.endswith("\n"):
+        return True
+    return any(_must_escape(ch) for ch in text if ch != "\n")
+
+
+# Control, format, line/paragraph separator, private and unassigned characters: PyYAML does not
+# always round-trip them (NEL becomes a space), so they are written as escapes in a literal.
+_ESCAPE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def _must_escape(ch: str) -> bool:
+    return ord(ch) < 0x20 or (ord(ch) >= 0x7F and unicodedata.category(ch) in _ESCAPE_CATEGORIES)
 
 
 def literal(text: str) -> str:
@@ -47,7 +59,8 @@ def literal(text: str) -> str:
     Inside a Jinja string literal nothing is a delimiter (``{% endraw %}`` included, unlike
     ``{% raw %}`` wrapping); Jinja decodes it with Python's unicode-escape, so backslash and the
     quote are escaped and control characters (which Jinja would also normalise) are written as
-    escapes. Non-ASCII text is kept as is.
+    escapes, as are characters YAML does not carry reliably (NEL, U+2028...). Other non-ASCII
+    text is kept as is.
     """
     if not needs_literal(text):
         return text
@@ -63,8 +76,11 @@ def literal(text: str) -> str:
             out.append("\\r")
         elif ch == "\t":
             out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
+        elif _must_escape(ch):
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+            )
         else:
             out.append(ch)
     return "{{ '" + "".join(out) + "' }}"
@@ -77,7 +93,7 @@ def unliteral(value: str) -> str:
         return value
     body = match.group(1)
     return re.sub(
-        r"\\(x[0-9a-f]{2}|.)",
+        r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|.)",
         lambda m: _UNESCAPE.get(m.group(1)) or chr(int(m.group(1)[1:], 16)),
         body,
         flags=re.DOTALL,
