@@ -35,11 +35,12 @@ from dbtmeta.looker.content import (
 )
 
 FRAGMENTS = [
-    "{{", "}}", "{%", "%}", "{#", "#}", "{% raw %}", "{% endraw %}", "{%- endraw -%}", "{{ env_var('HOME') }}",
-    "{{ exceptions.raise_compiler_error('x') }}", "{{ doc('x') }}", "{% if true %}", "'", '"', "\\", "\\'",
-    "\\n", "\n", "\r\n", "\r", "\t", ": ", "- ", "# ", "&a", "*a", "!tag", "%", "@here", "<!channel>", "[bold]",
-    "[/]", ":smile:", "null", "yes", "~", "True", "1e3", "0x1F", "---", "...", " ", "é", "漢字", "🎉", "\u200b",
-    "\u2028", "\x85", "\ufeff", "\x00", "\x7f", "${view.SQL_TABLE_NAME}", "@{CONST}", "-- if prod --",
+    "{{", "}}", "{%", "%}", "{#", "#}", "{% raw %}", "{% endraw %}", "{%- endraw -%}",
+    "{{ env_var('HOME') }}", "{{ exceptions.raise_compiler_error('x') }}", "{{ doc('x') }}",
+    "{% if true %}", "'", '"', "\\", "\\'", "\\n", "\n", "\r\n", "\r", "\t", ": ", "- ", "# ",
+    "&a", "*a", "!tag", "%", "@here", "<!channel>", "[bold]", "[/]", ":smile:", "null", "yes", "~",
+    "True", "1e3", "0x1F", "---", "...", " ", "é", "漢字", "🎉", "\u200b", "\u2028", "\x85",
+    "\ufeff", "\x00", "\x7f", "${view.SQL_TABLE_NAME}", "@{CONST}", "-- if prod --",
 ]  # fmt: skip
 
 looker_text = st.lists(
