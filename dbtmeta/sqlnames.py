@@ -124,7 +124,7 @@ def split_table_name(name: str, dialect: str | None) -> tuple[str | None, str | 
 
 
 def tables_in_sql(sql: str, dialect: str | None) -> list[str]:
-    """Physical tables a SQL statement reads, in first-seen order, as SQL names (quoting kept).
+    """Physical tables a SQL statement reads, in order of appearance, as SQL names (quoting kept).
 
     CTE names are dropped, subqueries, joins, unions and CTE bodies are followed; table functions
     (``read_csv(...)``, ``UNNEST``) are ignored. Raises ``SqlParseError`` on SQL sqlglot rejects.
@@ -143,7 +143,8 @@ def tables_in_sql(sql: str, dialect: str | None) -> list[str]:
     seen: dict[str, None] = {}
     for statement in statements:
         ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
-        for table in statement.find_all(exp.Table):
+        tables = sorted(statement.find_all(exp.Table), key=lambda t: t.this.meta.get("start", 0))
+        for table in tables:
             if not isinstance(table.this, exp.Identifier):
                 continue  # table function or other non-name source
             if not table.args.get("db") and table.name.lower() in ctes:

@@ -437,7 +437,13 @@ class _Model:
         return _merge(base, {k: v for k, v in merged.items() if k != "extends__all"}, list_keys=("joins",))
 
     def explore_names(self) -> list[str]:
-        return [name for name in self._explores if self._layers(self._explores, name)]
+        """Explores users can query: defined (not only refined) and not ``extension: required``."""
+        names = []
+        for name in self._explores:
+            layers = self._layers(self._explores, name)
+            if layers and not any(str(layer.get("extension", "")) == "required" for layer in layers):
+                names.append(name)
+        return names
 
     def explore(self, name: str) -> Explore | None:
         if name not in self._explore_cache:

@@ -1,0 +1,398 @@
+"""The LookML reader on small fixture repositories and on the example project's LookML."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dbtmeta.errors import InputError
+from dbtmeta.looker.content import LookerContent
+from dbtmeta.looker.lookml import read_lookml
+from dbtmeta.looker.lookml_templates import take_prod
+from dbtmeta.looker.usage import tables_used
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lookml"
+EXAMPLE_LOOKML = Path(__file__).parent.parent / "example_project" / "looker"
+
+
+@pytest.fixture(scope="module")
+def features() -> LookerContent:
+    return read_lookml(FIXTURES / "features", base_url="https://looker.example.com/", dialect="postgres")
+
+
+def _sources(content: LookerContent, explore: str, model: str = "shop") -> dict[str, tuple]:
+    found = content.explore(model, explore)
+    assert found is not None, explore
+    return {v.alias: (v.source.view, v.source.tables, v.source.problem) for v in found.views}
+
+
+def _dashboard(content: LookerContent, dashboard_id: str):
+    return next(d for d in content.dashboards if d.id == dashboard_id)
+
+
+# -- views and explores ------------------------------------------------------------------------
+
+
+def test_explore_from_join_from_and_default_table_name(features):
+    explore = features.explore("shop", "orders")
+    assert explore.base_alias == "orders"
+    assert explore.connection == "warehouse"
+    assert [v.alias for v in explore.views] == [
+        "orders",
+        "customers",
+        "addresses",
+        "promo",
+        "stores",
+        "region",
+    ]
+    sources = _sources(features, "orders")
+    assert sources["orders"][:2] == ("orders_view", ("marts.fct_orders",))  # constant inside a constant
+    assert sources["customers"][:2] == ("customers_view", ('"Marts"."Dim_Customers"',))  # via extends
+    assert sources["addresses"][:2] == ("addresses", ("addresses",))  # no sql_table_name
+
+
+def test_if_prod_blocks_and_constant_overrides(features):
+    sources = _sources(features, "orders")
+    assert sources["stores"][1] == ("right_schema.stores",)  # multi-line form, override_constant
+    assert sources["region"][1] == ("geo.regions",)  # one-line form
+
+
+def test_take_prod_forms():
+    assert take_prod("-- if prod -- a.t -- if dev -- b.t").strip() == "a.t"
+    assert take_prod("-- if dev -- b.t -- if prod -- a.t").strip() == "a.t"
+    assert take_prod("x.t\n-- if dev -- b.t\n").strip() == "x.t"
+    assert take_prod("SELECT 1 -- if prod -- FROM a\n-- IF DEV -- FROM b") == "SELECT 1  FROM a\n"
+
+
+def test_required_joins_always_join_and_sql_on_dependencies(features):
+    explore = features.explore("shop", "orders")
+    assert explore.view("orders").required_joins == ("stores",)  # always_join
+    assert explore.view("region").required_joins == ("stores",)  # required_joins
+    assert explore.view("addresses").required_joins == ("customers",)  # from its sql_on
+
+
+def test_view_name_and_explore_refinement(features):
+    explore = features.explore("shop", "legacy_orders")
+    assert explore.base_alias == "orders_view"
+    assert [v.alias for v in explore.views] == ["orders_view", "customers"]  # join added by +legacy_orders
+
+
+def test_explore_extends_and_abstract_explores(features):
+    assert features.explore("shop", "base_explore") is None  # extension: required
+    extended = _sources(features, "extended_customers")
+    assert extended == {
+        "customers_view": ("customers_view", ('"Marts"."Dim_Customers"',), None),
+        "addresses": ("addresses", ("addresses",), None),
+    }
+
+
+def test_view_refinement_replaces_sql_table_name(features):
+    assert _sources(features, "problems")["old"][1] == ("legacy.stores_v2",)
+    assert _sources(features, "problems")["alias"][1] == ("marts.fct_orders",)  # ${view.SQL_TABLE_NAME}
+
+
+def test_derived_table_sql(features):
+    view, tables, problem = _sources(features, "customer_facts")["customer_facts"]
+    assert problem is None
+    # CTE names dropped, subqueries followed, ${view.SQL_TABLE_NAME} followed to the view's table,
+    # {% condition %} neutralised, -- if prod -- taken, @{constant} substituted.
+    assert sorted(tables) == sorted(
+        [
+            "marts.fct_orders",
+            "prod_only.extra_table",
+            '"Finance"."Payments"',
+            '"Marts"."Dim_Customers"',
+            "marts.archived_customers",
+        ]
+    )
+    assert "recent" not in tables and "lifetime" not in tables and "extra" not in tables
+
+
+def test_explore_source_follows_the_explore_joins_it_uses(features):
+    view, tables, problem = _sources(features, "customer_facts")["summary"]
+    assert view == "order_summary"
+    assert problem is None
+    # orders base + customers (columns) + stores (always_join); not addresses/promo/region.
+    assert sorted(tables) == sorted(["marts.fct_orders", '"Marts"."Dim_Customers"', "right_schema.stores"])
+
+
+def test_problems_are_reported_never_guessed(features):
+    sources = _sources(features, "problems")
+    assert sources["problems"][1] == ()
+    assert "unknown constant @{no_such_constant}" in sources["problems"][2]
+    assert "Liquid" in sources["liquid"][2]
+    assert "could not be parsed" in sources["bad"][2]
+    assert "refers to itself" in sources["loop"][2]
+    orders = _sources(features, "orders")
+    assert orders["promo"][1] == () and "Liquid" in orders["promo"][2]
+    facts = _sources(features, "customer_facts")
+    assert "templated_promos.SQL_TABLE_NAME" in facts["broken"][2]
+    assert "not defined" in facts["ghost"][2]
+    for explore in features.explores.values():
+        for item in explore.views:
+            assert bool(item.source.tables) != bool(item.source.problem), item
+
+
+def test_connections(features):
+    assert features.model_connections == {"shop": "warehouse"}
+    assert features.connections["warehouse"].dialect == "postgres"
+
+
+# -- dashboards ----------------------------------------------------------------------------------
+
+
+def test_dashboards_only_from_includes(features):
+    assert [d.id for d in features.dashboards] == ["shop::empty", "shop::sales"]
+
+
+def test_dashboard_fields(features):
+    sales = _dashboard(features, "shop::sales")
+    assert sales.title == "Sales {{ not jinja }}"
+    assert sales.description == "Sales by customer."
+    assert sales.url == "https://looker.example.com/dashboards/shop::sales"
+    assert sales.kind == "dashboard" and sales.lookml
+    tiles = {t.id: t for t in sales.tiles}
+    assert [t.id for t in sales.tiles] == ["note", "by_customer", "merged", "legacy", "broken_tile"]
+    assert tiles["note"].type == "text" and tiles["note"].queries == ()
+    query = tiles["by_customer"].queries[0]
+    assert (query.model, query.explore) == ("shop", "orders")
+    assert query.fields == ("customers.name", "orders.count", "calc_share")
+    assert query.filters == ("addresses.id", "region.name")  # filters: and listen:
+    assert query.sorts == ("orders.count",)
+    merged = tiles["merged"]
+    assert merged.type == "merged"
+    assert [(q.explore, q.pivots, q.dynamic_fields) for q in merged.queries] == [
+        ("orders", (), ()),
+        ("customer_facts", ("summary.id",), ("customer_facts.id",)),
+    ]
+    assert [(f.explore, f.fields, f.id) for f in sales.filters] == [
+        ("extended_customers", ("addresses.id",), "Customer")
+    ]
+    assert _dashboard(features, "shop::empty").tiles == ()
+
+
+def test_tables_used_by_tile(features):
+    usage = tables_used(features, _dashboard(features, "shop::sales"))
+    by_table = {t.table: tiles for t, tiles in usage.tables.items()}
+    assert {t.connection for t in usage.tables} == {"warehouse"}
+    # by_customer: base + customers (field) + addresses (filter, needs customers) + region (listen,
+    # needs stores) + stores (always_join); never promo, whose view is templated.
+    assert {t for t, tiles in by_table.items() if "by_customer" in tiles} == {
+        "marts.fct_orders",
+        '"Marts"."Dim_Customers"',
+        "addresses",
+        "geo.regions",
+        "right_schema.stores",
+    }
+    assert by_table["addresses"] == {"by_customer", "filter:Customer"}
+    assert by_table["marts.fct_orders"] == {"by_customer", "merged", "legacy", "broken_tile"}
+    problems = {(p.tile_id, p.alias) for p in usage.problems}
+    assert problems == {("broken_tile", "nosuchview"), ("broken_tile", "broken")}
+
+
+def test_api_generated_sql_fills_templated_views(features):
+    from dataclasses import replace
+
+    from dbtmeta.looker.content import Dashboard, Query, Tile
+
+    query = Query("shop", "orders", fields=("promo.id",), sql="SELECT * FROM dbt_prod.promos AS promo")
+    dashboard = Dashboard("1", "dashboard", "One", tiles=(Tile("t", "query", queries=(query,)),))
+    usage = tables_used(features, dashboard)
+    assert usage.problems == []
+    assert usage.table_names() >= {"dbt_prod.promos"}
+    without_sql = tables_used(
+        features, replace(dashboard, tiles=(Tile("t", "query", queries=(replace(query, sql=None),)),))
+    )
+    assert [p.alias for p in without_sql.problems] == ["promo"]
+
+
+def test_unknown_explore_is_a_problem(features):
+    from dbtmeta.looker.content import Dashboard, Query, Tile
+
+    dashboard = Dashboard(
+        "1", "dashboard", "One", tiles=(Tile("t", "query", queries=(Query("shop", "nope"),)),)
+    )
+    usage = tables_used(features, dashboard)
+    assert usage.tables == {}
+    assert "shop::nope" in usage.problems[0].message
+
+
+def test_snapshot_round_trip(features):
+    again = LookerContent.from_dict(features.to_dict())
+    assert again.to_dict() == features.to_dict()
+    for dashboard in features.dashboards:
+        assert tables_used(again, dashboard).tables == tables_used(features, dashboard).tables
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("repo", "expected"),
+    [
+        ("bad_lkml", "bad_lkml/views/broken.view.lkml: not valid LookML"),
+        (
+            "bad_dashboard",
+            "bad_dashboard/dashboards/bad.dashboard.lookml:6: LookML dashboard is not valid YAML",
+        ),
+        ("missing_include", "missing_include/m.model.lkml:3: include '/views/*.view.lkml' matches no file"),
+        ("no_model", "no *.model.lkml file found"),
+        ("does_not_exist", "does not exist"),
+    ],
+)
+def test_errors_are_one_line_naming_the_file(repo, expected):
+    with pytest.raises(InputError) as info:
+        read_lookml(FIXTURES / repo)
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+    assert "fix" in message or "pass" in message  # says what to do
+
+
+def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"d.dashboard.lookml": "just a string"}, "must be a YAML list"),
+        ({"d.dashboard.lookml": "- title: no name\n"}, "must be a YAML list"),
+        (
+            {"d.dashboard.lookml": "- dashboard: d\n  elements: {a: 1}\n"},
+            "'elements' of dashboard d must be a list",
+        ),
+    ],
+)
+def test_malformed_dashboards(tmp_path, files, expected):
+    repo = _repo(tmp_path, {"m.model.lkml": 'include: "*.dashboard.lookml"\n', **files})
+    with pytest.raises(InputError, match=expected):
+        read_lookml(repo)
+
+
+def test_unreadable_lkml_file(tmp_path):
+    repo = _repo(tmp_path, {"m.model.lkml": 'include: "v.view.lkml"\n'})
+    (repo / "v.view.lkml").write_bytes(b"view: a { sql_table_name: \xff\xfe ;; }")
+    with pytest.raises(InputError, match=r"cannot read LookML file .*v\.view\.lkml"):
+        read_lookml(repo)
+
+
+def test_relative_and_parent_includes(tmp_path):
+    repo = _repo(
+        tmp_path,
+        {
+            "models/m.model.lkml": 'connection: "c"\ninclude: "../views/**/*.view"\nexplore: a {}\n',
+            "views/x/y/a.view.lkml": "view: a { sql_table_name: s.a ;; }",
+            ".git/ignored.view.lkml": "view: a { sql_table_name: wrong.a ;; }",
+        },
+    )
+    content = read_lookml(repo)
+    assert content.explore("m", "a").views[0].source.tables == ("s.a",)
+
+
+# -- the example project -----------------------------------------------------------------------------
+
+EXPECTED_EXAMPLE_TABLES = {
+    "greenery::product_funnel": {
+        "PRODUCT.FACT_SESSIONS_FUNNEL",
+        "product.fact_user_sessions",
+        "product.fact_page_views",
+    },
+    "greenery::inventory_health": {
+        "core.dim_products",
+        "snapshots.products_snapshot",
+        "product.fact_page_views",
+    },
+    "greenery::orders_overview": {'"core"."fact_orders"', "core.dim_users", "raw.promos"},
+    "greenery::customers": {"core.dim_users"},
+}
+
+
+@pytest.fixture(scope="module")
+def example() -> LookerContent:
+    return read_lookml(EXAMPLE_LOOKML, base_url="https://looker.example.com", dialect="duckdb")
+
+
+def test_example_dashboards(example):
+    assert {d.id: d.title for d in example.dashboards} == {
+        "greenery::customers": "Customers",
+        "greenery::inventory_health": "Inventory Health",
+        "greenery::orders_overview": "Orders Overview",
+        "greenery::product_funnel": "Product Funnel",
+    }
+    assert all(d.description and d.lookml and d.url.endswith(d.id) for d in example.dashboards)
+    assert example.model_connections == {"greenery": "greenery_duckdb"}
+
+
+def test_example_tables_per_dashboard(example):
+    for dashboard in example.dashboards:
+        usage = tables_used(example, dashboard)
+        assert usage.problems == [], dashboard.id
+        assert usage.table_names() == EXPECTED_EXAMPLE_TABLES[dashboard.id], dashboard.id
+
+
+def test_example_unused_joins_are_not_counted(example):
+    # The users explore joins fact_orders and user_order_facts; no Customers tile uses them.
+    users = example.explore("greenery", "users")
+    assert {v.source.view for v in users.views} >= {"fact_orders", "user_order_facts"}
+    # The orders explore joins user_order_facts; Orders Overview does not use it.
+    orders = example.explore("greenery", "orders")
+    assert orders.view("customers").source.view == "dim_users"
+    assert orders.view("customer_order_facts").required_joins == ("customers",)
+
+
+def test_example_tiles_by_table(example):
+    inventory = next(d for d in example.dashboards if d.id == "greenery::inventory_health")
+    usage = tables_used(example, inventory)
+    by_table = {t.table: tiles for t, tiles in usage.tables.items()}
+    # The derived table reads fact_page_views and, through ${dim_products.SQL_TABLE_NAME}, dim_products;
+    # its required join pulls in the snapshot.
+    assert by_table["product.fact_page_views"] == {"views_vs_stock"}
+    assert by_table["snapshots.products_snapshot"] == {"inventory_by_week", "views_vs_stock"}
+    assert "filter:Product" in by_table["core.dim_products"]
+
+
+def test_example_tables_exist_in_duckdb(example, example_build, tmp_path):
+    """Every table the example LookML reads exists in the built DuckDB database."""
+    import duckdb
+
+    from dbtmeta.sqlnames import split_table_name
+
+    database = _duckdb_file(example_build)
+    copy = tmp_path / database.name
+    shutil.copy(database, copy)  # never lock the shared build
+    wanted = {
+        split_table_name(t.table, "duckdb")
+        for d in example.dashboards
+        for t in tables_used(example, d).tables
+    }
+    with duckdb.connect(str(copy), read_only=True) as con:
+        existing = {
+            (schema, name)
+            for schema, name in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables"
+            ).fetchall()
+        }
+    missing = {(schema, name) for _, schema, name in wanted} - existing
+    assert not missing
+    assert len(wanted) == 8
+
+
+def _duckdb_file(build) -> Path:
+    for attr in ("duckdb_path", "database", "db_path"):
+        value = getattr(build, attr, None) or (build.get(attr) if isinstance(build, dict) else None)
+        if value:
+            return Path(value)
+    root = Path(
+        getattr(build, "project_dir", None)
+        or (build.get("project_dir") if isinstance(build, dict) else build)
+    )
+    found = sorted(root.rglob("greenery.duckdb"))
+    assert found, f"no greenery.duckdb under {root}"
+    return found[0]

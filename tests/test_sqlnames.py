@@ -1,0 +1,143 @@
+"""Table names and SQL parsed with sqlglot: splitting, case/quoting per dialect, tables of a query."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dbtmeta.errors import InputError
+from dbtmeta.sqlnames import (
+    SqlParseError,
+    normalize,
+    normalize_relation,
+    split_table_name,
+    sqlglot_dialect,
+    tables_in_sql,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "dialect", "expected"),
+    [
+        ('"core"."fact_orders"', "duckdb", (None, "core", "fact_orders")),
+        ("core.dim_users", "duckdb", (None, "core", "dim_users")),
+        ("PRODUCT.FACT_SESSIONS_FUNNEL", "duckdb", (None, "product", "fact_sessions_funnel")),
+        ('"Core"."Fact"', "duckdb", (None, "core", "fact")),  # DuckDB ignores case even when quoted
+        ("greenery.core.dim_users", "duckdb", ("greenery", "core", "dim_users")),
+        ("  core.dim_users\n", "duckdb", (None, "core", "dim_users")),
+        ("dim_users", "duckdb", (None, None, "dim_users")),
+        ("ANALYTICS.MARTS.FCT_ORDERS", "postgres", ("analytics", "marts", "fct_orders")),
+        ('"ANALYTICS"."Marts"."Dim"', "postgres", ("ANALYTICS", "Marts", "Dim")),
+        ("analytics.marts.fct_orders", "snowflake", ("ANALYTICS", "MARTS", "FCT_ORDERS")),
+        ('"analytics"."Marts".dim', "snowflake", ("analytics", "Marts", "DIM")),
+        ("Public.Orders", "redshift", (None, "public", "orders")),
+        ("`my-proj.analytics.dim_users`", "bigquery_standard_sql", ("my-proj", "analytics", "dim_users")),
+        ("my-proj.analytics.dim_users", "bigquery", ("my-proj", "analytics", "dim_users")),
+        ("Core.Dim", None, (None, "core", "dim")),
+        ("Core.Dim", "no-such-warehouse", (None, "core", "dim")),
+    ],
+)
+def test_split_table_name(name, dialect, expected):
+    assert split_table_name(name, dialect) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "core.dim_users AS u",
+        "core.dim_users u",
+        "core.dim_users -- comment",
+        "core.dim_users; DROP TABLE x",
+        "a.b.c.d",
+        "(SELECT 1)",
+        "{{ _user_attributes['schema'] }}.dim_users",
+        "@{schema}.dim_users",
+        "${other.SQL_TABLE_NAME}",
+        "core.dim_users WHERE 1 = 1",
+    ],
+)
+def test_split_table_name_rejects_what_is_not_a_plain_name(name):
+    with pytest.raises(SqlParseError) as info:
+        split_table_name(name, "duckdb")
+    assert isinstance(info.value, InputError)
+    assert "\n" not in str(info.value)
+
+
+def test_normalize_matches_the_warehouse_rules():
+    assert normalize("Dim_Users", "snowflake") == "DIM_USERS"
+    assert normalize("Dim_Users", "snowflake", quoted=True) == "Dim_Users"
+    assert normalize("Dim_Users", "postgres") == "dim_users"
+    assert normalize("Dim_Users", "postgres", quoted=True) == "Dim_Users"
+    assert normalize("Dim_Users", "duckdb", quoted=True) == "dim_users"
+    assert normalize_relation("greenery", "CORE", "Dim", "duckdb") == ("greenery", "core", "dim")
+    assert normalize_relation(None, None, "dim", "snowflake") == (None, None, "DIM")
+    # A Looker name and the manifest's parts of the same relation meet.
+    assert (
+        split_table_name("CORE.DIM_USERS", "duckdb")[1:]
+        == normalize_relation(None, "core", "dim_users", "duckdb")[1:]
+    )
+
+
+def test_dialect_aliases():
+    assert sqlglot_dialect("bigquery_standard_sql") == "bigquery"
+    assert sqlglot_dialect("sqlserver") == "tsql"
+    assert sqlglot_dialect("DuckDB") == "duckdb"
+    assert sqlglot_dialect(None) == ""
+    assert sqlglot_dialect("not-a-warehouse") == ""
+
+
+def test_tables_in_sql_drops_ctes_and_follows_subqueries():
+    sql = """
+        WITH recent AS (SELECT * FROM core.fact_orders WHERE x > 0),
+             nested AS (SELECT * FROM recent JOIN "Core"."Dim_Users" u ON u.id = recent.user_id)
+        SELECT *
+        FROM nested
+        JOIN (SELECT * FROM raw.promos) p ON p.id = nested.promo_id
+        WHERE nested.user_id IN (SELECT user_id FROM marketing.user_order_facts)
+        UNION ALL
+        SELECT * FROM read_csv('x.csv')
+        UNION ALL
+        SELECT * FROM core.fact_orders
+    """
+    assert sorted(tables_in_sql(sql, "duckdb")) == sorted(
+        ["core.fact_orders", '"Core"."Dim_Users"', "raw.promos", "marketing.user_order_facts"]
+    )
+
+
+def test_tables_in_sql_keeps_a_real_table_qualified_like_a_cte():
+    sql = "WITH orders AS (SELECT * FROM shop.orders) SELECT * FROM orders JOIN archive.orders USING (id)"
+    assert tables_in_sql(sql, "postgres") == ["shop.orders", "archive.orders"]
+
+
+def test_tables_in_sql_ignores_names_in_comments_and_strings():
+    sql = "SELECT 'core.secret' AS s -- FROM core.commented\nFROM core.real /* JOIN core.hidden */"
+    assert tables_in_sql(sql, "duckdb") == ["core.real"]
+
+
+def test_tables_in_sql_names_round_trip_through_split():
+    for table in tables_in_sql('SELECT * FROM "ANALYTICS"."Marts".fct JOIN b.c ON 1=1', "snowflake"):
+        split_table_name(table, "snowflake")
+
+
+@pytest.mark.parametrize("sql", ["", "SELECT * FROM", "SELECT * FROM {{ ref('x') }}", "SELECT ((("])
+def test_tables_in_sql_errors_are_one_line(sql):
+    with pytest.raises(SqlParseError) as info:
+        tables_in_sql(sql, "duckdb")
+    assert "\n" not in str(info.value)
+    assert "Token" not in str(info.value)
+
+
+_identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True).filter(
+    lambda s: (
+        s not in {"select", "from", "where", "table", "with", "as", "on", "join", "union", "order", "group"}
+    )
+)
+
+
+@given(schema=_identifiers, table=_identifiers, upper=st.booleans())
+def test_quoted_and_unquoted_forms_meet_on_duckdb(schema, table, upper):
+    written = f"{schema}.{table}".upper() if upper else f"{schema}.{table}"
+    assert split_table_name(written, "duckdb") == split_table_name(f'"{schema}"."{table}"', "duckdb")
+    assert tables_in_sql(f"SELECT * FROM {written} AS t", "duckdb") == [written]
