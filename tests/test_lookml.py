@@ -94,7 +94,7 @@ def test_view_refinement_replaces_sql_table_name(features):
 
 
 def test_derived_table_sql(features):
-    view, tables, problem = _sources(features, "customer_facts")["customer_facts"]
+    _view, tables, problem = _sources(features, "customer_facts")["customer_facts"]
     assert problem is None
     # CTE names dropped, subqueries followed, ${view.SQL_TABLE_NAME} followed to the view's table,
     # {% condition %} neutralised, -- if prod -- taken, @{constant} substituted.
