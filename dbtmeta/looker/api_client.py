@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from dbtmeta.errors import InputError, RemoteError, UsageError
 
 ENV_PREFIX = "LOOKERSDK"
+MAX_RETRY_AFTER = 300.0  # seconds: Looker's Retry-After is honoured up to this
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -313,7 +314,7 @@ def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> 
                     wait = min(settings.max_backoff, settings.backoff * 2**attempt)
                     wait *= 0.5 + random.random() / 2  # jitter: threads do not retry in lockstep
                 else:
-                    wait = min(wait, settings.max_backoff)
+                    wait = min(wait, MAX_RETRY_AFTER)
                 attempt += 1
                 with client.stats._lock:
                     client.stats.retries += 1
