@@ -216,6 +216,8 @@ def _read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
             f"{what} file {name!r} is not UTF-8 (byte {exc.start}); is it really a dbt artifact?"
         ) from None
     del raw
+    if text.startswith("\ufeff"):  # a BOM written by an editor or a Windows tool: harmless
+        text = text[1:]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -225,7 +227,8 @@ def _read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
                 "re-run dbt to write it again"
             ) from None
         raise InputError(
-            f"{what} file {name!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"{what} file {name!r} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+            "give the file dbt wrote"
         ) from None
     except RecursionError:
         raise InputError(f"{what} file {name!r} is nested too deeply to be a dbt artifact") from None
@@ -248,7 +251,10 @@ def _check_kind(data: dict[str, Any], path: str | os.PathLike[str], kind: str) -
         )
     match = _SCHEMA_RE.search(url)
     if not match:
-        raise InputError(f"{name!r} has an unrecognised dbt_schema_version {url[:120]!r}; expected a {what}")
+        raise InputError(
+            f"{name!r} has an unrecognised dbt_schema_version {url[:120]!r}; "
+            f"give the {_FILE_NAMES[segment]} written by {writer}"
+        )
     found, version = match.group(1), int(match.group(2))
     if found != segment:
         found_name = _FILE_NAMES.get(found, f"a dbt {found} artifact")
@@ -277,7 +283,11 @@ def _dict_of_dicts(data: dict[str, Any], key: str, path: str | os.PathLike[str],
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """Load manifest.json (v4..v12). Raw node dicts are kept as they are in the file."""
-    data = _read_json(path, "manifest")
+    return manifest_from_dict(_read_json(path, "manifest"), path)
+
+
+def manifest_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<manifest>") -> Manifest:
+    """Build a :class:`Manifest` from the parsed JSON object (no copies of the node dicts)."""
     metadata, version = _check_kind(data, path, "manifest")
     nodes = _dict_of_dicts(data, "nodes", path, "manifest")
     sources = _dict_of_dicts(data, "sources", path, "manifest")
@@ -406,14 +416,21 @@ def load_run_results(
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    return run_results_from_dicts(((_read_json(path, "run_results"), path) for path in paths), manifest)
+
+
+def run_results_from_dicts(
+    documents: Iterable[tuple[dict[str, Any], str | os.PathLike[str]]],
+    manifest: Manifest | None = None,
+) -> RunResults:
+    """Merge parsed run_results objects, given as ``(data, path)`` pairs, oldest first."""
     merged: dict[str, NodeResult] = {}
     invocation_ids: list[str] = []
     newest_generated: str | None = None
     path_names: list[str] = []
-    for path in paths:
+    for data, path in documents:
         name = str(path)
         path_names.append(name)
-        data = _read_json(path, "run_results")
         metadata, _version = _check_kind(data, path, "run_results")
         args = data.get("args")
         if isinstance(args, dict) and args.get("which") in ("generate", "docs"):
@@ -446,7 +463,7 @@ def load_run_results(
                 status=status.lower(),
                 message=_as_str(result.get("message")),
                 failures=_as_int(result.get("failures")),
-                completed_at=_completed_at(result) or generated_at,
+                completed_at=_completed_at(result),
                 execution_time=_as_float(result.get("execution_time")),
                 invocation_id=invocation_id,
                 generated_at=generated_at,
@@ -464,8 +481,9 @@ def load_run_results(
 
 
 def _newer(candidate: NodeResult, previous: NodeResult) -> bool:
-    new_key = (_sort_key(candidate.completed_at), _sort_key(candidate.generated_at))
-    old_key = (_sort_key(previous.completed_at), _sort_key(previous.generated_at))
+    # A result without timing (skipped) is dated by its file's generated_at.
+    new_key = _sort_key(candidate.completed_at or candidate.generated_at)
+    old_key = _sort_key(previous.completed_at or previous.generated_at)
     # On a tie the later file given wins (a retry is usually passed last).
     return new_key >= old_key
 
@@ -475,8 +493,14 @@ def _newer(candidate: NodeResult, previous: NodeResult) -> bool:
 
 def load_sources(path: str | os.PathLike[str], manifest: Manifest | None = None) -> SourceFreshness:
     """Load sources.json (v1..v3) of ``dbt source freshness``."""
+    return sources_from_dict(_read_json(path, "sources"), path, manifest)
+
+
+def sources_from_dict(
+    data: dict[str, Any], path: str | os.PathLike[str] = "<sources>", manifest: Manifest | None = None
+) -> SourceFreshness:
+    """Build :class:`SourceFreshness` from the parsed JSON object of sources.json."""
     name = str(path)
-    data = _read_json(path, "sources")
     metadata, _version = _check_kind(data, path, "sources")
     results = data.get("results")
     if not isinstance(results, list):
