@@ -358,41 +358,79 @@ def test_example_tiles_by_table(example):
     assert "filter:Product" in by_table["core.dim_products"]
 
 
-def test_example_tables_exist_in_duckdb(example, example_build, tmp_path):
-    """Every table the example LookML reads exists in the built DuckDB database."""
+@pytest.fixture(scope="module")
+def green_db(example_build, tmp_path_factory):
+    """A read-only connection to a private copy of the green build's DuckDB file."""
     import duckdb
 
+    copy = tmp_path_factory.mktemp("lookml_duckdb") / "greenery.duckdb"
+    shutil.copy(example_build.duckdb_path, copy)
+    con = duckdb.connect(str(copy), read_only=True)
+    yield con
+    con.close()
+
+
+def _columns(con, table: str) -> set[str]:
     from dbtmeta.sqlnames import split_table_name
 
-    database = _duckdb_file(example_build)
-    copy = tmp_path / database.name
-    shutil.copy(database, copy)  # never lock the shared build
-    wanted = {
-        split_table_name(t.table, "duckdb")
-        for d in example.dashboards
-        for t in tables_used(example, d).tables
-    }
-    with duckdb.connect(str(copy), read_only=True) as con:
-        existing = {
-            (schema, name)
-            for schema, name in con.execute(
-                "SELECT table_schema, table_name FROM information_schema.tables"
-            ).fetchall()
-        }
-    missing = {(schema, name) for _, schema, name in wanted} - existing
-    assert not missing
-    assert len(wanted) == 8
+    _, schema, name = split_table_name(table, "duckdb")
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
-def _duckdb_file(build) -> Path:
-    for attr in ("duckdb_path", "database", "db_path"):
-        value = getattr(build, attr, None) or (build.get(attr) if isinstance(build, dict) else None)
-        if value:
-            return Path(value)
-    root = Path(
-        getattr(build, "project_dir", None)
-        or (build.get("project_dir") if isinstance(build, dict) else build)
+def test_example_tables_exist_in_duckdb(example, green_db):
+    """Every table the example dashboards read exists in the built database."""
+    tables = {t.table for d in example.dashboards for t in tables_used(example, d).tables}
+    assert len(tables) == 8
+    assert {t for t in tables if not _columns(green_db, t)} == set()
+
+
+def test_example_views_read_existing_columns(example, green_db):
+    """Each ${TABLE}.column of each view exists; the derived table's SQL runs on DuckDB."""
+    import re
+
+    import lkml
+
+    from dbtmeta.looker import lookml_templates as tpl
+
+    sources = {v.source.view: v.source for e in example.explores.values() for v in e.views}
+    checked = 0
+    for path in sorted(EXAMPLE_LOOKML.rglob("*.view.lkml")):
+        for view in lkml.load(path.read_text(encoding="utf-8")).get("views", []):
+            used = set()
+            for kind in ("dimensions", "measures", "dimension_groups"):
+                for item in view.get(kind, []):
+                    used |= set(re.findall(r"\$\{TABLE\}\.(\w+)", item.get("sql", "")))
+            if "derived_table" in view:
+                sql, _ = tpl.swap_table_refs(tpl.neutralise_conditions(view["derived_table"]["sql"]))
+                sql = sql.replace(tpl.PLACEHOLDER_PREFIX + "dim_products", "core.dim_products")
+                columns = {d[0] for d in green_db.execute(f"SELECT * FROM ({sql}) LIMIT 0").description}
+            elif view.get("extension") == "required":
+                columns = _columns(green_db, view["sql_table_name"])
+            else:
+                columns = set().union(*(_columns(green_db, t) for t in sources[view["name"]].tables))
+            assert used and used <= columns, (view["name"], used - columns)
+            checked += 1
+    assert checked == 11
+
+
+def test_example_funnel_measures_give_the_course_counts(green_db):
+    """The Product Funnel tile's measures, run as LookML defines them, give 578/467/361/335."""
+    import lkml
+
+    view = lkml.load(
+        (EXAMPLE_LOOKML / "views" / "fact_sessions_funnel.view.lkml").read_text(encoding="utf-8")
     )
-    found = sorted(root.rglob("greenery.duckdb"))
-    assert found, f"no greenery.duckdb under {root}"
-    return found[0]
+    measures = {m["name"]: m["sql"] for m in view["views"][0]["measures"] if m.get("type") == "sum"}
+    names = [
+        "sessions",
+        "sessions_with_add_to_cart",
+        "sessions_with_checkout",
+        "sessions_with_package_shipped",
+    ]
+    select = ", ".join(f"SUM({measures[n].replace('${TABLE}', 'f')})" for n in names)
+    row = green_db.execute(f"SELECT {select} FROM product.fact_sessions_funnel AS f").fetchone()
+    assert tuple(row) == (578, 467, 361, 335)

@@ -32,9 +32,9 @@
     model: greenery
     explore: products
     type: looker_line
-    fields: [inventory_history.valid_from_week, inventory_history.name, inventory_history.inventory_level]
+    fields: [inventory_history.shop_week, inventory_history.name, inventory_history.inventory_level]
     pivots: [inventory_history.name]
-    sorts: [inventory_history.valid_from_week]
+    sorts: [inventory_history.shop_week]
     listen:
       Product: products.name
     row: 8

@@ -9,7 +9,7 @@ view: dim_products {
 
   dimension: name {
     type: string
-    sql: ${TABLE}.name ;;
+    sql: ${TABLE}.product_name ;;
   }
 
   dimension: price {
@@ -28,8 +28,13 @@ view: dim_products {
     sql: ${inventory} ;;
   }
 
+  dimension: is_out_of_stock {
+    type: yesno
+    sql: ${TABLE}.is_out_of_stock ;;
+  }
+
   measure: out_of_stock_products {
     type: count
-    filters: [inventory: "0"]
+    filters: [is_out_of_stock: "yes"]
   }
 }

@@ -18,24 +18,30 @@ view: fact_sessions_funnel {
     sql: ${TABLE}.session_started_at ;;
   }
 
+  dimension: furthest_step {
+    type: string
+    sql: ${TABLE}.furthest_step ;;
+  }
+
   measure: sessions {
     label: "Sessions with a page view"
-    type: count
+    type: sum
+    sql: CASE WHEN ${TABLE}.has_page_view THEN 1 ELSE 0 END ;;
   }
 
   measure: sessions_with_add_to_cart {
     type: sum
-    sql: CASE WHEN ${TABLE}.add_to_cart_count > 0 THEN 1 ELSE 0 END ;;
+    sql: CASE WHEN ${TABLE}.has_add_to_cart THEN 1 ELSE 0 END ;;
   }
 
   measure: sessions_with_checkout {
     type: sum
-    sql: CASE WHEN ${TABLE}.checkout_count > 0 THEN 1 ELSE 0 END ;;
+    sql: CASE WHEN ${TABLE}.has_checkout THEN 1 ELSE 0 END ;;
   }
 
   measure: sessions_with_package_shipped {
     type: sum
-    sql: CASE WHEN ${TABLE}.package_shipped_count > 0 THEN 1 ELSE 0 END ;;
+    sql: CASE WHEN ${TABLE}.has_package_shipped THEN 1 ELSE 0 END ;;
   }
 
   measure: add_to_cart_rate {

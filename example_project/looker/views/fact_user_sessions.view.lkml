@@ -9,7 +9,7 @@ view: fact_user_sessions {
 
   dimension: session_count {
     type: number
-    sql: ${TABLE}.session_count ;;
+    sql: ${TABLE}.sessions ;;
   }
 
   measure: users {

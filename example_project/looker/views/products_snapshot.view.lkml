@@ -20,6 +20,11 @@ view: products_snapshot {
     sql: ${TABLE}.inventory ;;
   }
 
+  dimension: shop_week {
+    type: number
+    sql: ${TABLE}.shop_week ;;
+  }
+
   dimension_group: valid_from {
     type: time
     timeframes: [raw, date, week]

@@ -9,12 +9,18 @@ view: user_order_facts {
 
   dimension: order_count {
     type: number
-    sql: ${TABLE}.order_count ;;
+    sql: ${TABLE}.orders ;;
   }
 
   dimension: is_repeat_customer {
     type: yesno
-    sql: ${order_count} > 1 ;;
+    sql: ${TABLE}.is_repeat_buyer ;;
+  }
+
+  dimension: lifetime_value {
+    type: number
+    value_format_name: usd
+    sql: ${TABLE}.lifetime_value ;;
   }
 
   measure: count {

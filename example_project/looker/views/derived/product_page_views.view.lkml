@@ -13,7 +13,7 @@ view: product_page_views {
       )
       SELECT
         products.product_id,
-        products.name,
+        products.product_name AS name,
         COALESCE(v.page_views, 0) AS page_views,
         COALESCE(v.sessions, 0) AS sessions
       FROM ${dim_products.SQL_TABLE_NAME} AS products
