@@ -144,7 +144,7 @@ def test_connections(features):
 
 
 def test_dashboards_only_from_includes(features):
-    assert [d.id for d in features.dashboards] == ["shop::empty", "shop::sales"]
+    assert [d.id for d in features.dashboards] == ["shop::empty", "shop::regional_sales", "shop::sales"]
 
 
 def test_dashboard_fields(features):
@@ -171,6 +171,24 @@ def test_dashboard_fields(features):
         ("extended_customers", ("addresses.id",), "Customer")
     ]
     assert _dashboard(features, "shop::empty").tiles == ()
+
+
+def test_dashboard_extends(features):
+    regional = _dashboard(features, "shop::regional_sales")
+    assert regional.title == "Regional Sales"
+    tiles = {t.id: t for t in regional.tiles}
+    assert list(tiles) == ["base_tile", "replaced", "own_tile"]
+    assert tiles["base_tile"].title == "From the template"
+    assert tiles["replaced"].queries[0].fields == ("region.name",)  # own keys win, the rest inherited
+    assert tiles["replaced"].queries[0].explore == "orders"
+    usage = tables_used(features, regional)
+    assert usage.problems == []  # the template's templated promo field was replaced
+    assert usage.table_names() == {
+        "marts.fct_orders",
+        "geo.regions",
+        "right_schema.stores",
+        '"Marts"."Dim_Customers"',
+    }
 
 
 def test_tables_used_by_tile(features):

@@ -41,8 +41,8 @@ def read_lookml(
             content.connections.setdefault(model.connection, Connection(model.connection, dialect=dialect))
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
-        for path in model.dashboard_files:
-            content.dashboards.extend(read_dashboards(path, repo.display(path), model_name, content.base_url))
+        files = [(path, repo.display(path)) for path in model.dashboard_files]
+        content.dashboards.extend(read_dashboards(files, model_name, content.base_url))
     content.dashboards.sort(key=lambda d: d.id)
     return content
 

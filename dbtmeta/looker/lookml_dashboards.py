@@ -12,8 +12,23 @@ from dbtmeta.looker.content import Dashboard, Query, Tile
 _FIELD_IN_EXPRESSION = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 
-def read_dashboards(path: Path, display: str, model: str, base_url: str | None) -> list[Dashboard]:
-    """The dashboards in one ``.dashboard.lookml`` file included by ``model``."""
+def read_dashboards(paths: list[tuple[Path, str]], model: str, base_url: str | None) -> list[Dashboard]:
+    """The dashboards in the ``.dashboard.lookml`` files ``model`` includes: (path, display name)."""
+    raw: dict[str, tuple[dict[str, Any], str]] = {}
+    for path, display in paths:
+        for item in load_dashboard_file(path, display):
+            raw.setdefault(str(item["dashboard"]), (item, display))
+    dashboards = []
+    for name, (item, _display) in raw.items():
+        merged = _extended(name, raw, ())
+        if str(item.get("extension", "")) == "required":
+            continue  # a template for other dashboards, not a dashboard users open
+        dashboards.append(_dashboard(merged, model, base_url))
+    return dashboards
+
+
+def load_dashboard_file(path: Path, display: str) -> list[dict[str, Any]]:
+    """The YAML of one ``.dashboard.lookml`` file, checked to be a list of named dashboards."""
     import yaml
 
     try:
@@ -34,15 +49,48 @@ def read_dashboards(path: Path, display: str, model: str, base_url: str | None) 
             f"{display}: a LookML dashboard file must be a YAML list of mappings with a 'dashboard:' name; "
             "fix the file or remove it from the include:"
         )
-    return [_dashboard(d, model, base_url, display) for d in data]
+    for item in data:
+        for key in ("elements", "filters"):
+            if item.get(key) is not None and not isinstance(item[key], list):
+                raise InputError(
+                    f"{display}: '{key}' of dashboard {item['dashboard']} must be a list; fix the file"
+                )
+    return data
 
 
-def _dashboard(data: dict[str, Any], model: str, base_url: str | None, display: str) -> Dashboard:
+def _extended(
+    name: str, raw: dict[str, tuple[dict[str, Any], str]], stack: tuple[str, ...]
+) -> dict[str, Any]:
+    """The dashboard with what it ``extends:`` merged under it (elements and filters by name)."""
+    item = raw[name][0]
+    parents = item.get("extends") or []
+    parents = [parents] if isinstance(parents, str) else [str(p) for p in parents if p]
+    merged: dict[str, Any] = {}
+    for parent in parents:
+        if parent in raw and parent not in stack and parent != name:
+            merged = _merge_dashboard(merged, _extended(parent, raw, (*stack, name)))
+    return _merge_dashboard(merged, item)
+
+
+def _merge_dashboard(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: v for k, v in base.items() if k != "extension"}
+    for key, value in over.items():
+        if key in ("elements", "filters") and isinstance(value, list) and isinstance(merged.get(key), list):
+            by_name = {str(e.get("name")): e for e in merged[key] if isinstance(e, dict)}
+            for element in value:
+                if isinstance(element, dict):
+                    name = str(element.get("name"))
+                    by_name[name] = {**by_name.get(name, {}), **element}
+            merged[key] = list(by_name.values())
+        else:
+            merged[key] = value
+    return merged
+
+
+def _dashboard(data: dict[str, Any], model: str, base_url: str | None) -> Dashboard:
     name = str(data["dashboard"])
     dashboard_id = f"{model}::{name}"
     elements = data.get("elements") or []
-    if not isinstance(elements, list):
-        raise InputError(f"{display}: 'elements' of dashboard {name} must be a list; fix the file")
     tiles = tuple(_tile(e, i, model) for i, e in enumerate(elements) if isinstance(e, dict))
     filters = []
     for item in data.get("filters") or []:
