@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -132,9 +133,13 @@ def load_report(
 
 
 def _strict_validate(manifest: Path, run_results: Sequence[Path], sources: Path | None) -> None:
-    from dbtmeta import strict
+    from dbtmeta.strict import validate_strict
 
-    strict.validate_artifacts(manifest=manifest, run_results=list(run_results), sources=sources)
+    validate_strict(manifest, "manifest")
+    for path in run_results:
+        validate_strict(path, "run_results")
+    if sources is not None:
+        validate_strict(sources, "sources")
 
 
 @dataclasses.dataclass
@@ -144,6 +149,7 @@ class SlackOptions:
     state_file: str | None = None
     repeat_after: Any = None  # timedelta
     timeout: float = 10.0
+    state: Any = None  # AlertState read from state_file (read before any work, to fail early)
 
 
 def send_alerts(report: HealthReport, options: SlackOptions, *, now: datetime | None = None) -> str:
@@ -152,7 +158,9 @@ def send_alerts(report: HealthReport, options: SlackOptions, *, now: datetime | 
     from dbtmeta.renderers.slack import build_message
 
     now = now or datetime.now(timezone.utc)
-    state = alert_state.load_state(options.state_file) if options.state_file else None
+    state = options.state
+    if state is None and options.state_file:
+        state = alert_state.load_state(options.state_file)
     plan = alert_state.plan_alerts(
         report.exposures,
         state,
@@ -337,9 +345,11 @@ def command(
 
         slack.validate_webhook_url(slack_webhook)
         delay = alert_state.parse_duration(repeat_after)
+        state = None
         if state_file is not None:
             alert_state.check_state_path(state_file)
-        slack_options = SlackOptions(slack_webhook, slack_mode, state_file, delay, slack_timeout)
+            state = alert_state.load_state(state_file)
+        slack_options = SlackOptions(slack_webhook, slack_mode, state_file, delay, slack_timeout, state)
     elif state_file is not None:
         raise UsageError("--state-file only applies to Slack alerts; also pass --slack-webhook")
     else:
@@ -365,7 +375,10 @@ def command(
             else "no exposures in the manifest"
         )
 
-    get_renderer(output_format).render(report, make_console())
+    console = make_console()
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = 120  # pipes and CI logs: rich would assume 80 columns
+    get_renderer(output_format).render(report, console)
     if output is not None:
         from dbtmeta.atomic import write_atomic
 

@@ -79,3 +79,7 @@ def one_line(text: Any, limit: int = 300) -> str:
         return ""
     collapsed = " ".join(str(text).split())
     return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
+
+
+def failing_rows(count: int) -> str:
+    return f"{count} failing row{'s' if count != 1 else ''}"

@@ -15,6 +15,7 @@ from dbtmeta.renderers._common import (
     STATUS_LABEL,
     UNHEALTHY,
     display_name,
+    failing_rows,
     is_web_url,
     one_line,
     owner_text,
@@ -65,7 +66,7 @@ def md_link(label: str, url: Any) -> str:
 def _cause_summary(cause: Any) -> str:
     text = f"{md(cause.resource_type)} **{md(short_id(cause.unique_id))}** {md(cause.status)}"
     if cause.failures:
-        text += f" ({cause.failures} failing rows)"
+        text += f" ({failing_rows(cause.failures)})"
     return text
 
 

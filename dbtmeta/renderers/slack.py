@@ -17,6 +17,7 @@ from dbtmeta.renderers._common import (
     STATUS_LABEL,
     UNHEALTHY,
     display_name,
+    failing_rows,
     is_web_url,
     one_line,
     short_id,
@@ -78,7 +79,7 @@ def exposure_section(exposure: ExposureHealth) -> dict[str, Any]:
     for cause in exposure.causes:
         line = f"• {escape(cause.resource_type)} {_code(short_id(cause.unique_id))} *{escape(cause.status)}*"
         if cause.failures:
-            line += f" ({cause.failures} failing rows)"
+            line += f" ({failing_rows(cause.failures)})"
         if cause.message:
             line += f": {escape(one_line(cause.message, 300))}"
         lines.append(line)

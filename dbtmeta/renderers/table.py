@@ -12,8 +12,8 @@ from rich.text import Text
 from dbtmeta.renderers._common import (
     STATUS_LABEL,
     display_name,
+    failing_rows,
     one_line,
-    owner_text,
     short_id,
     sorted_exposures,
     status_name,
@@ -41,15 +41,22 @@ def _dashboard_cell(exposure: ExposureHealth) -> Text:
     return cell
 
 
+def _owner_cell(exposure: ExposureHealth) -> Text:
+    cell = Text(exposure.owner_name or "")
+    if exposure.owner_email:
+        cell.append(("\n" if exposure.owner_name else "") + exposure.owner_email, style="dim")
+    return cell
+
+
 def _causes_cell(exposure: ExposureHealth) -> Text:
     cell = Text()
     for index, cause in enumerate(exposure.causes):
         if index:
             cell.append("\n")
-        cell.append(f"{cause.resource_type} {short_id(cause.unique_id)}", style="bold")
+        cell.append(f"{cause.resource_type} {cause.name or short_id(cause.unique_id)}", style="bold")
         cell.append(f"  {cause.status}", style=cause_style(cause.status))
         if cause.failures:
-            cell.append(f"  ({cause.failures} failing rows)")
+            cell.append(f"  ({failing_rows(cause.failures)})")
         if cause.message:
             cell.append(f"\n  {one_line(cause.message, 200)}", style="dim")
     return cell
@@ -62,15 +69,15 @@ def render(report: HealthReport, console: Console) -> None:
         title.append(f": {report.project_name}")
     table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=False, expand=False)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Dashboard", overflow="fold")
-    table.add_column("Owner", overflow="fold")
-    table.add_column("Root causes", overflow="fold")
+    table.add_column("Dashboard", overflow="fold", max_width=30)
+    table.add_column("Owner", overflow="fold", max_width=26)
+    table.add_column("Root causes", overflow="fold", min_width=30)
     for exposure in exposures:
         status = status_name(exposure.status)
         table.add_row(
             Text(STATUS_LABEL.get(status, status), style=STATUS_STYLE.get(status, "")),
             _dashboard_cell(exposure),
-            Text(owner_text(exposure)),
+            _owner_cell(exposure),
             _causes_cell(exposure),
         )
     if exposures:

@@ -1,0 +1,357 @@
+"""`dbtmeta stale-dashboards` end to end on real dbt runs of the example project, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dbtmeta.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "artifacts"
+
+FAILURE_STATUSES = {
+    "product_funnel": "at_risk",
+    "inventory_health": "stale",
+    "orders_overview": "stale",
+    "weekly_marketing_report": "stale",
+    "customers": "fresh",
+}
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; return (exit code, stdout, stderr). Never a traceback."""
+    with pytest.raises(SystemExit) as info:
+        main(["stale-dashboards", *map(str, args)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out and "Traceback" not in err
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def artifacts(directory: Path) -> list[str]:
+    args = ["--manifest", directory / "manifest.json", "--run-results", directory / "run_results.json"]
+    if (directory / "sources.json").exists():
+        args += ["--sources", directory / "sources.json"]
+    return [str(a) for a in args]
+
+
+def statuses(out: str) -> dict[str, str]:
+    return {e["name"]: e["status"] for e in json.loads(out)["exposures"]}
+
+
+# ------------------------------------------------------------------------------------------- results
+
+
+def test_failure_scenario_json(example_build, capsys):
+    code, out, err = run(capsys, *artifacts(example_build.failure), "--format", "json")
+    assert code == 1
+    assert err == ""  # machine format: only the result on stdout, nothing else
+    data = json.loads(out)
+    assert statuses(out) == FAILURE_STATUSES
+    assert data["summary"] == {"total": 5, "stale": 3, "at_risk": 1, "unknown": 0, "fresh": 1}
+    assert data["project_name"] == "greenery"
+    by_name = {e["name"]: e for e in data["exposures"]}
+    orders = by_name["orders_overview"]
+    assert orders["label"] == "Orders Overview"
+    assert orders["owner"]["email"]
+    assert orders["url"].startswith("https://")
+    cause_ids = {c["unique_id"] for c in orders["causes"]}
+    assert "model.greenery.stg_promos" in cause_ids
+    stg = next(c for c in orders["causes"] if c["unique_id"] == "model.greenery.stg_promos")
+    assert stg["status"] == "error" and stg["message"]
+    assert stg["path"][0] == "model.greenery.stg_promos"
+    assert stg["path"][-1] == "exposure.greenery.orders_overview"
+    inventory = {c["unique_id"]: c for c in by_name["inventory_health"]["causes"]}
+    assert "source.greenery.greenery.products" in inventory
+    assert any(
+        c["resource_type"] == "test" and c["status"] == "fail" and c["failures"] for c in inventory.values()
+    )
+    assert {c["status"] for c in by_name["product_funnel"]["causes"]} == {"warn"}
+    assert by_name["customers"]["causes"] == []
+
+
+def test_green_run_exits_0(example_build, capsys):
+    code, out, _ = run(capsys, *artifacts(example_build.green), "--format", "json")
+    assert code == 0
+    assert set(statuses(out).values()) == {"fresh"}
+    code, out, _ = run(capsys, *artifacts(example_build.green), "--fail-on", "at_risk")
+    assert code == 0
+    assert "5 fresh" in out
+
+
+def test_separate_run_test_and_freshness_results(example_build, capsys):
+    split = example_build.failure_split
+    code, out, _ = run(
+        capsys,
+        "--manifest", split / "manifest.json",
+        "--run-results", split / "run_results_seed.json",
+        "--run-results", split / "run_results_run.json",
+        "--run-results", split / "run_results_test.json",
+        "--sources", split / "sources.json",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 1
+    assert statuses(out) == FAILURE_STATUSES
+
+
+def test_fail_on(example_build, capsys):
+    failure = artifacts(example_build.failure)
+    assert run(capsys, *failure, "--select", "product_funnel")[0] == 0  # at_risk < stale
+    assert run(capsys, *failure, "--select", "product_funnel", "--fail-on", "at_risk")[0] == 1
+    assert run(capsys, *failure, "--select", "product_funnel", "--fail-on", "at-risk")[0] == 1
+    assert run(capsys, *failure, "--fail-on", "never")[0] == 0
+    assert run(capsys, *failure, "--select", "customers", "--fail-on", "at_risk")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--select", "orders_overview"], {"orders_overview"}),
+        (["--select", "*_health", "--select", "customers"], {"inventory_health", "customers"}),
+        (["--select", "exposure.greenery.product_*"], {"product_funnel"}),
+        (["--type", "analysis"], {"weekly_marketing_report"}),
+        (["--type", "DASHBOARD", "--owner", "finance"], {"orders_overview"}),
+        (["--owner", "*@greenery.example.com", "--maturity", "medium"], {"weekly_marketing_report"}),
+        (["--owner", "ops@GREENERY.example.com"], {"inventory_health"}),
+        (["--owner", "nobody"], set()),
+    ],
+)
+def test_filters(example_build, capsys, flags, expected):
+    code, out, err = run(capsys, *artifacts(example_build.failure), "--format", "json", *flags)
+    assert set(statuses(out)) == expected
+    assert code == (1 if any(FAILURE_STATUSES[n] == "stale" for n in expected) else 0)
+    if not expected:
+        assert "no exposure matches" in err
+
+
+def test_markdown_has_mermaid(example_build, capsys):
+    code, out, _ = run(capsys, *artifacts(example_build.failure), "--format", "markdown")
+    assert code == 1
+    assert out.count("```mermaid\nflowchart LR") == 4  # one per unhealthy dashboard
+    assert "stg\\_promos" in out and "| 🟢 fresh | [Customers](" in out
+
+
+def test_table_and_slack_formats(example_build, capsys):
+    code, out, _ = run(capsys, *artifacts(example_build.failure))
+    assert code == 1
+    assert "3 stale, 1 at risk, 1 fresh" in out
+    assert "Orders Overview" in out and "stg_promos" in out
+    code, out, _ = run(capsys, *artifacts(example_build.failure), "--format", "slack")
+    payload = json.loads(out)
+    assert payload["blocks"][0]["text"]["text"] == "Dashboard health: 3 stale, 1 at risk"
+
+
+def test_output_file_matches_stdout(example_build, capsys, tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    code, out, _ = run(capsys, *artifacts(example_build.failure), "--format", "json", "--output", target)
+    assert code == 1
+    assert target.read_text() == out
+    code, out, _ = run(capsys, *artifacts(example_build.failure), "--output", tmp_path / "report.txt")
+    assert "3 stale, 1 at risk, 1 fresh" in (tmp_path / "report.txt").read_text()
+
+
+def _project_with_target(tmp_path: Path, source: Path, target_name: str = "target") -> Path:
+    project = tmp_path / "proj"
+    (project / target_name).mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: greenery\n")
+    for name in ("manifest.json", "run_results.json", "sources.json"):
+        shutil.copyfile(source / name, project / target_name / name)
+    return project
+
+
+def test_artifacts_found_from_project_dir_and_env(example_build, capsys, tmp_path, monkeypatch):
+    project = _project_with_target(tmp_path, example_build.failure, "custom_target")
+    code, out, _ = run(capsys, "--project-dir", project, "--target-path", "custom_target", "--format", "json")
+    assert code == 1 and statuses(out) == FAILURE_STATUSES
+    monkeypatch.setenv("DBT_PROJECT_DIR", str(project))
+    monkeypatch.setenv("DBT_TARGET_PATH", "custom_target")
+    code, out, _ = run(capsys, "--format", "json")
+    assert code == 1 and statuses(out) == FAILURE_STATUSES
+    # --manifest alone: run_results.json and sources.json next to it are used
+    code, out, _ = run(capsys, "--manifest", project / "custom_target" / "manifest.json", "--format", "json")
+    assert statuses(out) == FAILURE_STATUSES
+
+
+def test_manifest_without_results_is_unknown(example_build, capsys, tmp_path):
+    shutil.copyfile(example_build.failure / "manifest.json", tmp_path / "manifest.json")
+    code, out, err = run(capsys, "--manifest", tmp_path / "manifest.json", "--format", "json")
+    assert code == 0
+    assert set(statuses(out).values()) == {"unknown"}
+    assert err.startswith("dbtmeta: warning: no run_results.json") and err.count("\n") == 1
+
+
+def test_strict_accepts_real_artifacts(example_build, capsys):
+    code, out, _ = run(capsys, *artifacts(example_build.failure), "--strict", "--format", "json")
+    assert code == 1 and statuses(out) == FAILURE_STATUSES
+
+
+def test_untrusted_titles_are_escaped_end_to_end(example_build, capsys, tmp_path):
+    manifest = json.loads((example_build.failure / "manifest.json").read_text())
+    exposure = manifest["exposures"]["exposure.greenery.orders_overview"]
+    exposure["label"] = "[bold red]x[/] :smile: <!channel> | `q`"
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    for name in ("run_results.json", "sources.json"):
+        shutil.copyfile(example_build.failure / name, tmp_path / name)
+    code, out, _ = run(capsys, "--manifest", tmp_path / "manifest.json")
+    assert code == 1
+    assert "[bold red]x[/]" in out and ":smile:" in out and "<!channel>" in out
+    _, out, _ = run(capsys, "--manifest", tmp_path / "manifest.json", "--format", "slack")
+    assert "<!channel>" not in out and "&lt;!channel&gt;" in out
+    _, out, _ = run(capsys, "--manifest", tmp_path / "manifest.json", "--format", "markdown")
+    assert "<!channel>" not in out and "\\| \\`q\\`" in out
+
+
+# ---------------------------------------------------------------------------------------- bad inputs
+
+CASES = json.loads((FIXTURES / "cases.json").read_text())
+
+
+def _case_args(case: dict) -> list[str]:
+    path = FIXTURES / case["file"]
+    manifest = FIXTURES / (case["manifest"] or "manifest_ok.json")
+    if case["as"] == "manifest":
+        return ["--manifest", str(path)]
+    option = "--run-results" if case["as"] == "run_results" else "--sources"
+    return ["--manifest", str(manifest), option, str(path)]
+
+
+def assert_one_line_error(capsys, args, *, expect: str | None = None, tmp_path: Path | None = None):
+    """Exit 2, exactly one `dbtmeta: error:` line on stderr, nothing on stdout, files untouched."""
+    extra: list[str] = []
+    if tmp_path is not None:
+        existing = tmp_path / "existing-report.json"
+        existing.write_bytes(b"previous report\n")
+        extra = ["--output", str(existing)]
+    code, out, err = run(capsys, *args, *extra)
+    assert code == 2, (args, out, err)
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dbtmeta: error: "), err
+    if expect is not None:
+        assert expect.lower() in err.lower()
+    if tmp_path is not None:
+        assert existing.read_bytes() == b"previous report\n"
+    return err
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['as']}:{c['file']}" for c in CASES])
+def test_bad_artifact_fixtures(case, capsys, tmp_path):
+    cwd = Path.cwd()
+    os.chdir(FIXTURES)  # cases give paths relative to the fixtures dir ("." is a directory)
+    try:
+        assert_one_line_error(capsys, _case_args(case), expect=case["expect"], tmp_path=tmp_path)
+    finally:
+        os.chdir(cwd)
+
+
+def _real_bad_inputs(build, tmp: Path) -> dict[str, tuple[list[str], str]]:
+    """Bad inputs made from the real artifacts of the failure scenario."""
+    failure = build.failure
+    manifest_text = (failure / "manifest.json").read_text()
+    results = json.loads((failure / "run_results.json").read_text())
+    files: dict[str, str] = {
+        "truncated_manifest.json": manifest_text[: len(manifest_text) // 2],
+        "truncated_sources.json": (failure / "sources.json").read_text()[:300],
+        "empty_run_results.json": "",
+    }
+    docs = dict(results, args={**results.get("args", {}), "which": "generate"})
+    files["docs_run_results.json"] = json.dumps(docs)
+    old = json.loads(json.dumps(results))
+    old["metadata"]["dbt_schema_version"] = "https://schemas.getdbt.com/dbt/run-results/v2.json"
+    files["old_run_results.json"] = json.dumps(old)
+    other = json.loads(json.dumps(results))
+    for result in other["results"]:
+        result["unique_id"] = result["unique_id"].replace(".greenery.", ".jaffle_shop.")
+    files["other_run_results.json"] = json.dumps(other)
+    for name, text in files.items():
+        (tmp / name).write_text(text)
+    (tmp / "a_directory").mkdir()
+    manifest = str(failure / "manifest.json")
+    m = ["--manifest", manifest]
+
+    def t(name: str) -> str:
+        return str(tmp / name)
+
+    return {
+        "truncated manifest": (["--manifest", t("truncated_manifest.json")], "truncated"),
+        "truncated sources": ([*m, "--sources", t("truncated_sources.json")], "truncated"),
+        "empty run_results": ([*m, "--run-results", t("empty_run_results.json")], "empty"),
+        "docs generate": ([*m, "--run-results", t("docs_run_results.json")], "docs generate"),
+        "old run_results": ([*m, "--run-results", t("old_run_results.json")], "v2"),
+        "other project": ([*m, "--run-results", t("other_run_results.json")], "another project"),
+        "manifest as run_results": ([*m, "--run-results", manifest], "not run_results.json"),
+        "run_results as manifest": (["--manifest", str(failure / "run_results.json")], "not manifest.json"),
+        "missing manifest": (["--manifest", t("nope.json")], "does not exist"),
+        "directory as manifest": (["--manifest", t("a_directory")], "directory"),
+        "path through a file": ([*m, "--sources", manifest + "/sources.json"], "sources"),
+        "missing project dir": (["--project-dir", t("no_such_project")], "not a directory"),
+        "project without target": (["--project-dir", t("a_directory")], "no manifest.json"),
+    }  # fmt: skip
+
+
+REAL_CASES = [
+    "truncated manifest", "truncated sources", "empty run_results", "docs generate", "old run_results",
+    "other project", "manifest as run_results", "run_results as manifest", "missing manifest",
+    "directory as manifest", "path through a file", "missing project dir", "project without target",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", REAL_CASES)
+def test_bad_real_artifacts(example_build, capsys, tmp_path, name):
+    args, expect = _real_bad_inputs(example_build, tmp_path)[name]
+    assert_one_line_error(capsys, args, expect=expect, tmp_path=tmp_path)
+
+
+HOOK = ["--slack-webhook", "https://hooks.example/x"]
+FLAG_CASES = {
+    "unknown format": (["--format", "xml"], "--format"),
+    "bad fail-on": (["--fail-on", "warn"], "--fail-on"),
+    "bad type": (["--type", "report"], "--type"),
+    "bad maturity": (["--maturity", "extreme"], "--maturity"),
+    "bad slack mode": ([*HOOK, "--slack-mode", "everyone"], "--slack-mode"),
+    "bad repeat-after": ([*HOOK, "--repeat-after", "soon"], "--repeat-after"),
+    "bad repeat-after alone": (["--repeat-after", "-3h"], "--repeat-after"),
+    "webhook not http": (["--slack-webhook", "ftp://hooks.example/SECRETX"], "http(s) URL"),
+    "webhook garbage": (["--slack-webhook", "SECRETX"], "http(s) URL"),
+    "state file in missing dir": (
+        [*HOOK, "--state-file", "/nonexistent-dir/state.json"],
+        "does not exist",
+    ),
+    "state file without webhook": (["--state-file", "state.json"], "--slack-webhook"),
+    "select matches nothing": (["--select", "no_such_dashboard*"], "matches no exposure"),
+    "empty select": (["--select", ""], "--select"),
+    "output in missing dir": (["--output", "/nonexistent-dir/report.json"], "does not exist"),
+    "bad timeout": (["--slack-timeout", "0"], "--slack-timeout"),
+    "unknown option": (["--frobnicate"], "no such option"),
+    "missing option value": (["--manifest"], "requires an argument"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FLAG_CASES))
+def test_bad_flags(example_build, capsys, tmp_path, name):
+    args, expect = FLAG_CASES[name]
+    err = assert_one_line_error(capsys, [*artifacts(example_build.failure), *args], expect=expect)
+    assert "SECRETX" not in err
+
+
+def test_corrupt_state_file(example_build, capsys, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    args = [
+        *artifacts(example_build.failure),
+        "--slack-webhook",
+        "https://hooks.example/x",
+        "--state-file",
+        state,
+    ]
+    assert_one_line_error(capsys, args, expect="state file", tmp_path=tmp_path)
+    assert state.read_text() == "{not json"
+
+
+def test_at_least_twenty_bad_inputs():
+    assert len(CASES) + len(REAL_CASES) + len(FLAG_CASES) + 1 >= 20
