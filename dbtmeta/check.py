@@ -154,6 +154,10 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
         spec.maturity = _scalar(_get(item, "maturity"))
         owner = _get(item, "owner")
         spec.owner = _scalar(owner)
+        if isinstance(owner, yaml.MappingNode):
+            for key_node, value_node in owner.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    spec.lines[f"owner.{key_node.value}"] = value_node.start_mark.line + 1
         depends = _get(item, "depends_on")
         if isinstance(depends, yaml.SequenceNode):
             spec.depends_on = [(_scalar(entry), entry.start_mark.line + 1) for entry in depends.value]
@@ -317,9 +321,29 @@ def _manifest_spec(raw: dict[str, Any], project_dir: Path | None) -> ExposureSpe
 
 def _display(path: Path) -> str:
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def project_yaml_files(project_dir: Path) -> list[str]:
+    """YAML files under the project's model paths that mention exposures (new files included)."""
+    import yaml
+
+    paths = ["models"]
+    try:
+        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        config = None  # dbt reports a broken dbt_project.yml; keep the default
+    if isinstance(config, dict) and isinstance(config.get("model-paths"), list):
+        paths = [p for p in config["model-paths"] if isinstance(p, str)]
+    found: list[Path] = []
+    for sub in paths:
+        root = project_dir / sub
+        if root.is_dir():
+            found += [p for p in root.rglob("*.y*ml") if p.suffix in (".yml", ".yaml")]
+    return files_with_exposures([_display(p) for p in sorted(found)])
 
 
 def _check_spec(spec: ExposureSpec, resolver: Resolver) -> list[Problem]:
@@ -351,10 +375,11 @@ def _check_spec(spec: ExposureSpec, resolver: Resolver) -> list[Problem]:
         add("owner", "owner-missing", "has no owner; add `owner:` with `name:` and `email:`")
     else:
         email = owner.get("email")
+        email_key = "owner.email" if "owner.email" in spec.lines else "owner"
         if not email:
             add("owner", "owner-email", "owner has no email; add `owner: {email: ...}` so people can be told")
         elif not isinstance(email, str) or ("{{" not in email and not EMAIL_RE.match(email)):
-            add("owner", "owner-email", f"owner email {email!r} is not a well-formed address")
+            add(email_key, "owner-email", f"owner email {email!r} is not a well-formed address")
     if spec.resolved_ids is not None:
         known = resolver.manifest
         for uid in spec.resolved_ids:
@@ -396,13 +421,13 @@ def check_exposures(
         if raw.get("package_name") == manifest.project_name
     }
     if files is None:
-        files = sorted(
-            {
-                _display(project / raw["original_file_path"] if project else Path(raw["original_file_path"]))
-                for raw in own.values()
-                if isinstance(raw.get("original_file_path"), str)
-            }
-        )
+        listed = {
+            _display(project / raw["original_file_path"] if project else Path(raw["original_file_path"]))
+            for raw in own.values()
+            if isinstance(raw.get("original_file_path"), str)
+        }
+        scanned = project_yaml_files(project) if project else []
+        files = sorted(listed | set(scanned))
         explicit = False
     else:
         explicit = True

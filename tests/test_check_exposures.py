@@ -1,0 +1,196 @@
+"""check-exposures on a parsed copy of the example project: every problem with file and line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dbtmeta.artifacts import load_manifest
+from dbtmeta.check import check_exposures, parse_reference
+from dbtmeta.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
+
+BROKEN = """\
+exposures:
+  - name: broken_report
+    type: dashboard
+    owner:
+      name: Someone
+      email: not-an-email
+    depends_on:
+      - ref('fact_orderz')
+      - source('greenery', 'nope')
+      - ref('disabled_model')
+      - ref(fact_orders)
+      - env_var('HOME')
+  - name: Bad Name
+    type: spreadsheet
+    maturity: huge
+    owner: {email: ok@greenery.example.com}
+    depends_on: ["{{ ref('dim_users') }}"]
+  - name: customers
+    type: dashboard
+    depends_on: [ref('dim_users')]
+"""
+
+
+def _copy(dest: Path) -> Path:
+    shutil.copytree(
+        EXAMPLE,
+        dest,
+        ignore=shutil.ignore_patterns(
+            "target", "logs", "dbt_packages", "*.duckdb", "*.duckdb.wal", ".user.yml"
+        ),
+    )
+    return dest
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A parsed copy of the example project with one disabled model."""
+    runner_module = pytest.importorskip("dbt.cli.main")
+    project = _copy(tmp_path_factory.mktemp("check") / "example_project")
+    (project / "models/marts/core/disabled_model.sql").write_text(
+        "{{ config(enabled=false) }}\nselect 1 as x\n"
+    )
+    result = runner_module.dbtRunner().invoke(
+        ["parse", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
+    )
+    assert result.success, result.exception
+    return project
+
+
+@pytest.fixture
+def project(parsed: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the parsed project per test (tests edit files)."""
+    return _copy_with_target(parsed, tmp_path / "example_project")
+
+
+def _copy_with_target(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("logs"))
+    return dest
+
+
+def test_example_project_is_clean(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--project-dir", str(project)])
+    assert exit_info.value.code == 0, capsys.readouterr()
+    assert "5 exposure(s) OK" in capsys.readouterr().err
+
+
+def test_every_problem_has_file_and_line(project: Path) -> None:
+    path = project / "models/exposures/broken.yml"
+    path.write_text(BROKEN)
+    manifest = load_manifest(project / "target/manifest.json")
+    result = check_exposures(manifest, [str(path)], project_dir=project)
+    found = {(p.line, p.exposure, p.code) for p in result.problems}
+    assert found == {
+        (6, "broken_report", "owner-email"),
+        (8, "broken_report", "missing-node"),
+        (9, "broken_report", "missing-node"),
+        (10, "broken_report", "disabled-node"),
+        (11, "broken_report", "depends-on-syntax"),
+        (12, "broken_report", "depends-on-syntax"),
+        (13, "Bad Name", "name-invalid"),
+        (14, "Bad Name", "type-invalid"),
+        (15, "Bad Name", "maturity-invalid"),
+        (18, "customers", "name-duplicate"),
+        (18, "customers", "owner-missing"),
+    }
+    assert all(p.file == str(path) for p in result.problems)
+    by_line = {p.line: p.message for p in result.problems}
+    assert "did you mean fact_orders" in by_line[8]
+    assert "looker_exposures.yml" in next(p.message for p in result.problems if p.code == "name-duplicate")
+
+
+def test_cli_text_and_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = project / "models/exposures/broken.yml"
+    path.write_text(BROKEN)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--project-dir", str(project), str(path)])
+    assert exit_info.value.code == 1
+    out, err = capsys.readouterr()
+    assert f"{path}:8: exposure 'broken_report': depends on ref('fact_orderz')" in out
+    assert "11 problem(s)" in err and "Traceback" not in out + err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--format", "json", "--project-dir", str(project)])
+    assert exit_info.value.code == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["checked_exposures"] == 8
+    assert {p["line"] for p in data["problems"]} >= {6, 8, 18}
+
+
+def test_ref_to_model_deleted_since_parse(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The manifest still has fact_orders, but its file is gone: dbt parse would now fail.
+    (project / "models/marts/core/fact_orders.sql").unlink()
+    exposures = project / "models/exposures/looker_exposures.yml"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--project-dir", str(project), str(exposures)])
+    assert exit_info.value.code == 1
+    out = capsys.readouterr().out
+    assert "exposure 'orders_overview': depends on ref('fact_orders'), whose file" in out
+    assert "[deleted-node]" in out
+
+
+def test_files_without_exposures_need_no_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = tmp_path / "other.yml"
+    other.write_text("models:\n  - name: x\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--manifest", str(tmp_path / "missing.json"), str(other), "README.md"])
+    assert exit_info.value.code == 0
+
+
+def test_missing_manifest_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "dbt_project.yml").write_text("name: x\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--project-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "dbt parse" in err
+
+
+def test_invalid_yaml_is_a_problem_with_line(project: Path) -> None:
+    path = project / "models/exposures/bad.yml"
+    path.write_text("exposures:\n  - name: x\n    type: [unclosed\n")
+    manifest = load_manifest(project / "target/manifest.json")
+    result = check_exposures(manifest, [str(path)], project_dir=project)
+    assert [(p.code, p.line) for p in result.problems] == [("yaml", 4)]
+
+
+def test_parse_flag_runs_dbt_parse(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "models/exposures/broken.yml").write_text(BROKEN)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--parse", "--project-dir", str(project)])
+    assert exit_info.value.code == 1
+    out = capsys.readouterr().out
+    # dbt parse itself fails on the missing ref; the YAML checks still report each problem.
+    assert "[dbt-parse]" in out and "fact_orderz" in out and "[owner-email]" in out
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("ref('a')", ("ref", ("a",), None)),
+        ('ref("pkg", "a")', ("ref", ("pkg", "a"), None)),
+        ("ref('a', v=2)", ("ref", ("a",), "2")),
+        ("ref('a', package='p')", ("ref", ("p", "a"), None)),
+        ("{{ source('s', 't') }}", ("source", ("s", "t"), None)),
+        ("metric('m')", ("metric", ("m",), None)),
+    ],
+)
+def test_parse_reference(entry: str, expected: tuple) -> None:
+    ref = parse_reference(entry)
+    assert (ref.kind, ref.args, ref.version) == expected
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["ref(a)", "source('s')", "__import__('os').system('x')", "ref('a') + ref('b')", "ref('a', x=1)", "{{"],
+)
+def test_parse_reference_refuses(entry: str) -> None:
+    with pytest.raises(ValueError):
+        parse_reference(entry)
