@@ -73,6 +73,32 @@ def test_required_joins_always_join_and_sql_on_dependencies(features):
     assert explore.view("addresses").required_joins == ("customers",)  # from its sql_on
 
 
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("orders.count", ["orders", "stores"]),
+        ("orders.region_name", ["orders", "stores", "region"]),  # ${region.name}; region requires stores
+        ("orders.label", ["orders", "stores", "region"]),  # ${region_name} -> ${region.name}
+        ("orders.california_orders", ["orders", "customers", "addresses", "stores"]),  # a measure filter
+        ("orders.days_since_signup", ["orders", "customers", "stores"]),  # a duration dimension group
+    ],
+)
+def test_fields_that_reach_into_other_views_bring_their_joins(features, field, expected):
+    from dbtmeta.looker.content import Query
+    from dbtmeta.looker.usage import used_aliases
+
+    explore = features.explore("shop", "orders")
+    aliases, unknown = used_aliases(explore, Query("shop", "orders", fields=(field,)))
+    assert sorted(aliases) == sorted(expected)
+    assert unknown == []
+    # The same view as the base of another explore, where no "region" join exists: nothing added.
+    legacy = features.explore("shop", "legacy_orders")
+    assert used_aliases(legacy, Query("shop", "legacy_orders", fields=("orders_view.label",))) == (
+        ["orders_view"],
+        [],
+    )
+
+
 def test_view_name_and_explore_refinement(features):
     explore = features.explore("shop", "legacy_orders")
     assert explore.base_alias == "orders_view"

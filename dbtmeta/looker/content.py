@@ -88,6 +88,9 @@ class ExploreView:
     alias: str
     source: ViewSource
     required_joins: tuple[str, ...] = ()
+    # (field, aliases its SQL refers to): a field using ``${other.x}`` makes Looker join ``other``.
+    # Field names without the view prefix; a dimension group is listed under its group name.
+    field_requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ def _explore_from_dict(e: dict[str, Any]) -> Explore:
                     problem=v["source"].get("problem"),
                 ),
                 required_joins=tuple(v.get("required_joins", ())),
+                field_requires=tuple((f, tuple(r)) for f, r in v.get("field_requires", ())),
             )
             for v in e.get("views", ())
         ),

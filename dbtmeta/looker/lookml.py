@@ -415,6 +415,73 @@ class _Model:
             tables.extend(item.source.tables)
         return ViewSource(name, tuple(dict.fromkeys(tables)))
 
+    def field_requires(self, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """For each field of view ``name`` whose SQL (or filters) reach into another view: those names.
+
+        ``${other.field}`` names an explore alias; ``${field}`` and ``${<this view>.field}`` are this
+        view's own fields and are followed, so ``${a}`` -> ``${b}`` -> ``${users.x}`` counts.
+        """
+        view = self._view_def(name)
+        if view is None:
+            return ()
+        own_names = {name, *(v for g in _as_list(self._views_extends(name)) for v in _as_list(g))}
+        direct: dict[str, tuple[set[str], set[str]]] = {}  # field -> (own fields, other aliases)
+        for kind in ("dimensions", "dimension_groups", "measures", "filters", "parameters"):
+            for item in _as_list(view.get(kind)):
+                if not isinstance(item, dict) or not item.get("name"):
+                    continue
+                own: set[str] = set()
+                other: set[str] = set()
+                refs = [
+                    ref
+                    for key in ("sql", "sql_start", "sql_end", "sql_latitude", "sql_longitude")
+                    if isinstance(item.get(key), str)
+                    for ref in tpl.substitution_refs(item[key])
+                ]
+                for group in _as_list(item.get("filters__all")):
+                    for condition in _as_list(group):
+                        refs.extend(str(k) for k in (condition if isinstance(condition, dict) else {}))
+                for ref in refs:
+                    prefix, dot, field_name = ref.partition(".")
+                    if ref == "TABLE" or field_name == "SQL_TABLE_NAME":
+                        continue
+                    if not dot:
+                        own.add(prefix)
+                    elif prefix in own_names:
+                        own.add(field_name)
+                    else:
+                        other.add(prefix)
+                direct[str(item["name"])] = (own, other)
+        closed: dict[str, set[str]] = {}
+
+        def reach(field_name: str, stack: frozenset[str]) -> set[str]:
+            if field_name in closed:
+                return closed[field_name]
+            own, other = direct.get(field_name, (set(), set()))
+            found = set(other)
+            for inner in own - stack - {field_name}:
+                found |= reach(inner, stack | {field_name})
+            if not stack:
+                closed[field_name] = found
+            return found
+
+        result = []
+        for field_name in direct:
+            aliases = reach(field_name, frozenset())
+            if aliases:
+                result.append((field_name, tuple(sorted(aliases))))
+        return tuple(result)
+
+    def _views_extends(self, name: str, stack: tuple[str, ...] = ()) -> list[str]:
+        """Every view ``name`` extends, directly or not: their names also mean "this view" in SQL."""
+        found: list[str] = []
+        for layer in self._layers(self._views, name):
+            for parent in (v for g in _as_list(layer.get("extends__all")) for v in _as_list(g)):
+                if parent not in stack and parent != name and parent not in found:
+                    found.append(parent)
+                    found.extend(self._views_extends(parent, (*stack, name)))
+        return found
+
     # -- explores --------------------------------------------------------------------------
 
     def _explore_def(self, name: str, stack: tuple[str, ...] = ()) -> dict[str, Any] | None:
@@ -462,7 +529,7 @@ class _Model:
         joins = [j for j in _as_list(spec.get("joins")) if isinstance(j, dict) and j.get("name")]
         aliases = {base_alias} | {str(j["name"]) for j in joins}
         always = [str(a) for a in _as_list(spec.get("always_join")) if str(a) in aliases]
-        views = [ExploreView(base_alias, base_source, tuple(always))]
+        views = [ExploreView(base_alias, base_source, tuple(always), self.field_requires(base_view))]
         for join in joins:
             alias = str(join["name"])
             view = str(join.get("from") or alias)
@@ -475,7 +542,7 @@ class _Model:
                 if join.get(key):
                     required.extend(tpl.field_ref_views(str(join[key])))
             required = [r for r in dict.fromkeys(required) if r not in (alias, base_alias)]
-            views.append(ExploreView(alias, source, tuple(required)))
+            views.append(ExploreView(alias, source, tuple(required), self.field_requires(view)))
         return Explore(self.name, name, base_alias, tuple(views), self.connection)
 
     def explores(self) -> list[Explore]:

@@ -94,5 +94,13 @@ def field_ref_views(text: str) -> list[str]:
     return list(dict.fromkeys(v for v in _FIELD_REF.findall(text) if v != "TABLE"))
 
 
+_ANY_REF = re.compile(r"\$\{\s*([^}]*?)\s*\}")
+
+
+def substitution_refs(text: str) -> list[str]:
+    """The inside of every ``${...}`` reference (``TABLE``, ``field``, ``view.field``), in order."""
+    return list(dict.fromkeys(_ANY_REF.findall(text)))
+
+
 def has_substitution(text: str) -> bool:
     return "${" in text or "@{" in text

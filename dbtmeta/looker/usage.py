@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dbtmeta.looker.content import Dashboard, Explore, LookerContent, Query
+from dbtmeta.looker.content import Dashboard, Explore, ExploreView, LookerContent, Query
 
 
 @dataclass(frozen=True, order=True)
@@ -60,11 +60,14 @@ def used_aliases(explore: Explore, query: Query) -> tuple[list[str], list[str]]:
         alias, dot, _ = name.partition(".")
         if not dot or not alias:
             continue  # table calculations and custom measures without a view prefix
-        if explore.view(alias) is None:
+        item = explore.view(alias)
+        if item is None:
             if alias not in unknown:
                 unknown.append(alias)
             continue
         wanted.add(alias)
+        # Aliases the field's own SQL refers to; unknown ones are Looker's validation errors, not ours.
+        wanted.update(a for a in _field_requires(item, name.partition(".")[2]) if explore.view(a))
     todo = list(wanted)
     while todo:
         item = explore.view(todo.pop())
@@ -76,6 +79,20 @@ def used_aliases(explore: Explore, query: Query) -> tuple[list[str], list[str]]:
                 else:
                     todo.append(required)
     return [v.alias for v in explore.views if v.alias in wanted], unknown
+
+
+def _field_requires(item: ExploreView, field_name: str) -> tuple[str, ...]:
+    """What ``field_name`` of this view reaches into; dimension-group fields match their group."""
+    best: tuple[str, ...] = ()
+    best_len = -1
+    for name, aliases in item.field_requires:
+        exact = name == field_name
+        group = field_name.startswith(name + "_") or field_name.endswith("_" + name)
+        if exact:
+            return aliases
+        if group and len(name) > best_len:
+            best, best_len = aliases, len(name)
+    return best
 
 
 def _add_query(content: LookerContent, query: Query, tile_id: str, usage: DashboardUsage) -> None:
