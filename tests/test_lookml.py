@@ -478,3 +478,22 @@ def test_example_funnel_measures_give_the_course_counts(green_db):
     select = ", ".join(f"SUM({measures[n].replace('${TABLE}', 'f')})" for n in names)
     row = green_db.execute(f"SELECT {select} FROM product.fact_sessions_funnel AS f").fetchone()
     assert tuple(row) == (578, 467, 361, 335)
+
+
+@pytest.mark.parametrize(
+    "repo", ["bad_lkml", "bad_dashboard", "missing_include", "no_model", "does_not_exist"]
+)
+def test_cli_reports_bad_lookml_in_one_line_and_keeps_the_exposures_file(repo, example_build, capsys):
+    from dbtmeta.cli import main
+
+    project = example_build.project_dir
+    exposures = project / "models" / "exposures" / "looker_exposures.yml"
+    before = exposures.read_bytes()
+    with pytest.raises(SystemExit) as info:
+        main(["sync-exposures", "--lookml-dir", str(FIXTURES / repo), "--project-dir", str(project)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dbtmeta: error: ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert repo in err
+    assert exposures.read_bytes() == before
