@@ -249,3 +249,167 @@ def test_state_file_round_trip_and_bad_files(tmp_path):
         alert_state.check_state_path(tmp_path / "missing" / "state.json")
     with pytest.raises(UsageError, match="is a directory"):
         alert_state.check_state_path(tmp_path)
+
+
+# ------------------------------------------------------------------------------- CLI against a server
+
+
+def _cli(capsys, *args):
+    from dbtmeta.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["stale-dashboards", *map(str, args)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "XXXXSECRET" not in out + err  # the webhook URL is never printed
+    return info.value.code, out, err
+
+
+def _artifacts(directory):
+    return [
+        "--manifest", directory / "manifest.json",
+        "--run-results", directory / "run_results.json",
+        "--sources", directory / "sources.json",
+    ]  # fmt: skip
+
+
+def _section_texts(payload) -> str:
+    return "\n".join(b["text"]["text"] for b in payload["blocks"] if b["type"] == "section")
+
+
+def test_cli_posts_a_digest(example_build, server, capsys):
+    code, out, err = _cli(
+        capsys, *_artifacts(example_build.failure), "--format", "json", "--slack-webhook", server.url()
+    )
+    assert code == 1
+    assert json.loads(out)["summary"]["stale"] == 3  # stdout: only the report
+    assert err.startswith("dbtmeta: posted 1 Slack message")
+    [post] = server.posts
+    payload = post.json
+    assert payload["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Dashboard health: 3 stale, 1 at risk", "emoji": True},
+    }
+    sections = _section_texts(payload)
+    for label in ("Orders Overview", "Inventory Health", "Weekly marketing report", "Product Funnel"):
+        assert label in sections
+    assert "Customers" not in sections
+    assert "`stg_promos` *error*" in sections
+    assert "<https://looker.example.com/dashboards/greenery::orders_overview|Orders Overview>" in sections
+
+
+def test_cli_webhook_from_env_and_per_owner_messages(example_build, server, capsys, monkeypatch):
+    monkeypatch.setenv("DBTMETA_SLACK_WEBHOOK", server.url())
+    code, _, err = _cli(capsys, *_artifacts(example_build.failure), "--slack-mode", "per-owner")
+    assert code == 1
+    assert "posted 4 Slack messages" in err
+    by_owner = {}
+    for post in server.posts:
+        context = post.json["blocks"][-1]["elements"][0]["text"]
+        by_owner[context.rsplit(" for ", 1)[1]] = _section_texts(post.json)
+    assert set(by_owner) == {
+        "finance@greenery.example.com",
+        "ops@greenery.example.com",
+        "marketing-analytics@greenery.example.com",
+        "product-analytics@greenery.example.com",
+    }
+    assert "Orders Overview" in by_owner["finance@greenery.example.com"]
+    assert "Inventory Health" not in by_owner["finance@greenery.example.com"]
+
+
+def test_cli_routes_by_meta_channel_and_webhook_env(example_build, server, capsys, tmp_path, monkeypatch):
+    manifest = json.loads((example_build.failure / "manifest.json").read_text())
+    exposures = manifest["exposures"]
+    for name in ("orders_overview", "weekly_marketing_report"):
+        exposures[f"exposure.greenery.{name}"]["config"].setdefault("meta", {})["slack_channel"] = "#money"
+    exposures["exposure.greenery.inventory_health"]["config"].setdefault("meta", {})["slack_webhook_env"] = (
+        "OPS_HOOK"
+    )
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("OPS_HOOK", server.url("/hooks/ops"))
+    args = [
+        "--manifest",
+        tmp_path / "manifest.json",
+        "--run-results",
+        example_build.failure / "run_results.json",
+    ]
+    code, _, err = _cli(capsys, *args, "--slack-webhook", server.url(), "--slack-mode", "per-owner")
+    assert code == 1 and "posted 3 Slack messages" in err
+    posts = {(p.path, p.json.get("channel")): _section_texts(p.json) for p in server.posts}
+    assert set(posts) == {("/hooks/ops", None), (SECRET_PATH, "#money"), (SECRET_PATH, None)}
+    assert "Inventory Health" in posts[("/hooks/ops", None)]
+    assert "Orders Overview" in posts[(SECRET_PATH, "#money")]
+    assert "Weekly marketing report" in posts[(SECRET_PATH, "#money")]
+
+
+def test_cli_failing_webhook_exits_3_after_printing_the_report(example_build, server, capsys, tmp_path):
+    server.always(500, "server_error")
+    state = tmp_path / "state.json"
+    code, out, err = _cli(
+        capsys, *_artifacts(example_build.failure), "--format", "json",
+        "--slack-webhook", server.url(), "--state-file", state,
+    )  # fmt: skip
+    assert code == 3
+    assert json.loads(out)["summary"]["total"] == 5  # the report is printed first
+    assert err.splitlines() == [
+        "dbtmeta: error: the Slack webhook answered HTTP 500 (server_error) after 3 attempts; "
+        "Slack is failing or rate-limiting; rerun later"
+    ]
+    assert len(server.posts) == 3
+    assert not state.exists()  # written only after a successful post
+
+
+def test_cli_honours_retry_after(example_build, server, capsys):
+    server.respond(429, "rate_limited", {"Retry-After": "1"})
+    code, _, err = _cli(capsys, *_artifacts(example_build.failure), "--slack-webhook", server.url())
+    assert code == 1 and "posted 1 Slack message" in err
+    first, second = server.posts
+    assert second.time - first.time >= 0.95
+    assert first.body == second.body
+
+
+def test_cli_unreachable_webhook(example_build, capsys):
+    url = f"http://127.0.0.1:{_free_port()}{SECRET_PATH}"
+    code, out, err = _cli(capsys, *_artifacts(example_build.failure), "--slack-webhook", url)
+    assert code == 3
+    assert "3 stale, 1 at risk, 1 fresh" in out
+    assert len(err.splitlines()) == 1
+    assert err.startswith("dbtmeta: error: could not reach the Slack webhook (connection refused)")
+
+
+def test_cli_suppresses_repeats_and_announces_recovery(example_build, server, capsys, tmp_path):
+    state = tmp_path / "state.json"
+    hook = ["--slack-webhook", server.url(), "--state-file", state]
+    code, _, err = _cli(capsys, *_artifacts(example_build.failure), *hook)
+    assert code == 1 and len(server.posts) == 1
+    saved = json.loads(state.read_text())["exposures"]
+    assert saved["exposure.greenery.orders_overview"]["status"] == "stale"
+    assert saved["exposure.greenery.orders_overview"]["causes"] == ["model.greenery.stg_promos"]
+    assert saved["exposure.greenery.customers"]["status"] == "fresh"
+
+    # Same failures again within 24h: nothing posted.
+    code, _, err = _cli(capsys, *_artifacts(example_build.failure), *hook)
+    assert code == 1 and len(server.posts) == 1
+    assert "posted 0 Slack messages" in err and "4 suppressed" in err
+
+    # --repeat-after 0: announced again.
+    _cli(capsys, *_artifacts(example_build.failure), *hook, "--repeat-after", "0")
+    assert len(server.posts) == 2
+
+    # Green run: one message announcing the four recoveries, then silence.
+    code, _, err = _cli(capsys, *_artifacts(example_build.green), *hook)
+    assert code == 0 and len(server.posts) == 3
+    recovery = server.posts[-1].json
+    assert recovery["blocks"][0]["text"]["text"] == "Dashboard health: 4 recovered"
+    text = _section_texts(recovery)
+    assert text.startswith(":white_check_mark: Recovered:")
+    for label in ("Orders Overview", "Inventory Health", "Weekly marketing report", "Product Funnel"):
+        assert label in text
+    assert set(e["status"] for e in json.loads(state.read_text())["exposures"].values()) == {"fresh"}
+    _cli(capsys, *_artifacts(example_build.green), *hook)
+    assert len(server.posts) == 3
+
+
+def test_cli_nothing_to_announce_posts_nothing(example_build, server, capsys):
+    code, _, err = _cli(capsys, *_artifacts(example_build.green), "--slack-webhook", server.url())
+    assert code == 0 and server.posts == [] and "posted 0 Slack messages" in err

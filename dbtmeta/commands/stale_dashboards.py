@@ -165,7 +165,9 @@ def send_alerts(report: HealthReport, options: SlackOptions, *, now: datetime | 
         report.exposures,
         state,
         now=now,
-        repeat_after=options.repeat_after or alert_state.parse_duration("24h"),
+        repeat_after=alert_state.parse_duration("24h")
+        if options.repeat_after is None
+        else options.repeat_after,
     )
     routes = slack.route_exposures(
         plan.alerts + plan.recovered, default_webhook=options.webhook, mode=options.mode, warn=_warn
