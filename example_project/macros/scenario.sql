@@ -14,3 +14,8 @@
     {%- endif -%}
     {{ return(week) }}
 {%- endmacro %}
+
+{#- `dbt run-operation describe_scenario [--vars ...]`: print what the loader would deliver. -#}
+{% macro describe_scenario() %}
+    {{ log("scenario=" ~ greenery_scenario() ~ " week=" ~ shop_week(), info=True) }}
+{% endmacro %}
