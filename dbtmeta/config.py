@@ -60,7 +60,7 @@ def read_config(path: Path) -> dict[str, Any]:
             f"config file {str(path)!r} does not exist; check --config / DBTMETA_CONFIG"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read config file {str(path)!r}: {exc}") from None
+        raise UsageError(f"{path}: cannot read the config file: {exc}") from None
     if path.name == "pyproject.toml" or path.suffix == ".toml":
         data = _read_toml(path, text)
     else:
@@ -68,7 +68,7 @@ def read_config(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"config file {str(path)!r} must hold a mapping of option names to values")
+        raise UsageError(f"{path}: the config must hold a mapping of option names to values")
     return data
 
 
@@ -80,9 +80,9 @@ def _read_yaml(path: Path, text: str) -> Any:
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
+        where = f" line {mark.line + 1}:" if mark is not None else ""
         reason = getattr(exc, "problem", None) or "invalid YAML"
-        raise UsageError(f"config file {str(path)!r}{where}: {reason}; fix the YAML") from None
+        raise UsageError(f"{path}:{where} {reason}; fix the YAML") from None
 
 
 def _read_toml(path: Path, text: str) -> Any:
@@ -101,7 +101,7 @@ def _read_toml(path: Path, text: str) -> Any:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"config file {str(path)!r}: invalid TOML: {exc}") from None
+        raise UsageError(f"{path}: invalid TOML: {exc}") from None
     tool = data.get("tool")
     return tool.get("dbtmeta") if isinstance(tool, dict) else None
 
