@@ -84,9 +84,10 @@ def plan_sync(
         for r in resolutions
     ]
     names = assign_names(items, existing.names, hand_written_names(manifest, project, path))
-    entries = [
-        build_entry(r, names[looker_key(r.dashboard.kind, r.dashboard.id)], settings) for r in resolutions
-    ]
+    entries = []
+    for r in resolutions:
+        key = looker_key(r.dashboard.kind, r.dashboard.id)
+        entries.append(build_entry(r, names[key], settings, existing.owners.get(key), existing.urls.get(key)))
     new_text = render(entries)
     old_keys, new_keys = set(existing.names), {key for key, _, _ in items}
     return SyncPlan(
@@ -123,8 +124,10 @@ def hand_written_names(manifest: Any, project_dir: Path, output: Path) -> set[st
         if project_name and exposure.get("package_name") not in (None, project_name):
             continue
         file_path = exposure.get("original_file_path")
-        if isinstance(file_path, str) and _resolved(project_dir / file_path) == out:
-            continue
+        if isinstance(file_path, str):
+            source_file = project_dir / file_path
+            if _resolved(source_file) == out or not source_file.exists():
+                continue  # ours, or a stale manifest entry of a deleted file
         if isinstance(exposure.get("name"), str):
             names.add(exposure["name"])
     names |= _scan_yaml_exposures(project_dir, out)

@@ -30,7 +30,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
     help="looker.ini for the API (LOOKERSDK_* env also work).",
 )
 @click.option("--section", help="Section of looker.ini to use.")
-@click.option("--base-url", envvar="LOOKERSDK_BASE_URL", help="Looker API base URL (scheme://host[:port]).")
+@click.option("--base-url", help="Looker API base URL (scheme://host[:port]; else LOOKERSDK_BASE_URL).")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="Parallel API calls.")
 @click.option(
     "--include-looks", is_flag=True, help="Also write exposures (type analysis) for standalone Looks."
@@ -79,6 +79,12 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
     help="e.g. 'folder:Executive*=high', 'views>=100=high', '*=low'; first match wins.",
 )
 @click.option(
+    "--owner-rule",
+    multiple=True,
+    metavar="COND=OWNER",
+    help="Owner for matching items, over Looker's: 'id:greenery::*=Data Team <data@acme.com>'.",
+)
+@click.option(
     "--default-maturity", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True
 )
 @click.option(
@@ -108,6 +114,7 @@ def command(
     default_owner_email: str | None,
     default_owner_name: str | None,
     maturity_rule: tuple[str, ...],
+    owner_rule: tuple[str, ...],
     default_maturity: str,
     usage_stats: bool,
     dashboard_url_base: str | None,
@@ -119,13 +126,14 @@ def command(
     The generated file is rewritten only when its content changes; names stay stable across
     renames; hand-written exposures elsewhere in the project are never touched.
     """
-    from dbtmeta.exposures import ExposureSettings, MaturityRule
+    from dbtmeta.exposures import ExposureSettings, MaturityRule, OwnerRule
     from dbtmeta.exposures_sync import apply, plan_sync
     from dbtmeta.resolve import parse_schema_map
 
     if check and dry_run:
         raise UsageError("--check and --dry-run do not go together: --check already writes nothing")
     rules = [MaturityRule.parse(text) for text in maturity_rule]
+    owner_rules = [OwnerRule.parse(text) for text in owner_rule]
     mapping = parse_schema_map(schema_map)
     project, manifest_file = _locate(project_dir, manifest_path)
     from dbtmeta.artifacts import load_manifest
@@ -147,6 +155,7 @@ def command(
         default_owner_name=default_owner_name,
         default_owner_email=default_owner_email,
         maturity_rules=rules,
+        owner_rules=owner_rules,
         default_maturity=default_maturity,
         usage_stats=usage_stats,
     )
@@ -227,7 +236,7 @@ def _load_content(
         from dbtmeta.looker.lookml import read_lookml
 
         return read_lookml(lookml_dir, dialect=dialect)
-    if not api_given and not os.path.isfile("looker.ini"):
+    if not api_given and not os.environ.get("LOOKERSDK_BASE_URL") and not os.path.isfile("looker.ini"):
         raise UsageError(
             "no Looker content: give --lookml-dir DIR, --snapshot FILE, or API settings "
             "(--looker-ini / --base-url / LOOKERSDK_BASE_URL with LOOKERSDK_CLIENT_ID/SECRET)"
