@@ -107,20 +107,39 @@ def test_fail_on(example_build, capsys):
     assert run(capsys, *failure, "--select", "customers", "--fail-on", "at_risk")[0] == 0
 
 
-@pytest.mark.parametrize(
-    ("flags", "expected"),
-    [
-        (["--select", "orders_overview"], {"orders_overview"}),
-        (["--select", "*_health", "--select", "customers"], {"inventory_health", "customers"}),
-        (["--select", "exposure.greenery.product_*"], {"product_funnel"}),
-        (["--type", "analysis"], {"weekly_marketing_report"}),
-        (["--type", "DASHBOARD", "--owner", "finance"], {"orders_overview"}),
-        (["--owner", "*@greenery.example.com", "--maturity", "medium"], {"weekly_marketing_report"}),
-        (["--owner", "ops@GREENERY.example.com"], {"inventory_health"}),
-        (["--owner", "nobody"], set()),
-    ],
-)
-def test_filters(example_build, capsys, flags, expected):
+def _email(e: dict) -> str:
+    return (e["owner"]["email"] or "").lower()
+
+
+# Expected sets are computed from the unfiltered report, so the exposures' metadata may evolve.
+FILTERS = [
+    (["--select", "orders_overview"], lambda e: e["name"] == "orders_overview"),
+    (
+        ["--select", "*_health", "--select", "customers"],
+        lambda e: e["name"] in ("inventory_health", "customers"),
+    ),
+    (["--select", "exposure.greenery.product_*"], lambda e: e["name"] == "product_funnel"),
+    (["--type", "analysis"], lambda e: e["type"] == "analysis"),
+    (
+        ["--type", "DASHBOARD", "--owner", "finance"],
+        lambda e: e["type"] == "dashboard" and (e["owner"]["name"] or "").lower() == "finance",
+    ),
+    (
+        ["--owner", "*@greenery.example.com", "--maturity", "medium"],
+        lambda e: _email(e).endswith("@greenery.example.com") and e["maturity"] == "medium",
+    ),
+    (["--maturity", "high", "--maturity", "low"], lambda e: e["maturity"] in ("high", "low")),
+    (["--owner", "OPS@greenery.example.com"], lambda e: _email(e) == "ops@greenery.example.com"),
+    (["--owner", "nobody"], lambda e: False),
+]
+
+
+@pytest.mark.parametrize(("flags", "predicate"), FILTERS)
+def test_filters(example_build, capsys, flags, predicate):
+    _, full, _ = run(capsys, *artifacts(example_build.failure), "--format", "json")
+    expected = {e["name"] for e in json.loads(full)["exposures"] if predicate(e)}
+    if flags[0] == "--select" or "finance" in flags or "OPS@greenery.example.com" in flags:
+        assert expected  # the filter is exercised on something
     code, out, err = run(capsys, *artifacts(example_build.failure), "--format", "json", *flags)
     assert set(statuses(out)) == expected
     assert code == (1 if any(FAILURE_STATUSES[n] == "stale" for n in expected) else 0)
@@ -355,3 +374,34 @@ def test_corrupt_state_file(example_build, capsys, tmp_path):
 
 def test_at_least_twenty_bad_inputs():
     assert len(CASES) + len(REAL_CASES) + len(FLAG_CASES) + 1 >= 20
+
+
+def test_real_process_exit_codes_and_streams(example_build):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "DBTMETA_"))}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dbtmeta",
+            "stale-dashboards",
+            *artifacts(example_build.failure),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert statuses(proc.stdout) == FAILURE_STATUSES
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbtmeta", "stale-dashboards", "--manifest", str(FIXTURES / "empty.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

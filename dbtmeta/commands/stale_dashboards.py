@@ -223,11 +223,13 @@ def _check_output_path(path: str, option: str) -> None:
 
 
 class _Choice(click.Choice):
-    """Case-insensitive choice that also accepts ``at-risk`` for ``at_risk``."""
+    """Case-insensitive choice that also accepts ``-`` for ``_`` (``at-risk``)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
         if isinstance(value, str):
-            value = value.strip().lower().replace("-", "_") if "at-risk" in value.lower() else value.lower()
+            value = value.strip().lower()
+            if value not in self.choices and value.replace("-", "_") in self.choices:
+                value = value.replace("-", "_")
         return super().convert(value, param, ctx)
 
 

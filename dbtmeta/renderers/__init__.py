@@ -1,7 +1,8 @@
 """Output formats of ``stale-dashboards``: one module per format, one registry.
 
 Every renderer module exposes ``render(report, console)``: it writes a
-:class:`~dbtmeta.health.HealthReport` to the rich Console it is given (never ``print()``).
+:class:`~dbtmeta.health.HealthReport` to the rich Console it is given (never ``print()``). Text
+formats also expose ``to_text(report) -> str``.
 ``--format`` choices are derived from :data:`RENDERERS`; modules are imported only when used.
 """
 
@@ -39,8 +40,11 @@ def render_to_string(name: str, report: HealthReport, *, width: int = 120) -> st
     """Render to a string (for ``--output``); the table is rendered without colours."""
     from dbtmeta.console import make_console
 
+    module = get_renderer(name)
+    if hasattr(module, "to_text"):
+        return str(module.to_text(report))
     buffer = io.StringIO()
     console = make_console(buffer)
     console.width = width
-    get_renderer(name).render(report, console)
+    module.render(report, console)
     return buffer.getvalue()

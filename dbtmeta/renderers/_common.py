@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Worst last: the order of dbtmeta.health.Status.
 STATUS_ORDER: tuple[str, ...] = ("fresh", "unknown", "at_risk", "stale")
@@ -83,3 +86,10 @@ def one_line(text: Any, limit: int = 300) -> str:
 
 def failing_rows(count: int) -> str:
     return f"{count} failing row{'s' if count != 1 else ''}"
+
+
+def write_text(console: Console, text: str) -> None:
+    """Write machine output to the console's stream as is: rich would re-segment megabytes of text."""
+    stream = console.file
+    stream.write(text)
+    stream.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from dbtmeta.renderers._common import sorted_exposures, status_name, summary_counts
+from dbtmeta.renderers._common import sorted_exposures, status_name, summary_counts, write_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,8 +63,14 @@ def report_to_dict(report: HealthReport) -> dict[str, Any]:
 
 
 def to_text(report: HealthReport) -> str:
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    """The document with one exposure per line: readable, greppable, and written by json's C
+    encoder (``indent=`` would switch to the pure-Python one, 10x slower on big projects)."""
+    data = report_to_dict(report)
+    exposures = data.pop("exposures")
+    head = json.dumps(data, ensure_ascii=False, default=str)
+    lines = ",\n".join("  " + json.dumps(e, ensure_ascii=False, default=str) for e in exposures)
+    return f'{head[:-1]}, "exposures": [\n{lines}\n]}}\n'
 
 
 def render(report: HealthReport, console: Console) -> None:
-    console.out(to_text(report), end="", highlight=False)
+    write_text(console, to_text(report))

@@ -23,6 +23,7 @@ from dbtmeta.renderers._common import (
     sorted_exposures,
     status_name,
     summary_line,
+    write_text,
 )
 
 if TYPE_CHECKING:
@@ -160,4 +161,4 @@ def to_text(report: HealthReport) -> str:
 
 
 def render(report: HealthReport, console: Console) -> None:
-    console.out(to_text(report), end="", highlight=False)
+    write_text(console, to_text(report))

@@ -25,6 +25,7 @@ from dbtmeta.renderers._common import (
     status_name,
     summary_counts,
     summary_line,
+    write_text,
 )
 
 if TYPE_CHECKING:
@@ -166,4 +167,4 @@ def to_text(report: HealthReport) -> str:
 
 
 def render(report: HealthReport, console: Console) -> None:
-    console.out(to_text(report), end="", highlight=False)
+    write_text(console, to_text(report))
