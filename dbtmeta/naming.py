@@ -20,8 +20,6 @@ _VALID = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 def snake_case(title: str, kind: str = "dashboard") -> str:
     folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    # split camelCase words before lower-casing: "NetRevenue" -> "net_revenue"
-    folded = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", folded)
     name = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
     if len(name) > MAX_LENGTH:
         name = name[:MAX_LENGTH].rstrip("_")
