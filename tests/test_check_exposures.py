@@ -194,3 +194,44 @@ def test_parse_reference(entry: str, expected: tuple) -> None:
 def test_parse_reference_refuses(entry: str) -> None:
     with pytest.raises(ValueError):
         parse_reference(entry)
+
+
+# ---------------------------------------------------------------------------------- start-up cost
+
+HEAVY = {"looker_sdk", "dbt", "dbt_artifacts_parser", "sqlglot", "networkx", "pydantic", "lkml"}
+PROBE = """
+import sys
+from dbtmeta.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+loaded = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[0].split(",")))
+print("HEAVY=" + ",".join(loaded), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["lineage", "--help"],
+        ["impact", "--help"],
+        ["check-exposures", "--help"],
+        ["check-exposures", "--project-dir", "{project}"],
+        ["check-exposures", "--project-dir", "{project}", "{project}/models/exposures/manual_exposures.yml"],
+    ],
+)
+def test_no_heavy_imports(args: list[str], parsed: Path) -> None:
+    import subprocess
+    import sys
+
+    argv = [arg.format(project=parsed) for arg in args]
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.replace("sys.argv[0]", repr(",".join(sorted(HEAVY)))), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = [text for text in proc.stderr.splitlines() if text.startswith("HEAVY=")]
+    assert line == ["HEAVY="], proc.stderr
