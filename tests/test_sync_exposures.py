@@ -283,3 +283,57 @@ def sync_api(project: Path, *args: str) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     raise AssertionError("main() did not exit")
+
+
+def test_snapshot_gives_the_same_file_as_the_lookml_it_was_taken_from(project: Path, tmp_path: Path) -> None:
+    from dbtmeta.looker.lookml import read_lookml
+    from dbtmeta.looker.snapshot import save_snapshot
+
+    snapshot = tmp_path / "looker.json"
+    save_snapshot(read_lookml(str(LOOKML)), snapshot)
+    committed = (project / GENERATED).read_bytes()
+    assert sync_api(project, "--snapshot", str(snapshot), "--check") == 0
+    assert sync_api(project, "--snapshot", str(snapshot), "--lookml-dir", str(LOOKML)) == 2  # one source
+    assert (project / GENERATED).read_bytes() == committed
+
+
+def test_api_content_with_looks_owners_and_jinja_titles(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    fake_looker = pytest.importorskip("fake_looker")
+    with fake_looker.FakeLooker(fake_looker.example_dataset()) as server:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        assert sync_api(project, "--include-looks", "--maturity-rule", "views>=100=high") == 0
+    generated = exposures(project / GENERATED)
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err
+    by_id = {(e["type"], e["config"]["meta"]["looker_id"]): e for e in generated.values()}
+    weekly = by_id[("dashboard", "101")]
+    assert weekly["label"] == "{{ '" + "Weekly {{ env_var(\\'X\\') }} [bold]x[/]" + "' }}"
+    assert weekly["maturity"] == "high"
+    assert weekly["owner"] == {"name": "Alice Analyst", "email": "alice@example.com"}
+    assert weekly["url"] == f"{server.base_url}/dashboards/101"
+    assert weekly["config"]["meta"]["folder"] == "Marketing"
+    assert by_id[("dashboard", "102")]["owner"] == {"name": "Bob Builder"}  # no email in Looker
+    assert ("dashboard", "103") not in by_id  # deleted in Looker
+    assert by_id[("analysis", "502")]["config"]["tags"] == ["looker", "looker_look"]
+    assert ("analysis", "503") not in by_id
+    # the LookML dashboards kept the names they had in the committed file
+    assert {"product_funnel", "inventory_health", "orders_overview", "customers"} <= set(generated)
+
+
+def test_failed_crawl_leaves_the_file_byte_identical(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    fake_looker = pytest.importorskip("fake_looker")
+    before = (project / GENERATED).read_bytes()
+    with fake_looker.FakeLooker(fake_looker.example_dataset()) as server:
+        server.inject(fake_looker.Fault(match="dashboards", malformed=True, times=-1))
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        assert sync_api(project) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("dbtmeta: error: ") and err.count("\n") == 1
+    assert fake_looker.dataset.CLIENT_SECRET not in err
+    assert (project / GENERATED).read_bytes() == before
