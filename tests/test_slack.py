@@ -413,3 +413,22 @@ def test_cli_suppresses_repeats_and_announces_recovery(example_build, server, ca
 def test_cli_nothing_to_announce_posts_nothing(example_build, server, capsys):
     code, _, err = _cli(capsys, *_artifacts(example_build.green), "--slack-webhook", server.url())
     assert code == 0 and server.posts == [] and "posted 0 Slack messages" in err
+
+
+def test_cli_partial_failure_keeps_failed_alerts_for_next_run(example_build, server, capsys, tmp_path):
+    state = tmp_path / "state.json"
+    hook = ["--slack-webhook", server.url(), "--state-file", state, "--slack-mode", "per-owner"]
+    server.respond(404, "channel_not_found")  # the first message fails (not retried), 3 others go out
+    code, out, err = _cli(capsys, *_artifacts(example_build.failure), *hook)
+    assert code == 3 and "3 stale" in out
+    assert err.splitlines() == [
+        "dbtmeta: error: the Slack webhook answered HTTP 404 (channel_not_found); check that the webhook "
+        "is still active and the channel exists (1 of 4 Slack messages failed)"
+    ]
+    failed = _section_texts(server.posts[0].json)
+    saved = json.loads(state.read_text())["exposures"]
+    assert sum(1 for e in saved.values() if e["alerted_at"]) == 3
+    # Next run: only the dashboard whose message failed is announced.
+    code, _, err = _cli(capsys, *_artifacts(example_build.failure), *hook)
+    assert code == 1 and "posted 1 Slack message" in err and "3 suppressed" in err
+    assert _section_texts(server.posts[-1].json) == failed

@@ -247,10 +247,16 @@ Examples:
 Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input error,
 3 Slack failed (the report is printed first). Docs: docs/stale-dashboards.md""",
 )
-@click.option("--project-dir", envvar="DBT_PROJECT_DIR", help="dbt project directory [env DBT_PROJECT_DIR].")
+@click.option(
+    "--project-dir",
+    envvar="DBT_PROJECT_DIR",
+    metavar="DIR",
+    help="dbt project directory [env DBT_PROJECT_DIR].",
+)
 @click.option(
     "--target-path",
     envvar="DBT_TARGET_PATH",
+    metavar="DIR",
     help="dbt target directory [env DBT_TARGET_PATH]. Default: target.",
 )
 @click.option("--manifest", "manifest_path", metavar="FILE", help="manifest.json (default: target dir).")
@@ -309,6 +315,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
 @click.option(
     "--slack-timeout",
     type=click.FloatRange(min=0.1, max=300),
+    metavar="SECONDS",
     default=10.0,
     show_default=True,
     help="Seconds to wait for Slack per attempt.",
