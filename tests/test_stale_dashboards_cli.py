@@ -13,6 +13,17 @@ from dbtmeta.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "artifacts"
 
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    """No ambient config file or environment: run from an empty directory outside the repo."""
+    for name in ("DBTMETA_SLACK_WEBHOOK", "DBTMETA_CONFIG", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+
+
 FAILURE_STATUSES = {
     "product_funnel": "at_risk",
     "inventory_health": "stale",
@@ -260,12 +271,7 @@ def assert_one_line_error(capsys, args, *, expect: str | None = None, tmp_path: 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['as']}:{c['file']}" for c in CASES])
 def test_bad_artifact_fixtures(case, capsys, tmp_path):
-    cwd = Path.cwd()
-    os.chdir(FIXTURES)  # cases give paths relative to the fixtures dir ("." is a directory)
-    try:
-        assert_one_line_error(capsys, _case_args(case), expect=case["expect"], tmp_path=tmp_path)
-    finally:
-        os.chdir(cwd)
+    assert_one_line_error(capsys, _case_args(case), expect=case["expect"], tmp_path=tmp_path)
 
 
 def _real_bad_inputs(build, tmp: Path) -> dict[str, tuple[list[str], str]]:
