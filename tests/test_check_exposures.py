@@ -196,6 +196,35 @@ def test_parse_reference_refuses(entry: str) -> None:
         parse_reference(entry)
 
 
+def test_sync_snapshot_checks_generated_file(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbtmeta.looker.lookml import read_lookml
+    from dbtmeta.looker.snapshot import save_snapshot
+
+    monkeypatch.delenv("DBTMETA_CONFIG", raising=False)
+    snapshot = project / "looker_snapshot.json"
+    save_snapshot(read_lookml(project / "looker"), snapshot)
+    base = ["--project-dir", str(project)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sync-exposures", "--snapshot", str(snapshot), *base])  # generate, as a user would
+    assert exit_info.value.code == 0
+    capsys.readouterr()
+    check = ["check-exposures", "--sync-snapshot", str(snapshot), *base]
+    with pytest.raises(SystemExit) as exit_info:
+        main(check)
+    assert exit_info.value.code == 0, capsys.readouterr()
+    capsys.readouterr()
+    generated = project / "models/exposures/looker_exposures.yml"
+    generated.write_text(generated.read_text().replace("label: Customers", "label: Customers!"))
+    with pytest.raises(SystemExit) as exit_info:
+        main([*check, "--format", "json"])
+    assert exit_info.value.code == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [p["code"] for p in problems] == ["out-of-sync"]
+    assert "looker_exposures.yml is out of date" in problems[0]["message"]
+
+
 # ---------------------------------------------------------------------------------- start-up cost
 
 HEAVY = {"looker_sdk", "dbt", "dbt_artifacts_parser", "sqlglot", "networkx", "pydantic", "lkml"}

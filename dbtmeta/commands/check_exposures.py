@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    from dbtmeta.check import Problem
 
 
 @click.command(
@@ -27,9 +31,22 @@ Examples:
     help="manifest.json (default: <project>/target/manifest.json).",
 )
 @click.option("--parse", is_flag=True, help="Run `dbt parse` first (needs dbt-core and a profile).")
+@click.option(
+    "--sync-snapshot",
+    type=click.Path(dir_okay=False),
+    help="Also check that the generated Looker exposures match this snapshot (runs "
+    "`sync-exposures --check`; its other options come from the config's sync_exposures section).",
+)
 @click.option("--format", "format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
 def command(
-    files: tuple[str, ...], project_dir: str | None, manifest_path: str | None, parse: bool, format: str
+    ctx: click.Context,
+    files: tuple[str, ...],
+    project_dir: str | None,
+    manifest_path: str | None,
+    parse: bool,
+    sync_snapshot: str | None,
+    format: str,
 ) -> int:
     """Validate exposures: depends_on resolves to enabled nodes, owner email, names, types.
 
@@ -40,7 +57,7 @@ def command(
     """
     from dbtmeta.check import files_with_exposures
 
-    if files and not files_with_exposures(files):
+    if files and not files_with_exposures(files) and not sync_snapshot:
         if format == "json":
             click.echo(json.dumps({"ok": True, "checked_exposures": 0, "files": [], "problems": []}))
         return EXIT_OK
@@ -52,10 +69,10 @@ def command(
     if parse:
         project = project_dir_for(project_dir, manifest_path)
         extra = run_dbt_parse(project)
-        if not manifest_path:
-            manifest_path = None
     manifest, project = load_project_manifest(project_dir, manifest_path)
     result = check_exposures(manifest, list(files) if files else None, project_dir=project)
+    if sync_snapshot:
+        extra += _sync_problems(ctx, sync_snapshot, project_dir, manifest_path)
     result.problems = sorted(extra + result.problems)
     if format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -71,3 +88,49 @@ def command(
         else:
             click.echo(f"{result.checked} exposure(s) OK", err=True)
     return EXIT_FINDINGS if result.problems else EXIT_OK
+
+
+def _sync_problems(
+    ctx: click.Context, snapshot: str, project_dir: str | None, manifest_path: str | None
+) -> list[Problem]:
+    """Run ``sync-exposures --check --snapshot SNAPSHOT`` in-process, with its config defaults."""
+    import contextlib
+    import io
+    from pathlib import Path
+
+    from dbtmeta.check import Problem
+    from dbtmeta.config import build_default_map, find_config, read_config
+
+    root = ctx.find_root()
+    group = root.command
+    assert isinstance(group, click.Group)
+    sync = group.get_command(root, "sync-exposures")
+    assert sync is not None
+    config_path = root.params.get("config_path")
+    path = Path(config_path) if config_path else find_config()
+    defaults = {}
+    if path is not None:
+        data = read_config(path)
+        defaults = build_default_map(data, path, group, root, "sync-exposures").get("sync-exposures", {})
+    args = ["--check", "--snapshot", snapshot]
+    if project_dir:
+        args += ["--project-dir", project_dir]
+    if manifest_path:
+        args += ["--manifest", manifest_path]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        sub = sync.make_context("sync-exposures", args, parent=root, default_map=defaults)
+        with sub:
+            code = sync.invoke(sub)
+    if code != 1:
+        return []
+    reason = " ".join(err.getvalue().split()) or "the generated exposures file is out of date"
+    return [
+        Problem(
+            snapshot,
+            0,
+            "",
+            "out-of-sync",
+            f"{reason.removeprefix('dbtmeta: ')} (Looker snapshot {snapshot})",
+        )
+    ]
