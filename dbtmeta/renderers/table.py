@@ -67,11 +67,11 @@ def render(report: HealthReport, console: Console) -> None:
     title = Text("Dashboard health")
     if report.project_name:
         title.append(f": {report.project_name}")
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=False, expand=False)
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=False, expand=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Dashboard", overflow="fold", max_width=30)
-    table.add_column("Owner", overflow="fold", max_width=26)
-    table.add_column("Root causes", overflow="fold", min_width=30)
+    table.add_column("Dashboard", overflow="fold", ratio=3)
+    table.add_column("Owner", overflow="fold", ratio=2)
+    table.add_column("Root causes", overflow="fold", ratio=5)
     for exposure in exposures:
         status = status_name(exposure.status)
         table.add_row(
