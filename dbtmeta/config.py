@@ -163,6 +163,20 @@ def _convert(value: Any, params: list[click.Parameter], where: str, base: Path) 
     return param.name, _convert_one(value, param, where, base)
 
 
+_PATH_SUFFIXES = ("_dir", "_path", "_paths", "_file", "_ini")
+_PATH_METAVARS = ("FILE", "DIR", "PATH")
+
+
+def _is_path(param: click.Parameter) -> bool:
+    """Options that take a path: click.Path, or (for plain-string options) a path-like name/metavar."""
+    if isinstance(param.type, click.Path):
+        return True
+    if not isinstance(param.type, click.types.StringParamType):
+        return False
+    metavar = getattr(param, "metavar", None) or ""
+    return (param.name or "").endswith(_PATH_SUFFIXES) or metavar.upper() in _PATH_METAVARS
+
+
 def _convert_one(value: Any, param: click.Parameter, where: str, base: Path) -> Any:
     if isinstance(value, list | dict) or value is None:
         raise UsageError(f"{where}: expected a single value, not {value!r}")
@@ -178,7 +192,7 @@ def _convert_one(value: Any, param: click.Parameter, where: str, base: Path) -> 
         converted = param.type.convert(value, param, None)
     except click.BadParameter as exc:
         raise UsageError(f"{where}: {exc.message}") from None
-    if isinstance(param.type, click.Path) and isinstance(converted, str):
+    if _is_path(param) and isinstance(converted, str) and "://" not in converted:
         expanded = os.path.expanduser(converted)
         if not os.path.isabs(expanded):
             expanded = str(base / expanded)

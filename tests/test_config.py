@@ -168,3 +168,21 @@ def test_help_works_with_a_broken_config(repo: Path) -> None:
     (repo / "dbtmeta.yml").write_text("not valid: [\n")
     proc = subprocess.run([sys.executable, "-m", "dbtmeta", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "lineage" in proc.stdout
+
+
+def test_plain_string_path_options_are_relative_to_the_config(repo: Path) -> None:
+    # stale-dashboards declares --project-dir / --manifest without click.Path: still paths.
+    import click
+
+    from dbtmeta.cli import cli
+    from dbtmeta.config import build_default_map
+
+    (repo / "dbtmeta.yml").write_text(
+        "project_dir: a\nstale_dashboards:\n  manifest: a/target/manifest.json\n"
+    )
+    ctx = click.Context(cli)
+    defaults = build_default_map(
+        read_config(repo / "dbtmeta.yml"), repo / "dbtmeta.yml", cli, ctx, "stale-dashboards"
+    )["stale-dashboards"]
+    assert defaults["project_dir"] == str(repo / "a")
+    assert defaults["manifest_path"] == str(repo / "a/target/manifest.json")
