@@ -182,6 +182,9 @@ def generate(n_models: int, n_tests: int, n_exposures: int, out_dir: Path, seed:
         by_domain: dict[int, list[str]] = {}
         for uid in earlier:
             by_domain.setdefault(domain_of[uid], []).append(uid)
+        previous_by_domain: dict[int, list[str]] = {}
+        for uid in previous:
+            previous_by_domain.setdefault(domain_of[uid], []).append(uid)
         for i in range(size):
             domain = rng.randrange(n_domains)
             pool_same = by_domain.get(domain) or earlier
@@ -189,7 +192,7 @@ def generate(n_models: int, n_tests: int, n_exposures: int, out_dir: Path, seed:
             for _ in range(rng.choice((1, 1, 2, 2, 2, 3, 4))):
                 roll = rng.random()
                 if roll < 0.5:
-                    candidates = [p for p in previous if domain_of[p] == domain] or previous
+                    candidates = previous_by_domain.get(domain) or previous
                 elif roll < 0.97:
                     candidates = pool_same
                 else:

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbtmeta.artifacts import Manifest, RunResults, SourceFreshness
+from dbtmeta.artifacts import Manifest, RunResults, SourceFreshness, gc_paused
 
 
 class Status(str, enum.Enum):
@@ -192,11 +192,12 @@ def _parents_of(manifest: Manifest, unique_id: str) -> list[str]:
     return _depends_on(node) if node is not None else []
 
 
+_TEST_PREFIXES = ("test.", "unit_test.")
+
+
 def _is_test(manifest: Manifest, unique_id: str) -> bool:
-    node = manifest.nodes.get(unique_id)
-    if node is not None:
-        return node.get("resource_type") in _TEST_TYPES
-    return unique_id.startswith(("test.", "unit_test."))
+    # dbt's unique ids start with the resource type; the prefix check avoids a lookup per edge.
+    return unique_id.startswith(_TEST_PREFIXES)
 
 
 def _topological_closure(manifest: Manifest, roots: Iterable[str]) -> tuple[list[str], dict[str, list[str]]]:
@@ -303,6 +304,15 @@ def compute_health(
     ``results``: merged run results (:func:`dbtmeta.artifacts.load_run_results`), or None.
     ``freshness``: ``dbt source freshness`` results (:func:`dbtmeta.artifacts.load_sources`), or None.
     """
+    with gc_paused():
+        return _compute_health(manifest, results, freshness)
+
+
+def _compute_health(
+    manifest: Manifest,
+    results: RunResults | None,
+    freshness: SourceFreshness | None,
+) -> HealthReport:
     run = results.results if results is not None else {}
     fresh = freshness.results if freshness is not None else {}
     exposures = manifest.exposures
@@ -315,7 +325,7 @@ def compute_health(
     # Tests on nodes of the closure, by tested node.
     tests_on: dict[str, list[str]] = {}
     for unique_id, node in manifest.nodes.items():
-        if node.get("resource_type") not in _TEST_TYPES:
+        if not unique_id.startswith(_TEST_PREFIXES):
             continue
         for tested in _tested_nodes(node):
             if tested in in_closure:
