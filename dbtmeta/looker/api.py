@@ -14,13 +14,13 @@ Independent calls run on a bounded thread pool; retries and errors live in ``api
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
+from dbtmeta.errors import RemoteError
 from dbtmeta.looker.api_client import ApiSettings, CallStats, LookerClient, LookerHTTPError
 from dbtmeta.looker.content import (
     Connection,
@@ -36,7 +36,7 @@ from dbtmeta.looker.content import (
 
 __all__ = ["DEFAULT_CONCURRENCY", "ApiSettings", "crawl", "crawl_with_stats"]
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16  # light metadata GETs; 429 Retry-After is honoured if Looker pushes back
 PAGE_SIZE = 100
 USER_BATCH = 100
 
@@ -59,6 +59,12 @@ CONNECTION_FIELDS = "name,dialect_name,host,database,schema"
 TEMPLATE_MARKERS = ("{{", "{%", "@{", "${", "-- if", "(select")
 
 T = TypeVar("T")
+
+
+class MalformedResponse(Exception):
+    """An answer that parsed as JSON but lacks what every API 4.0 answer of its kind has."""
+
+
 R = TypeVar("R")
 
 
@@ -101,6 +107,16 @@ def crawl_with_stats(
     crawler = _Crawler(client, concurrency, page_size, _make_progress(progress))
     try:
         content = crawler.run(include_looks, lookml)
+    except MalformedResponse as exc:
+        raise RemoteError(
+            f"Looker at {client.base_url} returned data that is not API 4.0 as dbtmeta knows it ({exc}); "
+            "check the URL points at Looker and its version supports API 4.0"
+        ) from exc
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise RemoteError(
+            f"Looker at {client.base_url} returned data dbtmeta cannot read ({type(exc).__name__}: {exc}); "
+            "rerun with --debug and report it if Looker is healthy"
+        ) from exc
     finally:
         crawler.progress.stop()
         client.logout()
@@ -195,77 +211,29 @@ class _Crawler:
 
     def run(self, include_looks: bool, lookml: LookerContent | None) -> LookerContent:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="looker") as pool:
-            self.pool = pool if self.concurrency > 1 else None
+            self.pool = pool
             try:
                 return self._run(include_looks, lookml)
             finally:
                 self.pool = None
 
     def _run(self, include_looks: bool, lookml: LookerContent | None) -> LookerContent:
-        sdk = self.sdk
         self.progress.expect(1)
-        ids = self.call("GET /dashboards", sdk.all_dashboards, fields="id")
+        ids = self.call("GET /dashboards", self.sdk.all_dashboards, fields="id")
         all_ids = [str(d.id) for d in ids if d.id is not None]
         lookml_ids = sorted(i for i in all_ids if "::" in i)
-        user_count = len(all_ids) - len(lookml_ids)
+        found = _Found()
+        _Pipeline(self, found).run(len(all_ids) - len(lookml_ids), lookml_ids, include_looks)
 
-        raw_dashboards = self._search_dashboards(user_count, lookml_ids)
-        raw_looks = self._search_looks() if include_looks else []
-
-        # Queries reachable only by id: merged-results sources and standalone Looks.
-        merge_ids = sorted(
-            {mid for d in raw_dashboards for el in d.dashboard_elements or () if (mid := _merge_id(el))}
-        )
-        merges = dict(zip(merge_ids, self.parallel(self._merge_query, merge_ids), strict=True))
-        known: dict[str, Query] = {}
-        for d in raw_dashboards:
-            for el in d.dashboard_elements or ():
-                for q in _element_queries(el):
-                    if q.id:
-                        known[q.id] = q
-        wanted = sorted(
-            {qid for m in merges.values() for qid in m}
-            | {str(look.query_id) for look in raw_looks if look.query_id}
-        )
-        missing = [qid for qid in wanted if qid not in known]
-        for q in self.parallel(self._query, missing):
-            if q is not None and q.id:
-                known[q.id] = q
-
-        # Owners (one batched call per 100) and explores (one call each), side by side.
-        user_ids = sorted(
-            {str(o.user_id) for o in [*raw_dashboards, *raw_looks] if getattr(o, "user_id", None)},
-            key=_id_key,
-        )
-        batches = [user_ids[i : i + USER_BATCH] for i in range(0, len(user_ids), USER_BATCH)]
-        explore_keys = sorted(
-            {(q.model, q.explore) for q in known.values()}
-            | {(q.model, q.explore) for d in raw_dashboards for q in _filter_queries(d)}
-        )
-        jobs: list[tuple[str, Any]] = [("users", b) for b in batches] + [("explore", k) for k in explore_keys]
-        results = self.parallel(self._job, jobs)
-        owners: dict[str, Owner] = {}
-        explores: dict[tuple[str, str], Explore] = {}
-        for (kind, _), result in zip(jobs, results, strict=True):
-            if kind == "users":
-                owners.update(result)
-            elif result is not None:
-                explores[(result.model, result.name)] = result
-
-        connection_names = sorted({e.connection for e in explores.values() if e.connection})
-        explores, needs_sql = _resolve_templated(explores, lookml)
+        explores, needs_sql = _resolve_templated(found.explores, lookml)
+        known = found.queries
         sql_ids = sorted(
             {q.id for q in known.values() if q.id and _query_needs_sql(q, explores, needs_sql)}, key=_id_key
         )
-        jobs = [("connection", n) for n in connection_names] + [("sql", qid) for qid in sql_ids]
-        results = self.parallel(self._job, jobs)
-        connections: dict[str, Connection] = {}
         sql_by_id: dict[str, str] = {}
-        for (kind, key), result in zip(jobs, results, strict=True):
-            if kind == "connection":
-                connections[key] = result
-            elif result is not None:
-                sql_by_id[key] = result
+        for qid, sql in zip(sql_ids, self.parallel(self._run_sql, sql_ids), strict=True):
+            if sql is not None:
+                sql_by_id[qid] = sql
         if sql_by_id:
             known = {
                 qid: dataclasses.replace(q, sql=sql_by_id[qid]) if qid in sql_by_id else q
@@ -273,45 +241,22 @@ class _Crawler:
             }
 
         base = self.client.base_url
-        dashboards = [_dashboard(d, base, owners, merges, known) for d in raw_dashboards]
-        dashboards += [_look(look, base, owners, known) for look in raw_looks]
+        raw_dashboards = list(found.dashboards.values())
+        dashboards = [_dashboard(d, base, found.owners, found.merges, known) for d in raw_dashboards]
+        dashboards += [_look(look, base, found.owners, known) for look in found.looks]
         return LookerContent(
             source="api",
             base_url=base,
             dashboards=dashboards,
             explores=explores,
-            connections=connections,
+            connections=found.connections,
             model_connections={m: e.connection for (m, _), e in sorted(explores.items()) if e.connection},
         )
 
-    def _search_dashboards(self, user_count: int, lookml_ids: list[str]) -> list[Any]:
-        """Pages of user-defined dashboards (in parallel, sized from the id count) + LookML ones."""
-        size = self.page_size
-        pages = max(1, math.ceil(user_count / size))
-        jobs: list[tuple[str, Any]] = [("page", i * size) for i in range(pages)]
-        jobs += [("lookml", i) for i in lookml_ids]
-        results = self.parallel(self._job, jobs)
-        found: list[Any] = []
-        last_page: list[Any] = []
-        for (kind, _), result in zip(jobs, results, strict=True):
-            if kind == "page":
-                found.extend(result)
-                last_page = result
-            elif result is not None:
-                found.append(result)
-        offset = pages * size
-        while len(last_page) == size:  # dashboards created since the id count: keep paging
-            self.progress.expect(1)
-            last_page = self._dashboard_page(offset)
-            found.extend(last_page)
-            offset += size
-        seen: set[str] = set()
-        unique = []
-        for d in found:
-            if d.id is not None and str(d.id) not in seen and not d.deleted:
-                seen.add(str(d.id))
-                unique.append(d)
-        return unique
+    def _run_sql(self, query_id: str) -> str | None:
+        return self._ignore_404(
+            lambda: self.call(f"GET /queries/{query_id}/run/sql", self.sdk.run_query, query_id, "sql")
+        )
 
     def _dashboard_page(self, offset: int) -> list[Any]:
         result: list[Any] = self.call(
@@ -325,44 +270,24 @@ class _Crawler:
         )
         return result
 
-    def _search_looks(self) -> list[Any]:
-        looks: list[Any] = []
-        offset = 0
-        while True:
-            self.progress.expect(1)
-            page = self.call(
-                "GET /looks/search",
-                self.sdk.search_looks,
-                fields=LOOK_FIELDS,
-                deleted=False,
-                sorts="id",
-                limit=self.page_size,
-                offset=offset,
-            )
-            looks.extend(lk for lk in page if lk.id is not None and not lk.deleted)
-            if len(page) < self.page_size:
-                return looks
-            offset += self.page_size
+    def _looks_page(self, offset: int) -> list[Any]:
+        page: list[Any] = self.call(
+            "GET /looks/search",
+            self.sdk.search_looks,
+            fields=LOOK_FIELDS,
+            deleted=False,
+            sorts="id",
+            limit=self.page_size,
+            offset=offset,
+        )
+        return page
 
-    def _job(self, job: tuple[str, Any]) -> Any:
-        kind, key = job
-        if kind == "page":
-            return self._dashboard_page(key)
-        if kind == "lookml":
-            return self._ignore_404(
-                lambda: self.call(f"GET /dashboards/{key}", self.sdk.dashboard, key, fields=DASHBOARD_FIELDS)
+    def _lookml_dashboard(self, dashboard_id: str) -> Any:
+        return self._ignore_404(
+            lambda: self.call(
+                f"GET /dashboards/{dashboard_id}", self.sdk.dashboard, dashboard_id, fields=DASHBOARD_FIELDS
             )
-        if kind == "users":
-            return self._users(key)
-        if kind == "explore":
-            return self._explore(*key)
-        if kind == "connection":
-            return self._connection(key)
-        if kind == "sql":
-            return self._ignore_404(
-                lambda: self.call(f"GET /queries/{key}/run/sql", self.sdk.run_query, key, "sql")
-            )
-        raise AssertionError(kind)
+        )
 
     @staticmethod
     def _ignore_404(fn: Callable[[], R]) -> R | None:
@@ -435,6 +360,133 @@ class _Crawler:
         )
 
 
+@dataclasses.dataclass
+class _Found:
+    dashboards: dict[str, Any] = dataclasses.field(default_factory=dict)
+    looks: list[Any] = dataclasses.field(default_factory=list)
+    merges: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    queries: dict[str, Query] = dataclasses.field(default_factory=dict)
+    owners: dict[str, Owner] = dataclasses.field(default_factory=dict)
+    explores: dict[tuple[str, str], Explore] = dataclasses.field(default_factory=dict)
+    connections: dict[str, Connection] = dataclasses.field(default_factory=dict)
+
+
+class _Pipeline:
+    """Every call is submitted as soon as what it needs is known, so round trips overlap:
+    explores start while later pages, merged queries and owners are still on their way.
+    Results are handled one at a time in the calling thread (no shared state across threads).
+    """
+
+    def __init__(self, crawler: _Crawler, found: _Found) -> None:
+        self.crawler = crawler
+        self.found = found
+        self.pending: dict[Future[Any], tuple[str, Any]] = {}
+        self.requested: set[tuple[str, Any]] = set()
+        self.listing = 0  # page / LookML dashboard / Look-page calls in flight
+        self.listed = False
+
+    def submit(self, kind: str, key: Any, fn: Callable[..., Any], *args: Any) -> None:
+        if (kind, key) in self.requested:
+            return
+        self.requested.add((kind, key))
+        if kind in {"page", "lookml", "looks"}:
+            self.listing += 1
+        self.crawler.progress.expect(1)
+        assert self.crawler.pool is not None
+        self.pending[self.crawler.pool.submit(fn, *args)] = (kind, key)
+
+    def run(self, user_dashboards: int, lookml_ids: list[str], include_looks: bool) -> None:
+        c = self.crawler
+        # One page more than the count needs: the short page that proves the end, fetched in parallel.
+        for i in range(user_dashboards // c.page_size + 1):
+            self.submit("page", i * c.page_size, c._dashboard_page, i * c.page_size)
+        for did in lookml_ids:
+            self.submit("lookml", did, c._lookml_dashboard, did)
+        if include_looks:
+            self.submit("looks", 0, c._looks_page, 0)
+        try:
+            while self.pending:
+                done, _ = wait(self.pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    kind, key = self.pending.pop(future)
+                    self.handle(kind, key, future.result())
+                if self.listing == 0 and not self.listed:
+                    self.listed = True
+                    self.after_listing()
+        finally:
+            for future in self.pending:
+                future.cancel()
+
+    def handle(self, kind: str, key: Any, result: Any) -> None:
+        c, found = self.crawler, self.found
+        if kind in {"page", "lookml", "looks"}:
+            self.listing -= 1
+        if kind == "page":
+            for d in result:
+                self.add_dashboard(d)
+            if len(result) == c.page_size:  # more dashboards than counted: keep paging
+                nxt = key + c.page_size
+                self.submit("page", nxt, c._dashboard_page, nxt)
+        elif kind == "lookml":
+            if result is not None:
+                self.add_dashboard(result)
+        elif kind == "looks":
+            found.looks.extend(lk for lk in result if lk.id is not None and not lk.deleted)
+            if len(result) == c.page_size:
+                nxt = key + c.page_size
+                self.submit("looks", nxt, c._looks_page, nxt)
+        elif kind == "merge":
+            found.merges[key] = result
+            for qid in result:
+                if qid not in found.queries:
+                    self.submit("query", qid, c._query, qid)
+        elif kind == "query":
+            if result is not None and result.id:
+                found.queries[result.id] = result
+                self.want_explore(result.model, result.explore)
+        elif kind == "users":
+            found.owners.update(result)
+        elif kind == "explore":
+            if result is not None:
+                found.explores[(result.model, result.name)] = result
+                if result.connection:
+                    self.submit("connection", result.connection, c._connection, result.connection)
+        elif kind == "connection":
+            found.connections[key] = result
+
+    def add_dashboard(self, d: Any) -> None:
+        c, found = self.crawler, self.found
+        if d.id is None or d.deleted or str(d.id) in found.dashboards:
+            return
+        found.dashboards[str(d.id)] = d
+        for el in d.dashboard_elements or ():
+            mid = _merge_id(el)
+            if mid:
+                self.submit("merge", mid, c._merge_query, mid)
+            for q in _element_queries(el):
+                if q.id:
+                    found.queries.setdefault(q.id, q)
+                self.want_explore(q.model, q.explore)
+        for q in _filter_queries(d):
+            self.want_explore(q.model, q.explore)
+
+    def want_explore(self, model: str, explore: str) -> None:
+        self.submit("explore", (model, explore), self.crawler._explore, model, explore)
+
+    def after_listing(self) -> None:
+        """Every dashboard and Look is known: owners in batches, queries of Looks not on a dashboard."""
+        c, found = self.crawler, self.found
+        for look in found.looks:
+            qid = str(look.query_id) if look.query_id else None
+            if qid and qid not in found.queries:
+                self.submit("query", qid, c._query, qid)
+        owners = [*found.dashboards.values(), *found.looks]
+        user_ids = sorted({str(o.user_id) for o in owners if o.user_id not in (None, "")}, key=_id_key)
+        for i in range(0, len(user_ids), USER_BATCH):
+            batch = tuple(user_ids[i : i + USER_BATCH])
+            self.submit("users", batch, c._users, list(batch))
+
+
 # -- conversion from SDK models ----------------------------------------------------------------
 
 
@@ -458,6 +510,8 @@ def _dynamic_refs(text: str | None) -> tuple[str, ...]:
 
 
 def _query(raw: Any) -> Query:
+    if not isinstance(raw.model, str) or not isinstance(raw.view, str):
+        raise MalformedResponse(f"query {raw.id} has no model/explore")
     filters = raw.filters or {}
     return Query(
         model=str(raw.model),
@@ -472,18 +526,19 @@ def _query(raw: Any) -> Query:
 
 
 def _merge_id(el: Any) -> str | None:
-    mid = el.merge_result_id or (el.result_maker.merge_result_id if el.result_maker else None)
+    # (SDK models are Mappings: their truth value unstructures them, so test them with `is None`.)
+    mid = el.merge_result_id or (el.result_maker.merge_result_id if el.result_maker is not None else None)
     return str(mid) if mid else None
 
 
 def _element_queries(el: Any) -> list[Query]:
     if _merge_id(el):
         return []
-    raw = (
-        el.query
-        or (el.look.query if el.look else None)
-        or (el.result_maker.query if el.result_maker else None)
-    )
+    raw = el.query
+    if raw is None and el.look is not None:
+        raw = el.look.query
+    if raw is None and el.result_maker is not None:
+        raw = el.result_maker.query
     return [_query(raw)] if raw is not None else []
 
 
@@ -496,8 +551,10 @@ def _filter_queries(d: Any) -> list[Query]:
 
 
 def _tile(el: Any, merges: dict[str, list[str]], known: dict[str, Query]) -> Tile:
-    title = el.title or el.title_text or (el.look.title if el.look else None) or None
-    look_id = str(el.look_id) if el.look_id else (str(el.look.id) if el.look and el.look.id else None)
+    title = el.title or el.title_text or (el.look.title if el.look is not None else None) or None
+    look_id = (
+        str(el.look_id) if el.look_id else (str(el.look.id) if el.look is not None and el.look.id else None)
+    )
     mid = _merge_id(el)
     if mid:
         queries = tuple(known[q] for q in merges.get(mid, ()) if q in known)
@@ -508,7 +565,7 @@ def _tile(el: Any, merges: dict[str, list[str]], known: dict[str, Query]) -> Til
         return Tile(
             id=str(el.id), type="look" if look_id else "query", title=title, queries=queries, look_id=look_id
         )
-    if el.result_maker and el.result_maker.sql_query_id:
+    if el.result_maker is not None and el.result_maker.sql_query_id:
         return Tile(id=str(el.id), type="sql", title=title)
     kind = "text" if (el.type or "").lower() in {"text", "button"} else "other"
     return Tile(id=str(el.id), type=kind, title=title, look_id=look_id)
@@ -525,8 +582,8 @@ def _common(raw: Any, owners: dict[str, Owner]) -> dict[str, Any]:
     return {
         "title": raw.title or "",
         "description": raw.description or None,
-        "folder": (folder.name or None) if folder else None,
-        "folder_id": str(folder.id) if folder and folder.id else None,
+        "folder": (folder.name or None) if folder is not None else None,
+        "folder_id": str(folder.id) if folder is not None and folder.id else None,
         "owner": _owner(raw.user_id, owners),
         "view_count": raw.view_count,
         "favorite_count": raw.favorite_count,

@@ -75,9 +75,12 @@ def apply_fields(value: Any, tree: dict[str, Any] | None) -> Any:
 class FakeLooker:
     """``with FakeLooker(data) as looker: looker.base_url`` - a Looker API on 127.0.0.1."""
 
-    def __init__(self, data: FakeData, *, latency: float = 0.0) -> None:
+    def __init__(self, data: FakeData, *, latency: float = 0.0, cache: bool = False) -> None:
         self.data = data
         self.latency = latency
+        # cache=True: answer repeated GETs from a cache (the benchmark: static data, and the fake
+        # server's own JSON encoding should not be what is measured)
+        self.cache: dict[str, tuple[int, bytes, str]] | None = {} if cache else None
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         self.requests: list[str] = []  # "METHOD /path?query" of every request
@@ -176,6 +179,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else delayed ACKs add ~40 ms to every keep-alive answer
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -249,13 +253,18 @@ def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
             if name == "logout":
                 self._send(204, b"")
                 return
-            status, value = _answer(looker.data, name, params, query)
-            if name == "run_sql" and status == 200:
-                self._send(200, value.encode(), "text/plain")
-                return
-            if status == 200 and "fields" in query:
-                value = apply_fields(value, parse_fields(query["fields"]))
-            self._json(status, value)
+            cached = looker.cache.get(self.path) if looker.cache is not None else None
+            if cached is None:
+                status, value = _answer(looker.data, name, params, query)
+                if name == "run_sql" and status == 200:
+                    cached = (200, value.encode(), "text/plain")
+                else:
+                    if status == 200 and "fields" in query:
+                        value = apply_fields(value, parse_fields(query["fields"]))
+                    cached = (status, json.dumps(value).encode(), "application/json")
+                if looker.cache is not None and method == "GET":
+                    looker.cache[self.path] = cached
+            self._send(*cached)
 
     return Handler
 
