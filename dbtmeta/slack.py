@@ -18,6 +18,7 @@ grouped by owner (email, else name) on their webhook. ``--slack-mode digest`` se
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import os
 import re
@@ -122,6 +123,12 @@ def post_json(
                 )
                 raise RemoteError(
                     f"the Slack webhook answered HTTP {status}{hint}{tries}; {advice}"
+                ) from None
+        except http.client.HTTPException as exc:
+            if attempt == attempts:
+                raise RemoteError(
+                    f"the Slack webhook gave an invalid HTTP answer ({type(exc).__name__}) after "
+                    f"{attempt} attempts; is the URL really a Slack webhook (or a proxy in between)?"
                 ) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             if attempt == attempts:

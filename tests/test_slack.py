@@ -108,6 +108,29 @@ def test_timeout():
             post_json(url, {"text": "x"}, timeout=0.3, retries=0)
 
 
+def test_garbage_answer_is_a_remote_error():
+    import threading
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+
+        def answer_garbage():
+            for _ in range(2):
+                conn, _ = sock.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}{SECRET_PATH}"
+        with pytest.raises(RemoteError, match="the Slack webhook gave an invalid HTTP answer") as info:
+            post_json(url, {"text": "x"}, retries=1, backoff=0.01, timeout=2)
+        thread.join(timeout=5)
+    assert "XXXXSECRET" not in str(info.value)
+
+
 @pytest.mark.parametrize(
     "url",
     [

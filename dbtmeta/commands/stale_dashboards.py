@@ -68,7 +68,11 @@ def filter_report(report: HealthReport, filters: Filters) -> HealthReport:
         and (not filters.maturities or (e.maturity or "").lower() in filters.maturities)
         and (not filters.owners or _owned(e, filters.owners))
     ]
-    return dataclasses.replace(report, exposures=kept)
+    counts = dict.fromkeys(STATUS_RANK, 0)
+    for exposure in kept:
+        status = str(getattr(exposure.status, "value", exposure.status))
+        counts[status] = counts.get(status, 0) + 1
+    return dataclasses.replace(report, exposures=kept, counts=counts)
 
 
 def _selected(exposure: Any, patterns: Sequence[str]) -> bool:
