@@ -201,6 +201,7 @@ class Resolver:
         self.schema_map = {
             normalize(k, self.dialect): normalize(v, self.dialect) for k, v in (schema_map or {}).items()
         }
+        self._cache: dict[tuple[str, str | None], tuple[NodeRef | None, str | None]] = {}
 
     def resolve(self, dashboard: Dashboard) -> DashboardResolution:
         from dbtmeta.looker.usage import tables_used
@@ -232,6 +233,12 @@ class Resolver:
 
     def resolve_table(self, table: str, connection: str | None) -> tuple[NodeRef | None, str | None]:
         """(the node, None) or (None, why not)."""
+        key = (table, connection)
+        if key not in self._cache:
+            self._cache[key] = self._resolve_table(table, connection)
+        return self._cache[key]
+
+    def _resolve_table(self, table: str, connection: str | None) -> tuple[NodeRef | None, str | None]:
         from dbtmeta.sqlnames import SqlParseError, normalize, split_table_name
 
         conn = self.content.connections.get(connection or "")
