@@ -310,3 +310,10 @@ def test_cli_without_settings_is_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("dbtmeta: error: no Looker base URL")
     assert not (tmp_path / "x.json").exists()
+
+
+def test_cli_default_concurrency_matches_library() -> None:
+    from dbtmeta.commands import looker as looker_command
+    from dbtmeta.looker import api
+
+    assert looker_command.DEFAULT_CONCURRENCY == api.DEFAULT_CONCURRENCY

@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 
-DEFAULT_CONCURRENCY = (
-    8  # keep in step with dbtmeta.looker.api.DEFAULT_CONCURRENCY (not imported: fast --help)
-)
+# = dbtmeta.looker.api.DEFAULT_CONCURRENCY (not imported here: `dbtmeta --help` stays fast)
+DEFAULT_CONCURRENCY = 16
 
 
 def looker_options(func: Callable[..., Any]) -> Callable[..., Any]:
