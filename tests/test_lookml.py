@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dbtmeta.errors import InputError
 from dbtmeta.looker.content import LookerContent
@@ -497,3 +499,79 @@ def test_cli_reports_bad_lookml_in_one_line_and_keeps_the_exposures_file(repo, e
     assert err.count("\n") == 1 and "Traceback" not in err
     assert repo in err
     assert exposures.read_bytes() == before
+
+
+# -- robustness: odd but parseable input never escapes as a traceback ---------------------------------
+
+_LKML_TOKENS = st.sampled_from(
+    [
+        "view:", "explore:", "join:", "include:", "connection:", "from:", "view_name:", "extends:",
+        "sql_table_name:", "derived_table:", "sql:", "explore_source:", "column:", "field:",
+        "required_joins:", "always_join:", "constant:", "value:", "{", "}", "[", "]", ";;", '"x"',
+        '"/v.view.lkml"', "a", "b", "+a", "${a.SQL_TABLE_NAME}", "@{c}", "-- if prod --", "{{ x }}",
+        "select * from t", ",", "\n", "dimension:", "filters:", "a.b:", "measure:", "sql_on:", "${a.x}",
+        "extension:", "required",
+    ]
+)  # fmt: skip
+_YAML_KEYS = st.sampled_from(
+    [
+        "dashboard", "title", "description", "elements", "filters", "extends", "extension", "name",
+        "model", "explore", "fields", "sorts", "pivots", "listen", "merged_queries", "dynamic_fields",
+        "type", "field", "expression", "based_on",
+    ]
+)  # fmt: skip
+_YAML_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.sampled_from(["a", "a.b", "m", "d", "text", "${a.b} + 1", ""])
+)
+_YAML_VALUES = st.recursive(
+    _YAML_LEAF,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_YAML_KEYS, inner, max_size=5)),
+    max_leaves=20,
+)
+
+
+def _read_or_input_error(files: dict[str, str]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _repo(Path(tmp), files)
+        try:
+            content = read_lookml(root)
+        except InputError as exc:
+            assert "\n" not in str(exc)
+            return
+        for dashboard in content.dashboards:
+            tables_used(content, dashboard)
+        LookerContent.from_dict(content.to_dict())
+
+
+@settings(max_examples=100, deadline=None)
+@given(model=st.lists(_LKML_TOKENS, max_size=30), view=st.lists(_LKML_TOKENS, max_size=30))
+def test_odd_lookml_reads_or_fails_in_one_line(model, view):
+    _read_or_input_error(
+        {
+            "m.model.lkml": 'include: "*.view.lkml"\n' + " ".join(model),
+            "v.view.lkml": " ".join(view),
+            "manifest.lkml": " ".join(view[:8]),
+        }
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    doc=st.one_of(
+        _YAML_VALUES,
+        st.lists(
+            st.dictionaries(_YAML_KEYS, _YAML_VALUES, max_size=6).map(lambda d: {"dashboard": "d", **d})
+        ),
+    )
+)
+def test_odd_dashboards_read_or_fail_in_one_line(doc):
+    import yaml
+
+    _read_or_input_error(
+        {
+            "m.model.lkml": 'include: "*.dashboard.lookml"\nexplore: a {}\n',
+            "d.dashboard.lookml": yaml.safe_dump(doc),
+        }
+    )

@@ -110,15 +110,14 @@ class _Repo:
         if not path.is_file():
             return {}
         data = self.parse(path)
-        constants = {c["name"]: str(c.get("value", "")) for c in data.get("constants", []) if "name" in c}
+        constants = {c["name"]: str(c.get("value", "")) for c in _named(data.get("constants"))}
+        overrides = _named(data.get("override_constants"))
         for key in ("local_dependencys", "remote_dependencys", "local_dependency", "remote_dependency"):
-            deps = data.get(key, [])
-            for dep in deps if isinstance(deps, list) else [deps]:
-                for override in (dep or {}).get("override_constants", []):
-                    if "name" in override and "value" in override:
-                        constants[override["name"]] = str(override["value"])
-        for override in data.get("override_constants", []):
-            if "name" in override and "value" in override:
+            for dep in _as_list(data.get(key)):
+                if isinstance(dep, dict):
+                    overrides = _named(dep.get("override_constants")) + overrides
+        for override in overrides:
+            if "value" in override:
                 constants[override["name"]] = str(override["value"])
         return constants
 
@@ -186,6 +185,17 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _extends(block: dict[str, Any]) -> list[str]:
+    return [str(v) for group in _as_list(block.get("extends__all")) for v in _as_list(group) if v]
+
+
+def _named(items: Any) -> list[dict[str, Any]]:
+    """The well-formed named blocks of a parsed list (lkml yields other shapes on odd input)."""
+    return [
+        i for i in _as_list(items) if isinstance(i, dict) and i.get("name") and isinstance(i["name"], str)
+    ]
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any], *, list_keys: tuple[str, ...] = ()) -> dict[str, Any]:
     """``over`` on top of ``base``; lists of named items (joins...) merged by name."""
     merged = dict(base)
@@ -193,8 +203,8 @@ def _merge(base: dict[str, Any], over: dict[str, Any], *, list_keys: tuple[str, 
         if key == "name":
             continue
         if key in list_keys and isinstance(value, list) and isinstance(merged.get(key), list):
-            by_name = {item.get("name"): dict(item) for item in merged[key]}
-            for item in value:
+            by_name = {item["name"]: dict(item) for item in _named(merged[key])}
+            for item in _named(value):
                 name = item.get("name")
                 by_name[name] = _merge(by_name[name], item) if name in by_name else dict(item)
             merged[key] = list(by_name.values())
@@ -229,9 +239,9 @@ class _Model:
 
     def _load_file(self, path: Path, data: dict[str, Any], seen: set[Path]) -> None:
         seen.add(path)
-        for view in data.get("views", []):
+        for view in _named(data.get("views")):
             self._add(self._views, view)
-        for explore in data.get("explores", []):
+        for explore in _named(data.get("explores")):
             self._add(self._explores, explore)
         for pattern in _as_list(data.get("includes")):
             matches = self.repo.glob(str(pattern), path)
@@ -276,7 +286,7 @@ class _Model:
         merged: dict[str, Any] = {}
         for layer in layers:
             merged = _merge(merged, layer)
-        extends = [v for group in _as_list(merged.get("extends__all")) for v in _as_list(group)]
+        extends = _extends(merged)
         if not extends:
             return merged
         base: dict[str, Any] = {}
@@ -476,7 +486,7 @@ class _Model:
         """Every view ``name`` extends, directly or not: their names also mean "this view" in SQL."""
         found: list[str] = []
         for layer in self._layers(self._views, name):
-            for parent in (v for g in _as_list(layer.get("extends__all")) for v in _as_list(g)):
+            for parent in _extends(layer):
                 if parent not in stack and parent != name and parent not in found:
                     found.append(parent)
                     found.extend(self._views_extends(parent, (*stack, name)))
@@ -491,7 +501,7 @@ class _Model:
         merged: dict[str, Any] = {}
         for layer in layers:
             merged = _merge(merged, layer, list_keys=("joins",))
-        extends = [v for group in _as_list(merged.get("extends__all")) for v in _as_list(group)]
+        extends = _extends(merged)
         base: dict[str, Any] = {}
         for parent in extends:
             if parent in stack or parent == name:
@@ -526,7 +536,7 @@ class _Model:
         base_source = self.view_source(base_view)
         if spec.get("sql_table_name"):
             base_source = self._table_name_source(base_view, str(spec["sql_table_name"]))
-        joins = [j for j in _as_list(spec.get("joins")) if isinstance(j, dict) and j.get("name")]
+        joins = _named(spec.get("joins"))
         aliases = {base_alias} | {str(j["name"]) for j in joins}
         always = [str(a) for a in _as_list(spec.get("always_join")) if str(a) in aliases]
         views = [ExploreView(base_alias, base_source, tuple(always), self.field_requires(base_view))]

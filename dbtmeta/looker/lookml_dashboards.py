@@ -17,7 +17,7 @@ def read_dashboards(paths: list[tuple[Path, str]], model: str, base_url: str | N
     raw: dict[str, tuple[dict[str, Any], str]] = {}
     for path, display in paths:
         for item in load_dashboard_file(path, display):
-            raw.setdefault(str(item["dashboard"]), (item, display))
+            raw.setdefault(_text(item["dashboard"]) or "", (item, display))
     dashboards = []
     for name, (item, _display) in raw.items():
         merged = _extended(name, raw, ())
@@ -44,7 +44,7 @@ def load_dashboard_file(path: Path, display: str) -> list[dict[str, Any]]:
         ) from exc
     if isinstance(data, dict):
         data = [data]
-    if not isinstance(data, list) or not all(isinstance(d, dict) and d.get("dashboard") for d in data):
+    if not isinstance(data, list) or not all(isinstance(d, dict) and _text(d.get("dashboard")) for d in data):
         raise InputError(
             f"{display}: a LookML dashboard file must be a YAML list of mappings with a 'dashboard:' name; "
             "fix the file or remove it from the include:"
@@ -63,10 +63,8 @@ def _extended(
 ) -> dict[str, Any]:
     """The dashboard with what it ``extends:`` merged under it (elements and filters by name)."""
     item = raw[name][0]
-    parents = item.get("extends") or []
-    parents = [parents] if isinstance(parents, str) else [str(p) for p in parents if p]
     merged: dict[str, Any] = {}
-    for parent in parents:
+    for parent in _names(item.get("extends")):
         if parent in raw and parent not in stack and parent != name:
             merged = _merge_dashboard(merged, _extended(parent, raw, (*stack, name)))
     return _merge_dashboard(merged, item)
@@ -76,11 +74,10 @@ def _merge_dashboard(base: dict[str, Any], over: dict[str, Any]) -> dict[str, An
     merged = {k: v for k, v in base.items() if k != "extension"}
     for key, value in over.items():
         if key in ("elements", "filters") and isinstance(value, list) and isinstance(merged.get(key), list):
-            by_name = {str(e.get("name")): e for e in merged[key] if isinstance(e, dict)}
-            for element in value:
-                if isinstance(element, dict):
-                    name = str(element.get("name"))
-                    by_name[name] = {**by_name.get(name, {}), **element}
+            by_name = {_text(e.get("name")): e for e in _dicts(merged[key])}
+            for element in _dicts(value):
+                name = _text(element.get("name"))
+                by_name[name] = {**by_name.get(name, {}), **element}
             merged[key] = list(by_name.values())
         else:
             merged[key] = value
@@ -88,28 +85,27 @@ def _merge_dashboard(base: dict[str, Any], over: dict[str, Any]) -> dict[str, An
 
 
 def _dashboard(data: dict[str, Any], model: str, base_url: str | None) -> Dashboard:
-    name = str(data["dashboard"])
+    name = _text(data["dashboard"]) or ""
     dashboard_id = f"{model}::{name}"
-    elements = data.get("elements") or []
-    tiles = tuple(_tile(e, i, model) for i, e in enumerate(elements) if isinstance(e, dict))
+    tiles = tuple(_tile(e, i, model) for i, e in enumerate(_dicts(data.get("elements"))))
     filters = []
-    for item in data.get("filters") or []:
-        if isinstance(item, dict) and item.get("explore") and item.get("field"):
+    for item in _dicts(data.get("filters")):
+        explore, field = _text(item.get("explore")), _text(item.get("field"))
+        if explore and field:
             filters.append(
                 Query(
-                    model=str(item.get("model") or model),
-                    explore=str(item["explore"]),
-                    fields=(str(item["field"]),),
-                    id=str(item.get("name") or item["field"]),
+                    model=_text(item.get("model")) or model,
+                    explore=explore,
+                    fields=(field,),
+                    id=_text(item.get("name")) or field,
                 )
             )
-    description = data.get("description")
     return Dashboard(
         id=dashboard_id,
         kind="dashboard",
-        title=str(data.get("title") or name),
+        title=_text(data.get("title")) or name,
         url=f"{base_url}/dashboards/{dashboard_id}" if base_url else None,
-        description=str(description) if description is not None else None,
+        description=_text(data.get("description")),
         tiles=tiles,
         filters=tuple(filters),
         lookml=True,
@@ -117,54 +113,59 @@ def _dashboard(data: dict[str, Any], model: str, base_url: str | None) -> Dashbo
 
 
 def _tile(element: dict[str, Any], index: int, model: str) -> Tile:
-    tile_id = str(element.get("name") or f"element_{index + 1}")
-    title = element.get("title") or element.get("title_text")
-    title = str(title) if title is not None else None
-    merged = element.get("merged_queries")
-    if isinstance(merged, list) and merged:
-        queries = tuple(_query(q, model) for q in merged if isinstance(q, dict) and q.get("explore"))
+    tile_id = _text(element.get("name")) or f"element_{index + 1}"
+    title = _text(element.get("title")) or _text(element.get("title_text"))
+    merged = _dicts(element.get("merged_queries"))
+    if merged:
+        queries = tuple(_query(q, model) for q in merged if _text(q.get("explore")))
         return Tile(tile_id, "merged", title, queries)
-    if element.get("explore"):
+    if _text(element.get("explore")):
         return Tile(tile_id, "query", title, (_query(element, model),))
-    if str(element.get("type", "")).lower() in ("text", "button"):
+    if (_text(element.get("type")) or "").lower() in ("text", "button"):
         return Tile(tile_id, "text", title)
     return Tile(tile_id, "other", title)
 
 
 def _query(data: dict[str, Any], model: str) -> Query:
-    fields = _names(data.get("fields"))
-    filters = list(
-        _names(list((data.get("filters") or {}).keys()) if isinstance(data.get("filters"), dict) else [])
-    )
+    raw_filters = data.get("filters")
+    filters = [_text(k) or "" for k in raw_filters] if isinstance(raw_filters, dict) else []
     listen = data.get("listen")
     if isinstance(listen, dict):  # dashboard filter name -> the field it filters in this tile
-        filters.extend(str(v) for v in listen.values() if v)
-    sorts = tuple(str(s).split()[0] for s in _names(data.get("sorts")) if str(s).strip())
+        filters.extend(_text(v) or "" for v in listen.values())
+    sorts = tuple(s.split()[0] for s in _names(data.get("sorts")) if s.strip())
     dynamic = []
-    for item in data.get("dynamic_fields") or []:
-        if isinstance(item, dict):
-            for key in ("expression", "based_on", "sql"):
-                value = item.get(key)
-                if isinstance(value, str):
-                    dynamic.extend(_FIELD_IN_EXPRESSION.findall(value))
-                    if key == "based_on" and "." in value:
-                        dynamic.append(value.strip())
+    for item in _dicts(data.get("dynamic_fields")):
+        for key in ("expression", "based_on", "sql"):
+            value = item.get(key)
+            if isinstance(value, str):
+                dynamic.extend(_FIELD_IN_EXPRESSION.findall(value))
+                if key == "based_on" and "." in value:
+                    dynamic.append(value.strip())
     return Query(
-        model=str(data.get("model") or model),
-        explore=str(data["explore"]),
-        fields=fields,
-        filters=tuple(dict.fromkeys(filters)),
+        model=_text(data.get("model")) or model,
+        explore=_text(data.get("explore")) or "",
+        fields=_names(data.get("fields")),
+        filters=tuple(f for f in dict.fromkeys(filters) if f),
         sorts=sorts,
         pivots=_names(data.get("pivots")),
         dynamic_fields=tuple(dict.fromkeys(dynamic)),
     )
 
 
+def _text(value: Any) -> str | None:
+    """A YAML scalar as text; ``None`` for null, lists and mappings (not a name)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None or isinstance(value, (list, dict)):
+        return None
+    return str(value)
+
+
 def _names(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list):
-        return tuple(str(v) for v in value if v is not None)
-    return ()
+    """A name or a list of names; anything else in the list is skipped."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(t for t in (_text(v) for v in items) if t)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
