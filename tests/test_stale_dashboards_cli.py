@@ -347,7 +347,6 @@ FLAG_CASES = {
         [*HOOK, "--state-file", "/nonexistent-dir/state.json"],
         "does not exist",
     ),
-    "state file without webhook": (["--state-file", "state.json"], "--slack-webhook"),
     "select matches nothing": (["--select", "no_such_dashboard*"], "matches no exposure"),
     "empty select": (["--select", ""], "--select"),
     "output in missing dir": (["--output", "/nonexistent-dir/report.json"], "does not exist"),
@@ -362,6 +361,15 @@ def test_bad_flags(example_build, capsys, tmp_path, name):
     args, expect = FLAG_CASES[name]
     err = assert_one_line_error(capsys, [*artifacts(example_build.failure), *args], expect=expect)
     assert "SECRETX" not in err
+
+
+def test_state_file_without_webhook_is_a_warning(example_build, capsys):
+    code, out, err = run(
+        capsys, *artifacts(example_build.failure), "--state-file", "state.json", "--format", "json"
+    )
+    assert code == 1 and statuses(out) == FAILURE_STATUSES
+    assert err.startswith("dbtmeta: warning: no Slack webhook") and err.count("\n") == 1
+    assert not Path("state.json").exists()
 
 
 def test_corrupt_state_file(example_build, capsys, tmp_path):
