@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
@@ -24,14 +25,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 )
 @click.option("--lookml-dir", type=click.Path(file_okay=False), help="Read a LookML repository.")
 @click.option("--snapshot", type=click.Path(dir_okay=False), help="Read a `dbtmeta looker pull` snapshot.")
-@click.option(
-    "--looker-ini",
-    type=click.Path(dir_okay=False),
-    help="looker.ini for the API (LOOKERSDK_* env also work).",
-)
-@click.option("--section", help="Section of looker.ini to use.")
-@click.option("--base-url", help="Looker API base URL (scheme://host[:port]; else LOOKERSDK_BASE_URL).")
-@click.option("--concurrency", type=int, default=8, show_default=True, help="Parallel API calls.")
+@looker_options
 @click.option(
     "--include-looks", is_flag=True, help="Also write exposures (type analysis) for standalone Looks."
 )
@@ -99,8 +93,11 @@ def command(
     lookml_dir: str | None,
     snapshot: str | None,
     looker_ini: str | None,
-    section: str | None,
+    looker_section: str | None,
     base_url: str | None,
+    verify_ssl: bool | None,
+    timeout: float | None,
+    retries: int,
     concurrency: int,
     include_looks: bool,
     project_dir: str | None,
@@ -139,12 +136,21 @@ def command(
     from dbtmeta.artifacts import load_manifest
 
     manifest = load_manifest(manifest_file)
+    # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
+    source = click.get_current_context().get_parameter_source("base_url")
+    explicit_url = base_url if source is not click.core.ParameterSource.ENVIRONMENT else None
     content = _load_content(
         lookml_dir=lookml_dir,
         snapshot=snapshot,
-        looker_ini=looker_ini,
-        section=section,
-        base_url=base_url,
+        api_given=bool(looker_ini or explicit_url),
+        api_settings=api_settings_from_options(
+            looker_ini=looker_ini,
+            looker_section=looker_section,
+            base_url=base_url,
+            verify_ssl=verify_ssl,
+            timeout=timeout,
+            retries=retries,
+        ),
         concurrency=concurrency,
         include_looks=include_looks,
         dialect=dialect,
@@ -216,14 +222,12 @@ def _load_content(
     *,
     lookml_dir: str | None,
     snapshot: str | None,
-    looker_ini: str | None,
-    section: str | None,
-    base_url: str | None,
+    api_given: bool,
+    api_settings: object,
     concurrency: int,
     include_looks: bool,
     dialect: str | None,
 ):
-    api_given = bool(looker_ini or base_url)
     if snapshot:
         if lookml_dir or api_given:
             raise UsageError(
@@ -236,16 +240,16 @@ def _load_content(
         from dbtmeta.looker.lookml import read_lookml
 
         return read_lookml(lookml_dir, dialect=dialect)
-    if not api_given and not os.environ.get("LOOKERSDK_BASE_URL") and not os.path.isfile("looker.ini"):
+    base_url = getattr(api_settings, "base_url", None)
+    if not (api_given or base_url or os.path.isfile("looker.ini")):
         raise UsageError(
             "no Looker content: give --lookml-dir DIR, --snapshot FILE, or API settings "
             "(--looker-ini / --base-url / LOOKERSDK_BASE_URL with LOOKERSDK_CLIENT_ID/SECRET)"
         )
-    from dbtmeta.looker.api import ApiSettings, crawl
+    from dbtmeta.looker.api import crawl
 
-    settings = ApiSettings(looker_ini=looker_ini, section=section, base_url=base_url)
     return crawl(
-        settings,
+        api_settings,  # type: ignore[arg-type]
         include_looks=include_looks,
         concurrency=concurrency,
         progress=sys.stderr.isatty(),
