@@ -337,3 +337,27 @@ def test_failed_crawl_leaves_the_file_byte_identical(
     assert err.startswith("dbtmeta: error: ") and err.count("\n") == 1
     assert fake_looker.dataset.CLIENT_SECRET not in err
     assert (project / GENERATED).read_bytes() == before
+
+
+def test_subprocess_cli_and_empty_content_warning(project: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    empty = tmp_path / "empty_looker"
+    (empty / "dashboards").mkdir(parents=True)
+    (empty / "greenery.model.lkml").write_text('connection: "greenery_duckdb"\n')
+    cmd = [sys.executable, "-m", "dbtmeta", "sync-exposures", "--project-dir", str(project)]
+    proc = subprocess.run([*cmd, "--lookml-dir", str(empty), "--check"], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert (
+        "-- name: customers" in proc.stdout.replace("-- name", "-- name")
+        or "-- name: customers" in proc.stdout
+    )
+    assert "warning: the Looker content has no dashboards: all 4 generated exposures go" in proc.stderr
+    proc = subprocess.run([*cmd, "--lookml-dir", str(LOOKML), "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith("up to date (4 exposures)\n")
+    proc = subprocess.run([*cmd, "--strict", "--dialect"], capture_output=True, text=True)
+    assert (
+        proc.returncode == 2 and proc.stderr.startswith("dbtmeta: error: ") and "Traceback" not in proc.stderr
+    )

@@ -177,6 +177,12 @@ def command(
     )
     for finding in plan.findings:
         click.echo(f"unresolved: {finding.line()}", err=True)
+    if plan.exposures == 0 and plan.removed:
+        click.echo(
+            f"warning: the Looker content has no dashboards: all {len(plan.removed)} generated "
+            "exposures go (check the source and the API user's permissions)",
+            err=True,
+        )
     if strict and plan.findings:
         click.echo(
             f"dbtmeta: {len(plan.findings)} unresolved tables or tiles (--strict): "
