@@ -331,13 +331,6 @@ def _compute_health(
             if tested in in_closure:
                 tests_on.setdefault(tested, []).append(unique_id)
 
-    def own_status(unique_id: str) -> str | None:
-        result = run.get(unique_id)
-        if result is not None:
-            return result.status
-        fresh_result = fresh.get(unique_id)
-        return fresh_result.status if fresh_result is not None else None
-
     # 2. error_above[n]: an error-level failure sits on a proper ancestor of n or on a test of one.
     error_here: dict[str, bool] = {}
     error_above: dict[str, bool] = {}
