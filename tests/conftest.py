@@ -46,8 +46,9 @@ class ExampleBuild:
     project_dir: Path  # copy of example_project after the green build: greenery.duckdb, target/ = green
     green: Path  # manifest.json, run_results.json, sources.json of `dbt build` + `dbt source freshness`
     failure: Path  # the same with --vars '{scenario: failure}'
-    # failure scenario run as separate steps on top of the green database (yesterday's tables exist):
-    # run_results_seed.json, run_results_run.json, run_results_test.json, sources.json, manifest.json
+    # failure scenario run as separate steps (GREENERY_SCENARIO=failure) on top of the green database
+    # (yesterday's tables exist): run_results_seed.json, run_results_run.json, run_results_test.json,
+    # sources.json, manifest.json
     failure_split: Path
     duckdb_path: Path  # DuckDB file of the green build
     failure_duckdb_path: Path  # DuckDB file of the failure build
@@ -60,6 +61,7 @@ class WeekReplay:
     project_dir: Path
     duckdb_path: Path  # after week 4
     weeks: dict[int, Path]  # week -> dir with manifest.json and run_results.json of that build
+    log: Path  # dbt console output of the replay
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -174,6 +176,8 @@ class _Chain:
     steps: list[tuple[list[str], bool, dict[str, Path]]]
     # Copied once the dbt process has exited: DuckDB checkpoints its WAL into the file on close.
     database_copy: Path | None = None
+    env: dict[str, str] | None = None  # extra environment for dbt
+    log_copy: Path | None = None  # where to keep dbt's console output
 
     def start(self, work: Path) -> subprocess.Popen:
         self.report = work / f"{self.name}.report.json"
@@ -192,7 +196,7 @@ class _Chain:
             return subprocess.Popen(
                 [sys.executable, "-c", _RUNNER, str(plan_file)],
                 cwd=self.project_dir,
-                env=dbt_env(),
+                env={**dbt_env(), **(self.env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -200,13 +204,15 @@ class _Chain:
     def check(self, returncode: int) -> None:
         report = json.loads(self.report.read_text()) if self.report.exists() else []
         expected = [(args, ok) for args, ok, _ in self.steps]
-        got = [(r["args"], r["success"]) for r in report if r["exception"] is None]
+        got = [(r["args"], r["success"] and r["exception"] is None) for r in report]
         if returncode != 0 or got != expected:
             tail = self.log.read_text()[-4000:] if self.log.exists() else ""
             raise RuntimeError(
                 f"example project build {self.name!r} went wrong: expected {expected}, got {report}"
                 f" (exit {returncode}); dbt output tail:\n{tail}"
             )
+        if self.log_copy is not None:
+            shutil.copyfile(self.log, self.log_copy)
         if self.database_copy is not None:
             assert not (self.project_dir / "greenery.duckdb.wal").exists(), "DuckDB left a WAL behind"
             self.database_copy.parent.mkdir(parents=True, exist_ok=True)
@@ -249,18 +255,20 @@ def _build_example(out: Path, work: Path) -> None:
     _run_chains([green, failure], work)
 
     # A production-like job: yesterday's (green) tables exist, then seed, run, test, freshness.
+    # The scenario comes from the environment here (GREENERY_SCENARIO), from --vars above.
     shutil.copyfile(out / "green.duckdb", split_project / "greenery.duckdb")
     split_out = out / "failure_split"
     split = _Chain(
         "failure_split",
         split_project,
         [
-            (["seed", *vars_], True, {t + "run_results.json": split_out / "run_results_seed.json"}),
-            (["run", *vars_], False, {t + "run_results.json": split_out / "run_results_run.json",
-                                      t + "manifest.json": split_out / "manifest.json"}),
-            (["test", *vars_], False, {t + "run_results.json": split_out / "run_results_test.json"}),
-            (["source", "freshness", *vars_], False, {t + "sources.json": split_out / "sources.json"}),
+            (["seed"], True, {t + "run_results.json": split_out / "run_results_seed.json"}),
+            (["run"], False, {t + "run_results.json": split_out / "run_results_run.json",
+                              t + "manifest.json": split_out / "manifest.json"}),
+            (["test"], False, {t + "run_results.json": split_out / "run_results_test.json"}),
+            (["source", "freshness"], False, {t + "sources.json": split_out / "sources.json"}),
         ],
+        env={"GREENERY_SCENARIO": "failure"},
     )  # fmt: skip
     _run_chains([split], work)
 
@@ -278,7 +286,10 @@ def _build_weeks(out: Path, work: Path) -> None:
         )
         for week in range(1, 5)
     ]
-    _run_chains([_Chain("weeks", project, steps, database_copy=out / "weeks.duckdb")], work)
+    # An out-of-range week must be refused (the log is kept for the test).
+    steps.append((["parse", "--vars", "{week: 5}"], False, {}))
+    chain = _Chain("weeks", project, steps, database_copy=out / "weeks.duckdb", log_copy=out / "weeks.log")
+    _run_chains([chain], work)
 
 
 def _cached(name: str, build, rebuild: bool) -> Path:
@@ -335,6 +346,7 @@ def week_replay(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.C
         project_dir=project,
         duckdb_path=project / "greenery.duckdb",
         weeks={week: root / "artifacts" / f"week_{week}" for week in range(1, 5)},
+        log=root / "artifacts" / "weeks.log",
     )
 
 
