@@ -283,3 +283,19 @@ def test_empty_report():
     assert json.loads(render_to_string("json", report))["exposures"] == []
     assert "mermaid" not in render_to_string("markdown", report)
     assert json.loads(render_to_string("slack", report))["blocks"]
+
+
+def test_markdown_details_are_capped_for_big_projects():
+    from dbtmeta.renderers.markdown import MAX_DETAILS
+
+    cause = make_cause("model.shop.m", "error", path=("model.shop.m",))
+    report = HealthReport(
+        exposures=[make_exposure(f"d{i:03}", Status.STALE, [cause]) for i in range(MAX_DETAILS + 10)],
+        project_name="shop",
+        generated_at=None,
+        invocation_ids=(),
+    )
+    out = render_to_string("markdown", report)
+    assert out.count("```mermaid") == MAX_DETAILS
+    assert out.count("| 🔴 stale |") == MAX_DETAILS + 10
+    assert "Details of 10 more unhealthy dashboards left out" in out

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
     from dbtmeta.health import ExposureHealth, HealthReport
 
+# GitHub caps a job summary at 1 MiB and a PR comment at 65,536 characters: diagrams for the worst
+# dashboards only; the table still lists every one.
+MAX_DETAILS = 30
 ICON = {"stale": "🔴", "at_risk": "🟠", "unknown": "⚪", "fresh": "🟢"}
 _MD_SPECIAL = set("\\`*_{}[]()#+!|~")
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "&#64;"}
@@ -138,10 +141,9 @@ def to_text(report: HealthReport) -> str:
                 f"| {md(owner_text(exposure))} | {causes} |"
             )
         out.append("")
-    for exposure in exposures:
+    unhealthy = [e for e in exposures if status_name(e.status) in UNHEALTHY]
+    for exposure in unhealthy[:MAX_DETAILS]:
         status = status_name(exposure.status)
-        if status not in UNHEALTHY:
-            continue
         out += [f"### {ICON[status]} {md(display_name(exposure))}: {STATUS_LABEL[status]}", ""]
         details = [f"exposure **{md(exposure.name)}**"]
         if owner_text(exposure):
@@ -157,6 +159,10 @@ def to_text(report: HealthReport) -> str:
         if exposure.causes:
             out += ["", mermaid_flowchart(exposure)]
         out.append("")
+    if len(unhealthy) > MAX_DETAILS:
+        out += [
+            f"_Details of {len(unhealthy) - MAX_DETAILS} more unhealthy dashboards left out (see the table)._"
+        ]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
