@@ -372,6 +372,14 @@ def test_state_file_without_webhook_is_a_warning(example_build, capsys):
     assert not Path("state.json").exists()
 
 
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_manifest(example_build, capsys, tmp_path):
+    manifest = tmp_path / "manifest.json"
+    shutil.copyfile(example_build.failure / "manifest.json", manifest)
+    manifest.chmod(0)
+    assert_one_line_error(capsys, ["--manifest", str(manifest)], expect="permission denied")
+
+
 def test_corrupt_state_file(example_build, capsys, tmp_path):
     state = tmp_path / "state.json"
     state.write_text("{not json")
