@@ -132,7 +132,7 @@ def impact_table(imp: Impact, console: Console) -> None:
     if imp.affected:
         table = Table(show_lines=False)
         for column in ("exposure", "type", "maturity", "owner", "changed upstream"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # never cut an email address short
         for item in imp.affected:
             info = item.info
             via = ", ".join(imp.infos[uid].name for uid in item.via)
@@ -171,7 +171,9 @@ def impact_json(imp: Impact, console: Console) -> None:
 
 def impact_markdown_text(imp: Impact) -> str:
     lines = ["## dbtmeta impact", "", md(_summary(imp)), ""]
-    if imp.affected:
+    if not imp.affected:
+        lines += ["No dashboard or other exposure is affected.", ""]
+    else:
         lines += ["| Exposure | Type | Maturity | Owner | Changed upstream |", "|---|---|---|---|---|"]
         for item in imp.affected:
             info = item.info
