@@ -176,6 +176,10 @@ def test_quoting_and_case_follow_the_warehouse() -> None:
     sf = _manifest("snowflake", [_model("fct_orders", "ANALYTICS.MARTS.FCT_ORDERS")])
     assert resolver(sf).resolve_table("analytics.marts.fct_orders", None)[0] is not None
     assert resolver(sf).resolve_table('"analytics"."marts"."fct_orders"', None)[0] is None
+    bq = _manifest("bigquery", [_model("dim_users", "`my-proj`.`analytics`.`dim_users`")])
+    conn = Connection("bq", "bigquery_standard_sql", database="my-proj", schema="analytics")
+    assert resolver(bq).resolve_table("`my-proj.analytics.dim_users`", None)[0] is not None
+    assert resolver(bq, conn).resolve_table("dim_users", "bq")[0] is not None
 
 
 def test_two_nodes_on_one_relation_are_ambiguous() -> None:
