@@ -101,6 +101,16 @@ def test_fields_that_reach_into_other_views_bring_their_joins(features, field, e
     )
 
 
+def test_explore_filters_bring_their_joins(features):
+    from dbtmeta.looker.content import Query
+    from dbtmeta.looker.usage import used_aliases
+
+    explore = features.explore("shop", "filtered_orders")
+    assert explore.views[0].required_joins == ("customers", "region", "stores")
+    aliases, _ = used_aliases(explore, Query("shop", "filtered_orders", fields=("filtered_orders.id",)))
+    assert aliases == ["filtered_orders", "customers", "region", "stores"]  # never addresses
+
+
 def test_view_name_and_explore_refinement(features):
     explore = features.explore("shop", "legacy_orders")
     assert explore.base_alias == "orders_view"
@@ -152,7 +162,7 @@ def test_problems_are_reported_never_guessed(features):
     assert "unknown constant @{no_such_constant}" in sources["problems"][2]
     assert "Liquid" in sources["liquid"][2]
     assert "could not be parsed" in sources["bad"][2]
-    assert "refers to itself" in sources["loop"][2]
+    assert "depends on itself" in sources["loop"][2]
     orders = _sources(features, "orders")
     assert orders["promo"][1] == () and "Liquid" in orders["promo"][2]
     facts = _sources(features, "customer_facts")

@@ -185,6 +185,26 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _explore_filter_aliases(spec: dict[str, Any]) -> list[str]:
+    """Aliases an explore's own filters always use: ``sql_always_where``/``having``,
+    ``always_filter``, ``conditionally_filter`` (applied by default) and ``access_filter`` fields."""
+    names: list[str] = []
+    for key in ("sql_always_where", "sql_always_having"):
+        if isinstance(spec.get(key), str):
+            names.extend(tpl.field_ref_views(spec[key]))
+    for key in ("always_filter", "conditionally_filter"):
+        block = spec.get(key)
+        for group in _as_list(block.get("filters__all")) if isinstance(block, dict) else []:
+            for condition in _as_list(group):
+                names.extend(
+                    str(k).partition(".")[0] for k in (condition if isinstance(condition, dict) else {})
+                )
+    for access in _as_list(spec.get("access_filters")):
+        if isinstance(access, dict) and isinstance(access.get("field"), str):
+            names.append(access["field"].partition(".")[0])
+    return names
+
+
 def _extends(block: dict[str, Any]) -> list[str]:
     return [str(v) for group in _as_list(block.get("extends__all")) for v in _as_list(group) if v]
 
@@ -308,7 +328,9 @@ class _Model:
         if name in self._sources:
             return self._sources[name]
         if name in self._resolving:
-            return ViewSource(name, (), f"view {name} refers to itself through ${{...SQL_TABLE_NAME}}")
+            return ViewSource(
+                name, (), f"view {name} depends on itself (through ${{...SQL_TABLE_NAME}} or explore_source)"
+            )
         self._resolving.append(name)
         try:
             source = self._compute_source(name)
@@ -538,7 +560,8 @@ class _Model:
             base_source = self._table_name_source(base_view, str(spec["sql_table_name"]))
         joins = _named(spec.get("joins"))
         aliases = {base_alias} | {str(j["name"]) for j in joins}
-        always = [str(a) for a in _as_list(spec.get("always_join")) if str(a) in aliases]
+        always = [str(a) for a in _as_list(spec.get("always_join"))] + _explore_filter_aliases(spec)
+        always = [a for a in dict.fromkeys(always) if a in aliases and a != base_alias]
         views = [ExploreView(base_alias, base_source, tuple(always), self.field_requires(base_view))]
         for join in joins:
             alias = str(join["name"])
