@@ -48,10 +48,10 @@ class SyncPlan:
             )
         )
 
-    def summary(self) -> str:
+    def summary(self, *, dry_run: bool = False) -> str:
         tables = len({(f.dashboard_id, f.table) for f in self.findings if f.table})
         others = len([f for f in self.findings if not f.table])
-        state = "written" if self.changed else "unchanged"
+        state = ("would be written" if dry_run else "written") if self.changed else "unchanged"
         return (
             f"{self.path}: {state}: {self.exposures} exposures, {len(self.added)} added, "
             f"{len(self.removed)} removed, {tables} unresolved tables, {others} other problems"

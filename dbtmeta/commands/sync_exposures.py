@@ -198,6 +198,8 @@ def command(
                 click.echo(f"dbtmeta: {plan.path} is out of date; run `dbtmeta sync-exposures`", err=True)
                 return EXIT_FINDINGS
             click.echo(f"{plan.path}: up to date ({plan.exposures} exposures)")
+        else:
+            click.echo(plan.summary(dry_run=True), err=True)  # stdout holds only the diff
         return EXIT_OK
     apply(plan)
     click.echo(plan.summary())
