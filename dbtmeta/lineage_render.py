@@ -153,15 +153,19 @@ def impact_table(imp: Impact, console: Console) -> None:
         )
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _summary(imp: Impact) -> str:
-    changed = len(imp.changes)
-    exposures = len(imp.affected)
     owners = len({_owner(item.info) for item in imp.affected if _owner(item.info)})
-    if not changed:
+    if not imp.changes:
         return "no dbt node changed"
+    verb = "affects" if len(imp.changes) == 1 else "affect"
     return (
-        f"{changed} changed node(s) affect {len(imp.affected_nodes)} downstream node(s) and "
-        f"{exposures} exposure(s) owned by {owners} owner(s)"
+        f"{_plural(len(imp.changes), 'changed node')} {verb} "
+        f"{_plural(len(imp.affected_nodes), 'downstream node')} and "
+        f"{_plural(len(imp.affected), 'exposure')} owned by {_plural(owners, 'owner')}"
     )
 
 
