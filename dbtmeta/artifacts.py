@@ -43,6 +43,18 @@ _SEGMENT_TO_KIND = {"manifest": "manifest", "run-results": "run_results", "sourc
 _SCHEMA_RE = re.compile(r"/dbt/([a-z_-]+)/v(\d+)\.json\s*$")
 _FILE_NAMES = {"run-results": "run_results.json", "manifest": "manifest.json", "sources": "sources.json"}
 
+# args.which of dbt commands whose run_results say nothing about data health (everything "success").
+_NO_HEALTH_COMMANDS = {
+    "generate": "dbt docs generate",
+    "docs": "dbt docs generate",
+    "compile": "dbt compile",
+    "show": "dbt show",
+    "run-operation": "dbt run-operation",
+    "list": "dbt list",
+    "ls": "dbt list",
+    "parse": "dbt parse",
+}
+
 # Artifacts at least this large (characters of JSON) are frozen out of the cyclic GC after parsing.
 FREEZE_MIN_CHARS = 8_000_000
 
@@ -369,13 +381,16 @@ def manifest_ids(manifest: Manifest) -> set[str]:
 
 
 def _known(manifest: Manifest, unique_id: str) -> bool:
-    return (
+    if (
         unique_id in manifest.nodes
         or unique_id in manifest.sources
         or unique_id in manifest.exposures
         or unique_id in manifest.disabled
-        or unique_id in manifest.extra.get("unit_tests", {})
-    )
+        or unique_id.startswith("operation.")  # on-run-start/end hooks
+    ):
+        return True
+    # unit_tests, functions, saved_queries, semantic_models... of newer manifests
+    return any(isinstance(group, dict) and unique_id in group for group in manifest.extra.values())
 
 
 def _check_belongs(ids: Sequence[str], manifest: Manifest | None, path: str, what: str) -> None:
@@ -470,10 +485,11 @@ def _merge_run_results(
         path_names.append(name)
         metadata, _version = _check_kind(data, path, "run_results")
         args = data.get("args")
-        if isinstance(args, dict) and args.get("which") in ("generate", "docs"):
+        which = args.get("which") if isinstance(args, dict) else None
+        if which in _NO_HEALTH_COMMANDS:
             raise InputError(
-                f"run results {name!r} were written by `dbt docs generate` and say nothing about data "
-                "health; use the run_results.json of `dbt build`/`run`/`test` (copy it before docs generate)"
+                f"run results {name!r} were written by `{_NO_HEALTH_COMMANDS[which]}` and say nothing about "
+                "data health; use the run_results.json of `dbt build`/`run`/`test` (copy it before that)"
             )
         results = data.get("results")
         if not isinstance(results, list):

@@ -35,6 +35,7 @@ exposure along parents that carry the cause's bit (memoised).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -231,11 +232,43 @@ def _topological_closure(manifest: Manifest, roots: Iterable[str]) -> tuple[list
     return order, parents
 
 
+_REF_RE = re.compile(r"""\bref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"])?""")
+_SOURCE_RE = re.compile(r"""\bsource\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]""")
+
+
 def _tested_nodes(node: dict[str, Any]) -> list[str]:
+    """The nodes a test checks: ``attached_node``, else ``depends_on.nodes``.
+
+    Manifests before v10 have no ``attached_node``: there a generic test with several parents (a
+    relationships test) is attached to the model named in ``test_metadata.kwargs.model``.
+    """
     attached = node.get("attached_node")
     if isinstance(attached, str) and attached:
         return [attached]
-    return _depends_on(node)
+    depends = _depends_on(node)
+    if len(depends) > 1 and "attached_node" not in node:
+        guess = _model_of_generic_test(node, depends)
+        if guess is not None:
+            return [guess]
+    return depends
+
+
+def _model_of_generic_test(node: dict[str, Any], depends: list[str]) -> str | None:
+    metadata = node.get("test_metadata")
+    kwargs = metadata.get("kwargs") if isinstance(metadata, dict) else None
+    model = kwargs.get("model") if isinstance(kwargs, dict) else None
+    if not isinstance(model, str):
+        return None
+    match = _REF_RE.search(model)
+    if match:
+        name = match.group(2) or match.group(1)
+        found = [d for d in depends if not d.startswith("source.") and d.split(".")[2:3] == [name]]
+    else:
+        match = _SOURCE_RE.search(model)
+        if not match:
+            return None
+        found = [d for d in depends if d.startswith("source.") and d.split(".")[2:4] == list(match.groups())]
+    return found[0] if len(found) == 1 else None
 
 
 def _freshness_message(result: Any) -> str | None:

@@ -300,3 +300,22 @@ def test_strict_turns_schema_errors_into_one_line():
         validate_strict(FIXTURES / "sources_ok.json", "manifest")
     with pytest.raises(InputError, match="is truncated"):
         validate_strict(FIXTURES / "truncated_run_results.json", "run_results")
+
+
+def test_hook_results_and_new_resource_groups_count_as_known(tmp_path):
+    data = _fixture("manifest_ok.json")
+    data["unit_tests"] = {"unit_test.shop.orders.t1": {"name": "t1"}}
+    data["functions"] = {"function.shop.f": {"name": "f"}}
+    manifest = load_manifest(_write(tmp_path / "m.json", data))
+    rr = _run_results(
+        "2026-01-15T02:00:00Z",
+        [
+            _result("model.shop.orders", "success", None),
+            _result("operation.shop.shop-on-run-start-0", "success", None),
+            _result("operation.shop.shop-on-run-end-0", "success", None),
+            _result("unit_test.shop.orders.t1", "pass", None),
+            _result("function.shop.f", "success", None),
+        ],
+        "run",
+    )
+    assert len(load_run_results(_write(tmp_path / "rr.json", rr), manifest).results) == 5

@@ -644,3 +644,39 @@ def test_bench_generator_output_loads(tmp_path):
     for item in report.exposures:
         for cause in item.causes:  # dbt's skips downstream of errors are never root causes
             assert cause.status != "skipped"
+
+
+def test_old_manifest_relationships_test_attaches_to_its_model():
+    """Manifests before v10 have no attached_node: the model comes from test_metadata."""
+    graph = {"model.p.users": [], "model.p.orders": [], "test.p.rel": ["model.p.users", "model.p.orders"]}
+    nodes = {uid: _node(uid, deps) for uid, deps in graph.items()}
+    del nodes["test.p.rel"]["attached_node"]
+    nodes["test.p.rel"]["test_metadata"] = {
+        "name": "relationships",
+        "kwargs": {"model": "{{ get_where_subquery(ref('orders')) }}", "to": "ref('users')"},
+    }
+    exposures = {
+        f"exposure.p.{name}": {"name": name, "type": "dashboard", "depends_on": {"nodes": [dep]}}
+        for name, dep in (("o", "model.p.orders"), ("u", "model.p.users"))
+    }
+    manifest = manifest_from_dict(
+        {
+            "metadata": {"dbt_schema_version": SCHEMA.format(kind="manifest", version=9)},
+            "nodes": nodes,
+            "sources": {},
+            "exposures": exposures,
+            "parent_map": {**graph, **{uid: e["depends_on"]["nodes"] for uid, e in exposures.items()}},
+        }
+    )
+    document = {
+        "metadata": {"dbt_schema_version": SCHEMA.format(kind="run-results", version=4)},
+        "results": [
+            {"unique_id": "model.p.users", "status": "success"},
+            {"unique_id": "model.p.orders", "status": "success"},
+            {"unique_id": "test.p.rel", "status": "fail", "failures": 2},
+        ],
+    }
+    report = compute_health(manifest, run_results_from_dicts([(document, "rr.json")], manifest), None)
+    items = by_name(report)
+    assert causes(items["o"]) == {"test.p.rel": "fail"}
+    assert items["u"].status is Status.FRESH
