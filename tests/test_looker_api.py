@@ -211,12 +211,17 @@ def test_expired_token_relogs_in_once_per_expiry(looker: FakeLooker) -> None:
     assert stats.relogins >= 1 and looker.calls["login"] == 1 + stats.relogins
 
 
-def test_revoked_session_is_clear(looker: FakeLooker) -> None:
-    looker.token_ttl_calls = 2
+def test_refused_login_is_clear(looker: FakeLooker) -> None:
     looker.inject(Fault("login", status=401, times=-1))
-    # First login is refused outright.
     with pytest.raises(RemoteError, match="refused the API login"):
         crawl(settings(looker))
+
+
+def test_401_after_a_fresh_login_is_clear(looker: FakeLooker) -> None:
+    looker.token_ttl_calls = 0  # every token is refused: re-login once, then give up
+    with pytest.raises(RemoteError, match=r"refused GET /api/4.0/dashboards \(HTTP 401\)"):
+        crawl(settings(looker))
+    assert looker.calls["login"] == 2
 
 
 def test_malformed_json_is_remote_error(looker: FakeLooker) -> None:
@@ -303,6 +308,15 @@ def test_cli_failed_pull_leaves_file_untouched(looker: FakeLooker, tmp_path: Pat
     assert len(lines) == 1 and lines[0].startswith("dbtmeta: error: Looker at ")
     assert "HTTP 503" in lines[0] and CLIENT_SECRET not in result.stderr
     assert out.read_bytes() == b'{"previous": "snapshot"}\n'
+
+
+def test_cli_missing_looker_ini_is_input_error(tmp_path: Path) -> None:
+    result = _run_cli(["looker", "pull", "--out", "x.json", "--looker-ini", "nope.ini"], {}, tmp_path)
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "dbtmeta: error: Looker config file 'nope.ini' not found: fix --looker-ini or create it\n"
+    )
 
 
 def test_cli_without_settings_is_usage_error(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import dataclasses
 import re
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from dbtmeta.errors import RemoteError
@@ -210,12 +210,16 @@ class _Crawler:
     # -- the crawl -----------------------------------------------------------------------------
 
     def run(self, include_looks: bool, lookml: LookerContent | None) -> LookerContent:
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="looker") as pool:
-            self.pool = pool
-            try:
-                return self._run(include_looks, lookml)
-            finally:
-                self.pool = None
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="looker")
+        self.pool = pool
+        try:
+            return self._run(include_looks, lookml)
+        except BaseException:
+            self.client.abort()  # calls still in flight stop at their next attempt: fail fast
+            raise
+        finally:
+            self.pool = None
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, include_looks: bool, lookml: LookerContent | None) -> LookerContent:
         self.progress.expect(1)
@@ -406,7 +410,7 @@ class _Pipeline:
             self.submit("looks", 0, c._looks_page, 0)
         try:
             while self.pending:
-                done, _ = wait(self.pending, return_when=FIRST_EXCEPTION)
+                done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     kind, key = self.pending.pop(future)
                     self.handle(kind, key, future.result())

@@ -174,6 +174,11 @@ class LookerClient:
             self.auth, _deserializer(), serialize.serialize40, transport, "4.0"
         )
         self.relogin_lock = threading.Lock()
+        self.aborted = threading.Event()
+
+    def abort(self) -> None:
+        """Make every call still in flight give up at its next attempt (the crawl already failed)."""
+        self.aborted.set()
 
     def scrub(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
@@ -288,6 +293,8 @@ def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> 
             relogged = False
             attempt = 0
             while True:
+                if client.aborted.is_set():
+                    raise RemoteError(f"call to {shown} abandoned: the Looker crawl already failed")
                 headers: dict[str, str] = {}
                 if authenticator:
                     headers.update(authenticator(transport_options or {}))
@@ -358,7 +365,8 @@ def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> 
                 attempt += 1
                 with client.stats._lock:
                     client.stats.retries += 1
-                time.sleep(wait)
+                if client.aborted.wait(wait):
+                    raise RemoteError(f"call to {shown} abandoned: the Looker crawl already failed")
 
         def _relogin(self, used: dict[str, str]) -> None:
             from looker_sdk.rtl import auth_token
