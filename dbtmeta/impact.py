@@ -324,6 +324,12 @@ def impact(
     if paths:
         path_changes, unmatched = nodes_for_paths(manifest, graph, paths, project_dir or Path.cwd())
         changes += path_changes
+        if unmatched and previous is not None and previous_graph is not None:
+            # A deleted file (git diff lists it) is only in the previous manifest.
+            gone, unmatched = nodes_for_paths(previous, previous_graph, unmatched, project_dir or Path.cwd())
+            changes += [
+                Change(c.unique_id, "deleted", c.info, c.detail) for c in gone if c.unique_id not in graph
+            ]
     changes = _dedupe(changes)
 
     distances: dict[str, int] = {}

@@ -247,6 +247,12 @@ def test_deleted_nodes_affect_what_depended_on_them(tmp_path: Path, dbt: Dbt, pr
     reasons = {change.unique_id: change.reason for change in report.changes}
     assert reasons == {"model.greenery.old_model": "deleted", "exposure.greenery.old_report": "deleted"}
     assert [item.info.name for item in report.affected] == ["old_report"]
+    # The same deletion seen as a changed path (`git diff --name-only` lists deleted files too).
+    report = impact(
+        current, previous=previous, paths=["models/marts/core/old_model.sql"], project_dir=project
+    )
+    assert "model.greenery.old_model" in {c.unique_id for c in report.changes if c.reason == "deleted"}
+    assert report.unmatched_paths == []
 
 
 @pytest.mark.parametrize(
