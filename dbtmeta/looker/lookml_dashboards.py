@@ -32,7 +32,10 @@ def load_dashboard_file(path: Path, display: str) -> list[dict[str, Any]]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # The C loader when PyYAML has it: the same safe subset, about ten times faster.
+        data = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read LookML dashboard {display}: {exc}; fix the file") from exc
     except yaml.YAMLError as exc:
