@@ -224,6 +224,17 @@ def test_401_after_a_fresh_login_is_clear(looker: FakeLooker) -> None:
     assert looker.calls["login"] == 2
 
 
+def test_connection_without_permission_is_kept_by_name(looker: FakeLooker) -> None:
+    looker.inject(Fault("connection", status=403, times=-1))
+    content = crawl(settings(looker))
+    assert content.connections["greenery_duckdb"].dialect is None
+    looker.inject(Fault("explore", status=403, times=-1))
+    with pytest.raises(
+        RemoteError, match=r"refused GET /api/4.0/lookml_models/greenery/explores/\w+ \(HTTP 403\)"
+    ):
+        crawl(settings(looker))
+
+
 def test_malformed_json_is_remote_error(looker: FakeLooker) -> None:
     looker.inject(Fault("merge_query", malformed=True, times=-1))
     with pytest.raises(RemoteError, match="malformed response to GET /merge_queries/") as info:

@@ -350,7 +350,7 @@ class _Crawler:
         try:
             raw = self.call(f"GET /connections/{name}", self.sdk.connection, name, fields=CONNECTION_FIELDS)
         except LookerHTTPError as exc:
-            if exc.status == 404:
+            if exc.status in {403, 404}:  # no see_connections permission: known by name only
                 return Connection(name=name)
             raise
         dialect = raw.dialect_name or None

@@ -340,9 +340,10 @@ def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> 
                             "check LOOKERSDK_CLIENT_ID / LOOKERSDK_CLIENT_SECRET and the base URL"
                         )
                     elif status in {401, 403}:
-                        raise RemoteError(
+                        raise LookerHTTPError(
+                            status,
                             f"Looker at {client.base_url} refused {shown} (HTTP {status}): the API user "
-                            "lacks permission or its session was revoked"
+                            "lacks permission or its session was revoked",
                         )
                     else:
                         raise LookerHTTPError(
