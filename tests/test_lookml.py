@@ -59,6 +59,8 @@ def test_if_prod_blocks_and_constant_overrides(features):
     sources = _sources(features, "orders")
     assert sources["stores"][1] == ("right_schema.stores",)  # multi-line form, override_constant
     assert sources["region"][1] == ("geo.regions",)  # one-line form
+    # override_constant inside local_dependency
+    assert _sources(features, "problems")["shared"][1] == ("shared_prod.things",)
 
 
 def test_take_prod_forms():
