@@ -112,7 +112,7 @@ class _Repo:
         data = self.parse(path)
         constants = {c["name"]: str(c.get("value", "")) for c in _named(data.get("constants"))}
         overrides = _named(data.get("override_constants"))
-        for key in ("local_dependencys", "remote_dependencys", "local_dependency", "remote_dependency"):
+        for key in ("local_dependencies", "remote_dependencies", "local_dependency", "remote_dependency"):
             for dep in _as_list(data.get(key)):
                 if isinstance(dep, dict):
                     overrides = _named(dep.get("override_constants")) + overrides
