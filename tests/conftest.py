@@ -178,6 +178,7 @@ class _Chain:
     database_copy: Path | None = None
     env: dict[str, str] | None = None  # extra environment for dbt
     log_copy: Path | None = None  # where to keep dbt's console output
+    cwd: Path | None = None  # working directory of the dbt process (default: the project)
 
     def start(self, work: Path) -> subprocess.Popen:
         self.report = work / f"{self.name}.report.json"
@@ -195,7 +196,7 @@ class _Chain:
         with self.log.open("w") as log:
             return subprocess.Popen(
                 [sys.executable, "-c", _RUNNER, str(plan_file)],
-                cwd=self.project_dir,
+                cwd=self.cwd or self.project_dir,
                 env={**dbt_env(), **(self.env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -288,7 +289,16 @@ def _build_weeks(out: Path, work: Path) -> None:
     ]
     # An out-of-range week must be refused (the log is kept for the test).
     steps.append((["parse", "--vars", "{week: 5}"], False, {}))
-    chain = _Chain("weeks", project, steps, database_copy=out / "weeks.duckdb", log_copy=out / "weeks.log")
+    # Run from another directory: DBT_PROJECT_DIR is what places greenery.duckdb in the project.
+    chain = _Chain(
+        "weeks",
+        project,
+        steps,
+        database_copy=out / "weeks.duckdb",
+        log_copy=out / "weeks.log",
+        env={"DBT_PROJECT_DIR": str(project)},
+        cwd=work,
+    )
     _run_chains([chain], work)
 
 

@@ -14,7 +14,7 @@ alter table {{ this }} add column if not exists _loaded_at timestamptz;
 update {{ this }} as p
 set inventory = f.inventory
 from read_csv(
-    'feeds/product_inventory_weekly.csv',
+    '{{ env_var("DBT_PROJECT_DIR", ".") }}/feeds/product_inventory_weekly.csv',
     header = true,
     columns = {'week': 'INTEGER', 'product_id': 'VARCHAR', 'inventory': 'INTEGER'}
 ) as f
