@@ -158,6 +158,15 @@ def test_explore_source_follows_the_explore_joins_it_uses(features):
     assert sorted(tables) == sorted(["marts.fct_orders", '"Marts"."Dim_Customers"', "right_schema.stores"])
 
 
+def test_explore_source_filters_and_bind_filters_bring_their_joins(features):
+    _view, tables, problem = _sources(features, "problems")["filtered_summary"]
+    assert problem is None
+    # addresses (filter, needs customers), region (bind_filters, needs stores), stores (always_join)
+    assert sorted(tables) == sorted(
+        ["marts.fct_orders", "addresses", '"Marts"."Dim_Customers"', "geo.regions", "right_schema.stores"]
+    )
+
+
 def test_problems_are_reported_never_guessed(features):
     sources = _sources(features, "problems")
     assert sources["problems"][1] == ()

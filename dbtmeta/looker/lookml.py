@@ -194,15 +194,21 @@ def _explore_filter_aliases(spec: dict[str, Any]) -> list[str]:
             names.extend(tpl.field_ref_views(spec[key]))
     for key in ("always_filter", "conditionally_filter"):
         block = spec.get(key)
-        for group in _as_list(block.get("filters__all")) if isinstance(block, dict) else []:
-            for condition in _as_list(group):
-                names.extend(
-                    str(k).partition(".")[0] for k in (condition if isinstance(condition, dict) else {})
-                )
+        if isinstance(block, dict):
+            names.extend(field.partition(".")[0] for field in _filter_fields(block))
     for access in _as_list(spec.get("access_filters")):
         if isinstance(access, dict) and isinstance(access.get("field"), str):
             names.append(access["field"].partition(".")[0])
     return names
+
+
+def _filter_fields(block: dict[str, Any]) -> list[str]:
+    """Field names of a ``filters: [view.field: "value", ...]`` list (lkml: ``filters__all``)."""
+    fields = []
+    for group in _as_list(block.get("filters__all")):
+        for condition in _as_list(group):
+            fields.extend(str(k) for k in (condition if isinstance(condition, dict) else {}))
+    return fields
 
 
 def _extends(block: dict[str, Any]) -> list[str]:
@@ -430,8 +436,8 @@ class _Model:
         for column in _as_list(spec.get("derived_columns")):
             if isinstance(column, dict) and column.get("sql"):
                 fields.extend(f"{v}.x" for v in tpl.field_ref_views(str(column["sql"])))
-        filters = [str(k) for f in _as_list(spec.get("filters")) if isinstance(f, dict) for k in f]
-        for bind in _as_list(spec.get("bind_filters")):
+        filters = _filter_fields(spec)
+        for bind in _as_list(spec.get("bind_filters__all")) + _as_list(spec.get("bind_filters")):
             if isinstance(bind, dict) and bind.get("to_field"):
                 filters.append(str(bind["to_field"]))
         aliases, _unknown = used_aliases(
@@ -470,9 +476,7 @@ class _Model:
                     if isinstance(item.get(key), str)
                     for ref in tpl.substitution_refs(item[key])
                 ]
-                for group in _as_list(item.get("filters__all")):
-                    for condition in _as_list(group):
-                        refs.extend(str(k) for k in (condition if isinstance(condition, dict) else {}))
+                refs.extend(_filter_fields(item))
                 for ref in refs:
                     prefix, dot, field_name = ref.partition(".")
                     if ref == "TABLE" or field_name == "SQL_TABLE_NAME":
