@@ -211,6 +211,13 @@ def test_expired_token_relogs_in_once_per_expiry(looker: FakeLooker) -> None:
     assert stats.relogins >= 1 and looker.calls["login"] == 1 + stats.relogins
 
 
+def test_expired_token_with_concurrent_calls_logs_in_once(looker: FakeLooker) -> None:
+    looker.token_ttl_calls = 20
+    content, stats = crawl_with_stats(settings(looker), include_looks=True, concurrency=8)
+    assert len(content.dashboards) == 9
+    assert stats.relogins >= 1 and looker.calls["login"] == 1 + stats.relogins  # no login storm
+
+
 def test_refused_login_is_clear(looker: FakeLooker) -> None:
     looker.inject(Fault("login", status=401, times=-1))
     with pytest.raises(RemoteError, match="refused the API login"):

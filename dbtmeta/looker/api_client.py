@@ -290,7 +290,8 @@ def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> 
             name = _endpoint_name(method.name, path)
             shown = f"{method.name} {unquote(urlsplit(path).path)}"
             is_login = name.endswith("login")
-            relogged = False
+            fresh = False  # the token sent was just issued to this very call
+            auth_retries = 0
             attempt = 0
             while True:
                 if client.aborted.is_set():
@@ -327,9 +328,11 @@ def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> 
                             ret.encoding = encoding
                         return ret
                     status = resp.status_code
-                    if status == 401 and not is_login and authenticator and not relogged:
-                        relogged = True
-                        self._relogin(headers)
+                    if status == 401 and not is_login and authenticator and not fresh and auth_retries < 5:
+                        # Expired token: log in again once (other threads that used the same token
+                        # retry with the new one), unless this call's own fresh token is refused.
+                        auth_retries += 1
+                        fresh = self._relogin(headers)
                         continue
                     if status in RETRY_STATUSES:
                         failure = f"HTTP {status}"
@@ -369,16 +372,18 @@ def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> 
                 if client.aborted.wait(wait):
                     raise RemoteError(f"call to {shown} abandoned: the Looker crawl already failed")
 
-        def _relogin(self, used: dict[str, str]) -> None:
-            from looker_sdk.rtl import auth_token
-
+        def _relogin(self, used: dict[str, str]) -> bool:
+            """Log in again if ``used`` still holds the current token; True if this call did."""
             with client.relogin_lock:
                 current = client.auth.token.access_token
-                if used.get("Authorization", "").endswith(f" {current}") and current:
-                    client.auth.token = auth_token.AuthToken()  # next authenticate() logs in again
-                    with client.stats._lock:
-                        client.stats.relogins += 1
-                    client.auth.authenticate({})
+                if not current or not used.get("Authorization", "").endswith(f" {current}"):
+                    return False  # another thread already logged in again: just retry
+                with client.stats._lock:
+                    client.stats.relogins += 1
+                # Replaces the token only once logged in: other threads never see "no token" and
+                # start logins of their own (they get a 401 and wait on the lock instead).
+                client.auth._login({})
+                return True
 
     return RetryingTransport(resolved, session)  # type: ignore[arg-type]
 
