@@ -21,9 +21,11 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
 LINEAGE_TYPES = ["model", "seed", "snapshot", "source", "exposure", "analysis"]
 
 
-def copy_project(dest: Path) -> Path:
+def copy_project(dest: Path, source: Path = EXAMPLE) -> Path:
+    # Copies for variants are taken from the module's own copy (`source=project`): the example
+    # project may change under us while other people work on it.
     shutil.copytree(
-        EXAMPLE,
+        source,
         dest,
         ignore=shutil.ignore_patterns(
             "target", "logs", "dbt_packages", "*.duckdb", "*.duckdb.wal", ".user.yml"
@@ -203,7 +205,7 @@ def _exposures(ids: set[str]) -> set[str]:
 @pytest.fixture(scope="module")
 def modified(tmp_path_factory: pytest.TempPathFactory, dbt: Dbt, project: Path) -> Path:
     """A copy of the project with a changed model body, a changed config and a new model."""
-    copy = copy_project(tmp_path_factory.mktemp("modified") / "example_project")
+    copy = copy_project(tmp_path_factory.mktemp("modified") / "example_project", project)
     sql = copy / "models/marts/core/fact_orders.sql"
     sql.write_text(sql.read_text() + "\n-- a changed body\n")
     project_file = copy / "dbt_project.yml"
@@ -235,7 +237,7 @@ def test_state_comparison_matches_dbt_state_modified(dbt: Dbt, project: Path, mo
 
 def test_deleted_nodes_affect_what_depended_on_them(tmp_path: Path, dbt: Dbt, project: Path) -> None:
     # The previous state had an extra model feeding an extra exposure; both are gone now.
-    before = copy_project(tmp_path / "example_project")
+    before = copy_project(tmp_path / "example_project", project)
     (before / "models/marts/core/old_model.sql").write_text("select * from {{ ref('fact_orders') }}\n")
     (before / "models/exposures/old.yml").write_text(
         "exposures:\n  - name: old_report\n    type: dashboard\n    owner: {email: a@b.example.com}\n"
