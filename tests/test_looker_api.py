@@ -242,6 +242,53 @@ def test_connection_without_permission_is_kept_by_name(looker: FakeLooker) -> No
         crawl(settings(looker))
 
 
+def test_error_bodies_are_scrubbed_of_the_secret(looker: FakeLooker) -> None:
+    looker.inject(Fault("users", status=400, body=f'{{"message": "bad request with {CLIENT_SECRET}"}}'))
+    with pytest.raises(RemoteError, match=r"answered HTTP 400 to GET /api/4.0/users") as info:
+        crawl(settings(looker))
+    assert CLIENT_SECRET not in str(info.value) and "***" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("sql_table_name", "alias", "table"),
+    [
+        ("ANALYTICS.MARTS.FCT_ORDERS  AS orders", "orders", "ANALYTICS.MARTS.FCT_ORDERS"),
+        (
+            '"ANALYTICS"."MARTS"."DIM_CUSTOMERS" AS "customers"',
+            "customers",
+            '"ANALYTICS"."MARTS"."DIM_CUSTOMERS"',
+        ),
+        ("`my-proj.analytics.dim_users` as users", "users", "`my-proj.analytics.dim_users`"),
+        ("public.gas_prices AS gas_prices", "gas_prices", "public.gas_prices"),
+        ("gas_prices", "prices", "gas_prices"),  # "as" inside a name is not an alias
+        ("public.orders orders", "orders", "public.orders"),
+        ("orders", "orders", "orders"),
+    ],
+)
+def test_alias_is_stripped_from_sql_table_name(sql_table_name: str, alias: str, table: str) -> None:
+    from dbtmeta.looker.api import _view_source
+
+    assert _view_source("v", alias, sql_table_name).tables == (table,)
+
+
+@pytest.mark.parametrize(
+    "sql_table_name",
+    [
+        "{{ _user_attributes['schema'] }}.dim_users AS u",
+        "@{SCHEMA}.dim_users AS u",
+        "-- if prod -- analytics.dim_users -- if dev -- dev.dim_users AS u",
+        "${other.SQL_TABLE_NAME} AS u",
+        "(SELECT * FROM analytics.dim_users) AS u",
+        "{% if x %}a{% else %}b{% endif %} AS u",
+    ],
+)
+def test_templated_sql_table_names_are_not_guessed(sql_table_name: str) -> None:
+    from dbtmeta.looker.api import _view_source
+
+    source = _view_source("v", "u", sql_table_name)
+    assert source.tables == () and source.problem and source.problem.startswith("templated")
+
+
 def test_malformed_json_is_remote_error(looker: FakeLooker) -> None:
     looker.inject(Fault("merge_query", malformed=True, times=-1))
     with pytest.raises(RemoteError, match="malformed response to GET /merge_queries/") as info:

@@ -30,6 +30,7 @@ class Fault:
     retry_after: str | None = None
     sleep: float = 0.0
     malformed: bool = False
+    body: str | None = None  # the error body to answer with ``status``
     times: int = 1
 
 
@@ -230,7 +231,9 @@ def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
                     time.sleep(fault.sleep)
                 if fault.status:
                     extra = {"Retry_After": fault.retry_after} if fault.retry_after else {}
-                    message = json.dumps({"message": f"injected HTTP {fault.status}"}).encode()
+                    message = (
+                        fault.body or json.dumps({"message": f"injected HTTP {fault.status}"})
+                    ).encode()
                     self._send(fault.status, message, **extra)
                     return
                 if fault.malformed:
