@@ -396,3 +396,35 @@ def test_cli_default_concurrency_matches_library() -> None:
     from dbtmeta.looker import api
 
     assert looker_command.DEFAULT_CONCURRENCY == api.DEFAULT_CONCURRENCY
+
+
+def test_progress_bar_on_a_terminal(looker: FakeLooker, tmp_path: Path) -> None:
+    import os
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOKERSDK_")}
+    env.update(looker.env(), TERM="xterm", COLUMNS="100")
+    looker.latency = 0.02  # long enough for the bar to be drawn
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbtmeta", "looker", "pull", "--out", str(tmp_path / "s.json")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=child_fd,
+    )
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=60) == 0
+    os.close(main_fd)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert "Crawling Looker" in shown
+    assert CLIENT_SECRET not in shown
