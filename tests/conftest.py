@@ -317,7 +317,32 @@ def _cached(name: str, build, rebuild: bool) -> Path:
             build(out, Path(tmp))
             shutil.rmtree(final, ignore_errors=True)
             out.rename(final)
+    _prune_cache(keep=final.parent)
     return final
+
+
+def _prune_cache(keep: Path, entries: int = 4) -> None:
+    """Drop all but the most recent cache entries (each is a few MB)."""
+    keep.touch()
+    others = sorted(
+        (p for p in CACHE_ROOT.iterdir() if p.is_dir() and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in others[entries - 1 :]:
+        if not _being_built(old):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _being_built(entry: Path) -> bool:
+    for lock_path in entry.glob("*.lock"):
+        with lock_path.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
 
 
 def _rebuild_requested(config: pytest.Config) -> bool:
