@@ -262,7 +262,7 @@ def _read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
                 # 50 MB once the collector is back on. Small files (tests, small projects) skip it.
                 gc.freeze()
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) - 1:
+        if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
             raise InputError(
                 f"{what} file {name!r} is truncated (JSON ends early at line {exc.lineno}); "
                 "re-run dbt to write it again"

@@ -356,13 +356,26 @@ def _compute_health(
     in_closure = set(order)
 
     # Tests on nodes of the closure, by tested node.
+    # Unit tests (manifest v12 `unit_tests`) are on the model they test; they run before it, and
+    # dbt build skips the model when one fails.
+    test_nodes: dict[str, dict[str, Any]] = {}
     tests_on: dict[str, list[str]] = {}
-    for unique_id, node in manifest.nodes.items():
-        if not unique_id.startswith(_TEST_PREFIXES):
-            continue
-        for tested in _tested_nodes(node):
-            if tested in in_closure:
-                tests_on.setdefault(tested, []).append(unique_id)
+    unit_tests = manifest.extra.get("unit_tests")
+    groups = [manifest.nodes, unit_tests] if isinstance(unit_tests, dict) else [manifest.nodes]
+    for group in groups:
+        for unique_id, node in group.items():
+            if not unique_id.startswith(_TEST_PREFIXES) or not isinstance(node, dict):
+                continue
+            test_nodes[unique_id] = node
+            for tested in _tested_nodes(node):
+                if tested in in_closure:
+                    tests_on.setdefault(tested, []).append(unique_id)
+
+    def unit_test_failed(node: str) -> bool:
+        return any(
+            test.startswith("unit_test.") and test in run and run[test].status in _STALE_STATUSES
+            for test in tests_on.get(node, ())
+        )
 
     # 2. error_above[n]: an error-level failure sits on a proper ancestor of n or on a test of one.
     error_here: dict[str, bool] = {}
@@ -386,7 +399,11 @@ def _compute_health(
     def explains(node: str) -> bool:
         """A bad result of ``node`` explains bad results of its tests."""
         status = run[node].status if node in run else None
-        return status in _STALE_STATUSES or (status == "skipped" and error_above.get(node, False))
+        return status in _STALE_STATUSES or (status == "skipped" and skip_is_explained(node))
+
+    def skip_is_explained(node: str) -> bool:
+        """dbt skipped ``node`` because of an error-level failure above it or of its unit test."""
+        return error_above.get(node, False) or unit_test_failed(node)
 
     # 3. Root causes, each one bit; own_bits[n] = bits of the root causes sitting on n.
     failures: list[_Failure] = []
@@ -402,7 +419,7 @@ def _compute_health(
         result = run.get(node)
         if result is not None:
             level = _level(result.status)
-            if level is not None and not (result.status == "skipped" and error_above[node]):
+            if level is not None and not (result.status == "skipped" and skip_is_explained(node)):
                 add(
                     _Failure(
                         node,
@@ -445,10 +462,14 @@ def _compute_health(
             level = _level(result.status)
             if level is None:
                 continue
-            sites = tuple(t for t in _tested_nodes(manifest.nodes[test]) if t in in_closure)
-            explained = any(explains(site) for site in sites)
-            if result.status == "skipped" and not explained:
-                explained = any(error_above.get(site, False) for site in sites)
+            sites = tuple(t for t in _tested_nodes(test_nodes[test]) if t in in_closure)
+            if test.startswith("unit_test."):
+                # A unit test runs on fixtures before its model: only an error above skips it.
+                explained = result.status == "skipped" and any(error_above.get(site, False) for site in sites)
+            else:
+                explained = any(explains(site) for site in sites)
+                if result.status == "skipped" and not explained:
+                    explained = any(skip_is_explained(site) for site in sites)
             if explained:
                 continue
             add(

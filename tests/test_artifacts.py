@@ -319,3 +319,15 @@ def test_hook_results_and_new_resource_groups_count_as_known(tmp_path):
         "run",
     )
     assert len(load_run_results(_write(tmp_path / "rr.json", rr), manifest).results) == 5
+
+
+def test_json_cut_inside_a_string_is_reported_as_truncated(tmp_path):
+    text = (FIXTURES / "manifest_ok.json").read_text(encoding="utf-8")
+    cut = text.index('"model.shop.orders"') + 5  # inside a string
+    path = tmp_path / "manifest.json"
+    path.write_text(text[:cut], encoding="utf-8")
+    with pytest.raises(InputError, match="is truncated"):
+        load_manifest(path)
+    path.write_text(text + "\n{}", encoding="utf-8")  # extra data is not truncation
+    with pytest.raises(InputError, match="is not valid JSON"):
+        load_manifest(path)

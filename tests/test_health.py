@@ -680,3 +680,42 @@ def test_old_manifest_relationships_test_attaches_to_its_model():
     items = by_name(report)
     assert causes(items["o"]) == {"test.p.rel": "fail"}
     assert items["u"].status is Status.FRESH
+
+
+def test_failing_unit_test_explains_the_skipped_model():
+    graph = {"model.p.a": [], "model.p.b": ["model.p.a"], "test.p.t_b": ["model.p.b"]}
+    nodes = {uid: _node(uid, deps) for uid, deps in graph.items()}
+    unit = {
+        "unique_id": "unit_test.p.b.checks_b",
+        "resource_type": "unit_test",
+        "name": "checks_b",
+        "model": "b",
+        "depends_on": {"macros": [], "nodes": ["model.p.b"]},
+    }
+    manifest = manifest_from_dict(
+        {
+            "metadata": {"dbt_schema_version": SCHEMA.format(kind="manifest", version=12)},
+            "nodes": nodes,
+            "sources": {},
+            "unit_tests": {unit["unique_id"]: unit},
+            "exposures": {
+                "exposure.p.e": {"name": "e", "type": "dashboard", "depends_on": {"nodes": ["model.p.b"]}}
+            },
+            "parent_map": {**graph, "exposure.p.e": ["model.p.b"]},
+        }
+    )
+    document = {
+        "metadata": {"dbt_schema_version": SCHEMA.format(kind="run-results", version=6)},
+        "results": [
+            {"unique_id": "model.p.a", "status": "success"},
+            {"unique_id": "unit_test.p.b.checks_b", "status": "fail", "failures": 1},
+            {"unique_id": "model.p.b", "status": "skipped"},
+            {"unique_id": "test.p.t_b", "status": "skipped"},
+        ],
+    }
+    report = compute_health(manifest, run_results_from_dicts([(document, "rr.json")], manifest), None)
+    (item,) = report.exposures
+    assert (item.status, causes(item)) == (Status.STALE, {"unit_test.p.b.checks_b": "fail"})
+    (cause,) = item.causes
+    assert (cause.resource_type, cause.name) == ("unit_test", "checks_b")
+    assert cause.path == ("unit_test.p.b.checks_b", "model.p.b", "exposure.p.e")
