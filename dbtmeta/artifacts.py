@@ -226,8 +226,12 @@ def find_artifacts(
 # --------------------------------------------------------------------------------------------- json
 
 
-def _read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
-    """Read a JSON object from ``path``; every failure is one InputError line naming the file."""
+def read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
+    """Read a JSON object from ``path`` (kind: manifest, run_results or sources, for messages).
+
+    Every failure is one InputError line naming the file: missing, a directory, unreadable, empty,
+    not UTF-8, truncated, not JSON, not an object.
+    """
     name = str(path)
     what = kind.replace("_", " ")
     try:
@@ -278,8 +282,11 @@ def _read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
     return data
 
 
-def _check_kind(data: dict[str, Any], path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], int]:
-    """Check metadata.dbt_schema_version: right artifact kind and a supported version."""
+def check_kind(data: dict[str, Any], path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], int]:
+    """Check metadata.dbt_schema_version: the right artifact kind and a supported version.
+
+    Returns ``(metadata, version)``; raises InputError otherwise.
+    """
     name = str(path)
     segment, versions, writer = _KINDS[kind]
     what = kind.replace("_", " ")
@@ -324,12 +331,12 @@ def _dict_of_dicts(data: dict[str, Any], key: str, path: str | os.PathLike[str],
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """Load manifest.json (v4..v12). Raw node dicts are kept as they are in the file."""
-    return manifest_from_dict(_read_json(path, "manifest"), path)
+    return manifest_from_dict(read_json(path, "manifest"), path)
 
 
 def manifest_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<manifest>") -> Manifest:
     """Build a :class:`Manifest` from the parsed JSON object (no copies of the node dicts)."""
-    metadata, version = _check_kind(data, path, "manifest")
+    metadata, version = check_kind(data, path, "manifest")
     nodes = _dict_of_dicts(data, "nodes", path, "manifest")
     sources = _dict_of_dicts(data, "sources", path, "manifest")
     exposures = _dict_of_dicts(data, "exposures", path, "manifest")
@@ -374,10 +381,6 @@ def _guess_project_name(nodes: dict[str, dict[str, Any]]) -> str:
             if isinstance(package, str):
                 counts[package] = counts.get(package, 0) + 1
     return max(counts, key=lambda name: counts[name]) if counts else ""
-
-
-def manifest_ids(manifest: Manifest) -> set[str]:
-    return set(manifest.nodes) | set(manifest.sources) | set(manifest.exposures)
 
 
 def _known(manifest: Manifest, unique_id: str) -> bool:
@@ -460,7 +463,7 @@ def load_run_results(
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    return run_results_from_dicts(((_read_json(path, "run_results"), path) for path in paths), manifest)
+    return run_results_from_dicts(((read_json(path, "run_results"), path) for path in paths), manifest)
 
 
 def run_results_from_dicts(
@@ -483,7 +486,7 @@ def _merge_run_results(
     for data, path in documents:
         name = str(path)
         path_names.append(name)
-        metadata, _version = _check_kind(data, path, "run_results")
+        metadata, _version = check_kind(data, path, "run_results")
         args = data.get("args")
         which = args.get("which") if isinstance(args, dict) else None
         if which in _NO_HEALTH_COMMANDS:
@@ -546,7 +549,7 @@ def _newer(candidate: NodeResult, previous: NodeResult) -> bool:
 
 def load_sources(path: str | os.PathLike[str], manifest: Manifest | None = None) -> SourceFreshness:
     """Load sources.json (v1..v3) of ``dbt source freshness``."""
-    return sources_from_dict(_read_json(path, "sources"), path, manifest)
+    return sources_from_dict(read_json(path, "sources"), path, manifest)
 
 
 def sources_from_dict(
@@ -554,7 +557,7 @@ def sources_from_dict(
 ) -> SourceFreshness:
     """Build :class:`SourceFreshness` from the parsed JSON object of sources.json."""
     name = str(path)
-    metadata, _version = _check_kind(data, path, "sources")
+    metadata, _version = check_kind(data, path, "sources")
     results = data.get("results")
     if not isinstance(results, list):
         raise InputError(f"sources {name!r} have no 'results' list; the file is damaged, re-run freshness")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from dbtmeta.artifacts import _check_kind, _read_json
+from dbtmeta.artifacts import check_kind, read_json
 from dbtmeta.errors import InputError
 
 KINDS = ("manifest", "run_results", "sources")
@@ -24,8 +24,8 @@ def validate_strict(path: str | os.PathLike[str], kind: str) -> Any:
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    data = _read_json(path, kind)
-    _check_kind(data, path, kind)
+    data = read_json(path, kind)
+    check_kind(data, path, kind)
     try:
         from dbt_artifacts_parser import parser
         from pydantic import ValidationError
