@@ -216,7 +216,9 @@ def _topological_closure(manifest: Manifest, roots: Iterable[str]) -> tuple[list
             node, index = stack[-1]
             node_parents = parents.get(node)
             if node_parents is None:
-                node_parents = [p for p in _parents_of(manifest, node) if not _is_test(manifest, p)]
+                node_parents = [
+                    p for p in _parents_of(manifest, node) if isinstance(p, str) and not _is_test(manifest, p)
+                ]
                 parents[node] = node_parents
             if index < len(node_parents):
                 stack[-1] = (node, index + 1)
@@ -306,7 +308,7 @@ def _display_name(manifest: Manifest, unique_id: str) -> tuple[str, str]:
         )
     source = manifest.sources.get(unique_id)
     if source is not None:
-        return "source", f"{source.get('source_name', '')}.{source.get('name', '')}".strip(".")
+        return "source", f"{source.get('source_name') or ''}.{source.get('name') or ''}".strip(".")
     return unique_id.split(".", 1)[0], unique_id.rsplit(".", 1)[-1]
 
 

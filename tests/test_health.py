@@ -719,3 +719,72 @@ def test_failing_unit_test_explains_the_skipped_model():
     (cause,) = item.causes
     assert (cause.resource_type, cause.name) == ("unit_test", "checks_b")
     assert cause.path == ("unit_test.p.b.checks_b", "model.p.b", "exposure.p.e")
+
+
+# ------------------------------------------------------------ fuzz: odd JSON never escapes as a traceback
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_FUZZ_BASE = json.loads(
+    (Path(__file__).parent / "fixtures" / "artifacts" / "manifest_ok.json").read_text(encoding="utf-8")
+)
+
+
+@st.composite
+def _mangled(draw):
+    """The fixture manifest, run results and sources with a few values replaced by arbitrary JSON."""
+    manifest = json.loads(json.dumps(_FUZZ_BASE))
+    run = {
+        "metadata": {"dbt_schema_version": SCHEMA.format(kind="run-results", version=6)},
+        "results": [
+            {
+                "unique_id": uid,
+                "status": draw(st.sampled_from(["success", "error", "fail", "skipped", "warn"])),
+            }
+            for uid in ("model.shop.stg_orders", "model.shop.orders", "test.shop.not_null_orders_id.abc")
+        ],
+    }
+    sources = {
+        "metadata": {"dbt_schema_version": SCHEMA.format(kind="sources", version=3)},
+        "results": [{"unique_id": "source.shop.raw.orders", "status": "error", "criteria": {}}],
+    }
+    documents = {"manifest": manifest, "run": run, "sources": sources}
+    for _ in range(draw(st.integers(1, 4))):
+        target = documents[draw(st.sampled_from(sorted(documents)))]
+        # walk down to a random dict inside the document, then replace or add one key
+        for _depth in range(draw(st.integers(0, 4))):
+            children = [v for v in target.values() if isinstance(v, dict)]
+            children += [x for v in target.values() if isinstance(v, list) for x in v if isinstance(x, dict)]
+            if not children:
+                break
+            target = draw(st.sampled_from(children))
+        lists = [v for v in target.values() if isinstance(v, list) and v]
+        if lists and draw(st.booleans()):  # replace an element of a list (ids in depends_on, parent_map...)
+            chosen = draw(st.sampled_from(lists))
+            chosen[draw(st.integers(0, len(chosen) - 1))] = draw(_json_values)
+            continue
+        keys = [*sorted(target), "depends_on", "nodes", "attached_node", "config", "owner", "status"]
+        target[draw(st.sampled_from(keys))] = draw(_json_values)
+    return documents
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mangled())
+def test_odd_values_give_a_report_or_one_input_error(documents):
+    from dbtmeta.errors import InputError
+
+    try:
+        manifest = manifest_from_dict(documents["manifest"], "manifest.json")
+        run = run_results_from_dicts([(documents["run"], "rr.json")], manifest)
+        fresh = sources_from_dict(documents["sources"], "sources.json", manifest)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    report = compute_health(manifest, run, fresh)
+    for item in report.exposures:
+        assert isinstance(item.status, Status)
