@@ -167,6 +167,11 @@ def test_distributions(example_build: ExampleBuild, duckdb_readonly):
         "select count(*), count(distinct (order_id, product_id)), min(quantity), max(quantity)"
         " from raw.order_items"
     ).fetchone() == (862, 862, 1, 4)
+    # orders span two days, events four
+    for table, days in (("raw.orders", 2), ("raw.events", 4)):
+        assert con.execute(f"select count(distinct cast(created_at as date)) from {table}").fetchone() == (
+            days,
+        )
     # checkout/package_shipped carry order_id, page_view/add_to_cart carry product_id
     assert con.execute(
         "select count(*) from raw.events where (event_type in ('checkout', 'package_shipped')) <> "
