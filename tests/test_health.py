@@ -644,6 +644,13 @@ def test_bench_generator_output_loads(tmp_path):
     for item in report.exposures:
         for cause in item.causes:  # dbt's skips downstream of errors are never root causes
             assert cause.status != "skipped"
+    # faithful to dbt's published schemas
+    pytest.importorskip("dbt_artifacts_parser")
+    from dbtmeta.strict import validate_strict
+
+    assert type(validate_strict(tmp_path / "manifest.json", "manifest")).__name__ == "ManifestV12"
+    assert type(validate_strict(tmp_path / "run_results.json", "run_results")).__name__ == "RunResultsV6"
+    assert type(validate_strict(tmp_path / "sources.json", "sources")).__name__ == "SourcesV3"
 
 
 def test_old_manifest_relationships_test_attaches_to_its_model():
