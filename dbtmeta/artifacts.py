@@ -407,7 +407,8 @@ def _check_belongs(ids: Sequence[str], manifest: Manifest | None, path: str, wha
     if unknown and len(unknown) > len(ids) * (1 - KNOWN_RESULT_FRACTION):
         raise InputError(
             f"{what} {path!r}: {len(unknown)} of {len(ids)} nodes are not in the manifest "
-            f"(e.g. {unknown[0]!r}); it comes from another project or an older manifest - "
+            f"(e.g. {', '.join(repr(uid[:80]) for uid in unknown[:3])}); it comes from another project "
+            "or an older manifest - "
             f"give the artifacts of project {manifest.project_name!r}"
         )
 
