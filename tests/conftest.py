@@ -223,8 +223,9 @@ class _Chain:
 def _run_chains(chains: list[_Chain], work: Path) -> None:
     """Run independent chains concurrently (one dbt process each)."""
     procs = [(chain, chain.start(work)) for chain in chains]
-    for chain, proc in procs:
-        chain.check(proc.wait())
+    returncodes = [proc.wait() for _, proc in procs]  # never leave a dbt process behind
+    for (chain, _), returncode in zip(procs, returncodes, strict=True):
+        chain.check(returncode)
 
 
 def _build_example(out: Path, work: Path) -> None:
