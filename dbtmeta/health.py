@@ -489,19 +489,26 @@ def _compute_health(
             )
 
     # 4. Propagate root-cause bits and "something ran" from parents to children.
+    # level[n]: length of the longest path from a root to n (guides the path walk below).
     bits: dict[str, int] = {}
     ran: dict[str, bool] = {}
+    level: dict[str, int] = {}
     for node in order:
         mask = own_bits.get(node, 0)
         node_ran = node in run or node in fresh or any(test in run for test in tests_on.get(node, ()))
+        node_level = 0
         for parent in parents[node]:
             parent_mask = bits.get(parent)
             if parent_mask:
                 mask |= parent_mask
             if not node_ran and ran.get(parent):
                 node_ran = True
+            parent_level = level.get(parent, 0) + 1
+            if parent_level > node_level:
+                node_level = parent_level
         bits[node] = mask
         ran[node] = node_ran
+        level[node] = node_level
 
     # 5. Per exposure: OR of its dependencies, decode bits, recover paths.
     path_memo: dict[tuple[str, int], tuple[str, ...]] = {}
@@ -520,13 +527,20 @@ def _compute_health(
             if own_bits.get(current, 0) & bit:
                 prefix = ()
                 break
+            # Step to a parent carrying the bit: the site itself if it is a parent, else the one
+            # closest to the roots (fewest steps left, usually). Some parent always carries it.
+            best: str | None = None
             for parent in parents.get(current, ()):
                 if bits.get(parent, 0) & bit:
-                    current = parent
-                    break
-            else:  # cannot happen: a bit always comes from the node itself or a parent
+                    if own_bits.get(parent, 0) & bit:
+                        best = parent
+                        break
+                    if best is None or level[parent] < level[best]:
+                        best = parent
+            if best is None:  # cannot happen: a bit always comes from the node itself or a parent
                 prefix = ()
                 break
+            current = best
         # chain runs from `node` up to the site; fill the memo from the site down.
         path = prefix
         for item in reversed(chain):
