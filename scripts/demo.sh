@@ -7,7 +7,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.venv/bin"
 [ -x "$bin/dbtmeta" ] || bin="$(dirname "$(command -v dbtmeta)")"
 project="$root/example_project"
-dbt() { "$bin/dbt" "$@" --project-dir "$project" --profiles-dir "$project"; }
+# The profile puts greenery.duckdb in $DBT_PROJECT_DIR; dbtmeta reads the same variable.
+export DBT_PROJECT_DIR="$project" DBT_PROFILES_DIR="$project"
+dbt() { "$bin/dbt" "$@"; }
 dbtmeta() { "$bin/dbtmeta" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -16,11 +18,11 @@ dbt build --quiet
 dbt source freshness --quiet >/dev/null || true
 
 step "2/5 exposures from the LookML project (example_project/looker)"
-dbtmeta sync-exposures --lookml-dir "$project/looker" --project-dir "$project"
+dbtmeta sync-exposures --lookml-dir "$project/looker"
 dbt parse --quiet
 
 step "3/5 dashboard health after the green run"
-dbtmeta stale-dashboards --project-dir "$project"
+dbtmeta stale-dashboards
 
 step "4/5 the failure scenario: a bad promos file, a negative inventory, a late products feed"
 dbt build --quiet --vars '{scenario: failure}' >/dev/null || true
@@ -28,7 +30,7 @@ dbt source freshness --quiet --vars '{scenario: failure}' >/dev/null || true
 
 step "5/5 dashboard health after the failure scenario"
 status=0
-dbtmeta stale-dashboards --project-dir "$project" || status=$?
+dbtmeta stale-dashboards || status=$?
 if [ "$status" -eq 1 ]; then
   printf '\nThe failure scenario made dashboards stale (exit 1), as expected. See example_project/README.md.\n'
   exit 0
