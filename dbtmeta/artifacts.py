@@ -416,6 +416,26 @@ def _check_belongs(ids: Sequence[str], manifest: Manifest | None, path: str, wha
 # --------------------------------------------------------------------------------------- run results
 
 
+def _results(data: dict[str, Any], name: str, what: str, rerun: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """The ``results`` array of run_results/sources as ``(unique_id, lower-case status, result)``.
+
+    Raises InputError when the array or one of its entries is not what dbt writes.
+    """
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise InputError(f"{what} {name!r} have no 'results' list; the file is damaged, {rerun}")
+    checked = []
+    for index, result in enumerate(results):
+        if not isinstance(result, dict):
+            raise InputError(f"{what} {name!r}: results[{index}] is not an object; {rerun}")
+        unique_id = result.get("unique_id")
+        status = result.get("status")
+        if not isinstance(unique_id, str) or not isinstance(status, str):
+            raise InputError(f"{what} {name!r}: results[{index}] lacks unique_id/status; the file is damaged")
+        checked.append((unique_id, status.lower(), result))
+    return checked
+
+
 def _completed_at(result: dict[str, Any]) -> str | None:
     timing = result.get("timing")
     if isinstance(timing, list):
@@ -498,9 +518,7 @@ def _merge_run_results(
                 f"run results {name!r} were written by `{_NO_HEALTH_COMMANDS[which]}` and say nothing about "
                 "data health; use the run_results.json of `dbt build`/`run`/`test` (copy it before that)"
             )
-        results = data.get("results")
-        if not isinstance(results, list):
-            raise InputError(f"run results {name!r} have no 'results' list; the file is damaged, re-run dbt")
+        results = _results(data, name, "run results", "re-run dbt")
         generated_at = _as_str(metadata.get("generated_at"))
         invocation_id = _as_str(metadata.get("invocation_id"))
         if invocation_id:
@@ -508,19 +526,11 @@ def _merge_run_results(
         if generated_at and _sort_key(generated_at) > _sort_key(newest_generated):
             newest_generated = generated_at
         ids: list[str] = []
-        for index, result in enumerate(results):
-            if not isinstance(result, dict):
-                raise InputError(f"run results {name!r}: results[{index}] is not an object; re-run dbt")
-            unique_id = result.get("unique_id")
-            status = result.get("status")
-            if not isinstance(unique_id, str) or not isinstance(status, str):
-                raise InputError(
-                    f"run results {name!r}: results[{index}] lacks unique_id/status; the file is damaged"
-                )
+        for unique_id, status, result in results:
             ids.append(unique_id)
             node_result = NodeResult(
                 unique_id=unique_id,
-                status=status.lower(),
+                status=status,
                 message=_as_str(result.get("message")),
                 failures=_as_int(result.get("failures")),
                 completed_at=_completed_at(result),
@@ -562,23 +572,12 @@ def sources_from_dict(
     """Build :class:`SourceFreshness` from the parsed JSON object of sources.json."""
     name = str(path)
     metadata, _version = check_kind(data, path, "sources")
-    results = data.get("results")
-    if not isinstance(results, list):
-        raise InputError(f"sources {name!r} have no 'results' list; the file is damaged, re-run freshness")
     out: dict[str, FreshnessResult] = {}
-    for index, result in enumerate(results):
-        if not isinstance(result, dict):
-            raise InputError(f"sources {name!r}: results[{index}] is not an object; re-run freshness")
-        unique_id = result.get("unique_id")
-        status = result.get("status")
-        if not isinstance(unique_id, str) or not isinstance(status, str):
-            raise InputError(
-                f"sources {name!r}: results[{index}] lacks unique_id/status; the file is damaged"
-            )
+    for unique_id, status, result in _results(data, name, "sources", "re-run freshness"):
         criteria = result.get("criteria")
         out[unique_id] = FreshnessResult(
             unique_id=unique_id,
-            status=status.lower(),
+            status=status,
             message=_as_str(result.get("error")) or _as_str(result.get("message")),
             max_loaded_at=_as_str(result.get("max_loaded_at")),
             snapshotted_at=_as_str(result.get("snapshotted_at")),
