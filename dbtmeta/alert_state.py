@@ -28,9 +28,9 @@ from typing import Any
 
 from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError, UsageError
+from dbtmeta.health import UNHEALTHY, status_name
 
 STATE_VERSION = 1
-UNHEALTHY = frozenset({"at_risk", "stale"})
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -46,10 +46,6 @@ def parse_duration(text: str) -> timedelta:
         )
     seconds = sum(float(number) * _UNITS[unit] for number, unit in _DURATION.findall(value))
     return timedelta(seconds=seconds)
-
-
-def status_name(status: Any) -> str:
-    return str(getattr(status, "value", status))
 
 
 def format_time(moment: datetime) -> str:

@@ -79,7 +79,13 @@ class Status(str, enum.Enum):
         return self.value
 
 
-_RANK = {Status.FRESH: 0, Status.UNKNOWN: 1, Status.AT_RISK: 2, Status.STALE: 3}
+_RANK = {status: rank for rank, status in enumerate(Status)}  # the order of definition
+UNHEALTHY = frozenset({Status.AT_RISK.value, Status.STALE.value})
+
+
+def status_name(status: Any) -> str:
+    """``Status.STALE`` or ``"stale"`` -> ``"stale"``."""
+    return str(getattr(status, "value", status))
 
 
 @dataclass(frozen=True)
@@ -193,12 +199,8 @@ def _parents_of(manifest: Manifest, unique_id: str) -> list[str]:
     return _depends_on(node) if node is not None else []
 
 
+# dbt's unique ids start with the resource type: a prefix check tells tests apart without a lookup.
 _TEST_PREFIXES = ("test.", "unit_test.")
-
-
-def _is_test(manifest: Manifest, unique_id: str) -> bool:
-    # dbt's unique ids start with the resource type; the prefix check avoids a lookup per edge.
-    return unique_id.startswith(_TEST_PREFIXES)
 
 
 def _topological_closure(manifest: Manifest, roots: Iterable[str]) -> tuple[list[str], dict[str, list[str]]]:
@@ -217,7 +219,9 @@ def _topological_closure(manifest: Manifest, roots: Iterable[str]) -> tuple[list
             node_parents = parents.get(node)
             if node_parents is None:
                 node_parents = [
-                    p for p in _parents_of(manifest, node) if isinstance(p, str) and not _is_test(manifest, p)
+                    p
+                    for p in _parents_of(manifest, node)
+                    if isinstance(p, str) and not p.startswith(_TEST_PREFIXES)
                 ]
                 parents[node] = node_parents
             if index < len(node_parents):

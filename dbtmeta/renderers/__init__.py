@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dbtmeta.health import HealthReport
 
-# format name -> (module, one-line description, machine-readable?)
-RENDERERS: dict[str, tuple[str, str, bool]] = {
-    "table": ("dbtmeta.renderers.table", "a table for people", False),
-    "json": ("dbtmeta.renderers.json", "stable JSON (schema in docs/stale-dashboards.md)", True),
-    "markdown": ("dbtmeta.renderers.markdown", "Markdown with Mermaid diagrams (CI summaries, PRs)", True),
-    "slack": ("dbtmeta.renderers.slack", "a Slack Block Kit message (JSON)", True),
+# format name -> (module, one-line description)
+RENDERERS: dict[str, tuple[str, str]] = {
+    "table": ("dbtmeta.renderers.table", "a table for people"),
+    "json": ("dbtmeta.renderers.json", "stable JSON (schema in docs/stale-dashboards.md)"),
+    "markdown": ("dbtmeta.renderers.markdown", "Markdown with Mermaid diagrams (CI summaries, PRs)"),
+    "slack": ("dbtmeta.renderers.slack", "a Slack Block Kit message (JSON)"),
 }
 
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
@@ -30,10 +30,6 @@ FORMATS: tuple[str, ...] = tuple(RENDERERS)
 def get_renderer(name: str) -> ModuleType:
     """The renderer module for a format name (KeyError for an unknown name)."""
     return importlib.import_module(RENDERERS[name][0])
-
-
-def is_machine_format(name: str) -> bool:
-    return RENDERERS[name][2]
 
 
 def render_to_string(name: str, report: HealthReport, *, width: int = 120) -> str:

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.health import Status, status_name
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-# Worst last: the order of dbtmeta.health.Status.
-STATUS_ORDER: tuple[str, ...] = ("fresh", "unknown", "at_risk", "stale")
+# Worst last.
+STATUS_ORDER: tuple[str, ...] = tuple(status.value for status in Status)
 STATUS_RANK = {name: rank for rank, name in enumerate(STATUS_ORDER)}
 STATUS_LABEL = {"fresh": "fresh", "unknown": "unknown", "at_risk": "at risk", "stale": "stale"}
-UNHEALTHY = frozenset({"at_risk", "stale"})
-
-
-def status_name(status: Any) -> str:
-    """``Status.STALE`` or ``"stale"`` -> ``"stale"``."""
-    return str(getattr(status, "value", status))
 
 
 def rank(status: Any) -> int:
@@ -33,7 +29,8 @@ def summary_counts(exposures: Iterable[Any]) -> dict[str, int]:
     counts = dict.fromkeys(reversed(STATUS_ORDER), 0)
     total = 0
     for exposure in exposures:
-        counts[status_name(exposure.status)] = counts.get(status_name(exposure.status), 0) + 1
+        name = status_name(exposure.status)
+        counts[name] = counts.get(name, 0) + 1
         total += 1
     return {"total": total, **counts}
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from dbtmeta.renderers._common import sorted_exposures, status_name, summary_counts, write_text
+from dbtmeta.health import status_name
+from dbtmeta.renderers._common import sorted_exposures, summary_counts, write_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +30,7 @@ def cause_to_dict(cause: Cause) -> dict[str, Any]:
         "completed_at": cause.completed_at,
         "execution_time": cause.execution_time,
         "path": list(cause.path or ()),
-        "severity": status_name(getattr(cause, "severity", "stale")),
+        "severity": status_name(cause.severity),
     }
 
 

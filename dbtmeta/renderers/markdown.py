@@ -11,9 +11,9 @@ import itertools
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.health import UNHEALTHY, status_name
 from dbtmeta.renderers._common import (
     STATUS_LABEL,
-    UNHEALTHY,
     display_name,
     failing_rows,
     is_web_url,
@@ -21,7 +21,6 @@ from dbtmeta.renderers._common import (
     owner_text,
     short_id,
     sorted_exposures,
-    status_name,
     summary_line,
     write_text,
 )

@@ -13,17 +13,15 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.health import UNHEALTHY, status_name
 from dbtmeta.renderers._common import (
     STATUS_LABEL,
-    UNHEALTHY,
     display_name,
     failing_rows,
     is_web_url,
     one_line,
     short_id,
     sorted_exposures,
-    status_name,
-    summary_counts,
     summary_line,
     write_text,
 )
@@ -147,7 +145,6 @@ def report_message(report: HealthReport) -> dict[str, Any]:
     """The digest message for a whole report (what ``--format slack`` prints)."""
     unhealthy = [e for e in report.exposures if status_name(e.status) in UNHEALTHY]
     message = build_message(unhealthy, project_name=report.project_name, generated_at=report.generated_at)
-    counts = summary_counts(report.exposures)
     if not unhealthy:
         message["blocks"].insert(
             1,
@@ -155,7 +152,7 @@ def report_message(report: HealthReport) -> dict[str, Any]:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"{counts['total']} dashboards checked: " + summary_line(report.exposures),
+                    "text": f"{len(report.exposures)} dashboards checked: " + summary_line(report.exposures),
                 },
             },
         )

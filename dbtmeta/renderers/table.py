@@ -9,6 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from dbtmeta.health import status_name
 from dbtmeta.renderers._common import (
     STATUS_LABEL,
     display_name,
@@ -16,7 +17,6 @@ from dbtmeta.renderers._common import (
     one_line,
     short_id,
     sorted_exposures,
-    status_name,
     summary_line,
 )
 
