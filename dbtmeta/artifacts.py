@@ -10,6 +10,7 @@ Supported: manifest v4..v12, run_results v4..v6, sources v1..v3.
 Public API (stable):
 
 - :func:`find_artifacts` -> :class:`ArtifactPaths` (honours ``DBT_PROJECT_DIR``/``DBT_TARGET_PATH``)
+- :func:`find_project_dir`, :func:`load_project_manifest` (what the commands' project options use)
 - :func:`load_manifest` -> :class:`Manifest`
 - :func:`load_run_results` -> :class:`RunResults` (several files merged, newest result per node wins)
 - :func:`load_sources` -> :class:`SourceFreshness`
@@ -133,6 +134,7 @@ class SourceFreshness:
 class ArtifactPaths:
     """Where the artifacts are. ``run_results``/``sources`` are None when the file does not exist."""
 
+    project_dir: Path
     target_dir: Path
     manifest: Path
     run_results: Path | None
@@ -159,8 +161,27 @@ def gc_paused() -> Iterator[None]:
 # --------------------------------------------------------------------------------------------- paths
 
 
-def _default_project_dir() -> Path:
-    # Like dbt: the nearest directory, from cwd upwards, that holds dbt_project.yml; else cwd.
+def find_project_dir(
+    project_dir: str | os.PathLike[str] | None = None, *, manifest_path: str | os.PathLike[str] | None = None
+) -> Path:
+    """The dbt project dir, like dbt finds it; the one rule every command uses.
+
+    ``project_dir`` > ``$DBT_PROJECT_DIR`` > the project whose ``target/`` holds ``manifest_path``
+    (its parent's parent, if that has a dbt_project.yml) > the nearest directory from cwd upwards
+    that holds dbt_project.yml > cwd. InputError when the result is not a directory.
+    """
+    given = project_dir or os.environ.get("DBT_PROJECT_DIR")
+    project = Path(given).expanduser() if given else _nearest_project(manifest_path)
+    if not project.is_dir():
+        raise InputError(f"dbt project dir {str(project)!r} is not a directory; pass --project-dir")
+    return project
+
+
+def _nearest_project(manifest_path: str | os.PathLike[str] | None) -> Path:
+    if manifest_path:
+        guess = Path(manifest_path).resolve().parent.parent
+        if (guess / "dbt_project.yml").is_file():
+            return guess
     cwd = Path.cwd()
     for candidate in (cwd, *cwd.parents):
         if (candidate / "dbt_project.yml").is_file():
@@ -189,41 +210,53 @@ def _target_path_from_project(project_dir: Path) -> str | None:
 def find_artifacts(
     project_dir: str | os.PathLike[str] | None = None,
     target_path: str | os.PathLike[str] | None = None,
+    manifest_path: str | os.PathLike[str] | None = None,
 ) -> ArtifactPaths:
-    """Locate manifest.json, run_results.json and sources.json like dbt does.
+    """Locate the project dir and manifest.json, run_results.json, sources.json like dbt does.
 
-    Project dir: ``project_dir`` > ``$DBT_PROJECT_DIR`` > nearest dbt_project.yml upwards > cwd.
-    Target dir: ``target_path`` > ``$DBT_TARGET_PATH`` > dbt_project.yml ``target-path`` > ``target``;
-    a relative target path is relative to the project dir. The manifest must exist (InputError
-    otherwise); run_results/sources are None when absent.
+    Project dir: see :func:`find_project_dir`.
+    Target dir: the directory of ``manifest_path`` when given (``--manifest``: its run_results.json
+    and sources.json are the ones next to it); else ``target_path`` > ``$DBT_TARGET_PATH`` >
+    dbt_project.yml ``target-path`` > ``target``, a relative target path being relative to the
+    project dir. Without ``manifest_path`` the manifest must exist (InputError otherwise; a given
+    one is checked when loaded); run_results/sources are None when absent.
     """
-    if project_dir is None:
-        env_dir = os.environ.get("DBT_PROJECT_DIR")
-        project = Path(env_dir).expanduser() if env_dir else _default_project_dir()
+    project = find_project_dir(project_dir, manifest_path=manifest_path)
+    if manifest_path:
+        manifest = Path(manifest_path)
+        target_dir = manifest.parent
     else:
-        project = Path(project_dir).expanduser()
-    if not project.is_dir():
-        raise InputError(f"dbt project dir {str(project)!r} is not a directory; pass --project-dir")
-    target: str | os.PathLike[str] | None = target_path
-    if target is None:
-        target = os.environ.get("DBT_TARGET_PATH") or _target_path_from_project(project) or "target"
-    target_dir = Path(target).expanduser()
-    if not target_dir.is_absolute():
-        target_dir = project / target_dir
-    manifest = target_dir / "manifest.json"
-    if not manifest.is_file():
-        raise InputError(
-            f"no manifest.json in {str(target_dir)!r}; run `dbt parse` (or `dbt build`) first, "
-            "or pass --project-dir/--target-path or --manifest"
-        )
+        target: str | os.PathLike[str] | None = target_path
+        if target is None:
+            target = os.environ.get("DBT_TARGET_PATH") or _target_path_from_project(project) or "target"
+        target_dir = Path(target).expanduser()
+        if not target_dir.is_absolute():
+            target_dir = project / target_dir
+        manifest = target_dir / "manifest.json"
+        if not manifest.is_file():
+            raise InputError(
+                f"no manifest.json in {str(target_dir)!r}; run `dbt parse` (or `dbt build`) first, "
+                "or pass --project-dir/--target-path or --manifest"
+            )
     run_results = target_dir / "run_results.json"
     sources = target_dir / "sources.json"
     return ArtifactPaths(
+        project_dir=project,
         target_dir=target_dir,
         manifest=manifest,
         run_results=run_results if run_results.is_file() else None,
         sources=sources if sources.is_file() else None,
     )
+
+
+def load_project_manifest(
+    project_dir: str | os.PathLike[str] | None = None,
+    target_path: str | os.PathLike[str] | None = None,
+    manifest_path: str | os.PathLike[str] | None = None,
+) -> tuple[Manifest, Path]:
+    """(manifest, project dir) from the ``--project-dir``/``--target-path``/``--manifest`` values."""
+    paths = find_artifacts(project_dir, target_path, manifest_path)
+    return load_manifest(paths.manifest), paths.project_dir
 
 
 # --------------------------------------------------------------------------------------------- json

@@ -14,10 +14,8 @@ networkx is imported inside :func:`build_graph` so that importing this module st
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.errors import InputError
@@ -265,33 +263,3 @@ def build_graph(manifest: Manifest, *, include_tests: bool = False) -> LineageGr
             if parent in infos and parent != unique_id:
                 graph.add_edge(parent, unique_id)
     return LineageGraph(graph, infos, manifest.project_name)
-
-
-def project_dir_for(project_dir: str | os.PathLike[str] | None, manifest_path: str | None = None) -> Path:
-    """The dbt project dir: given > $DBT_PROJECT_DIR > the manifest's `<project>/target/` parent >
-    nearest dbt_project.yml from cwd upwards > cwd."""
-    if project_dir:
-        return Path(project_dir)
-    if os.environ.get("DBT_PROJECT_DIR"):
-        return Path(os.environ["DBT_PROJECT_DIR"])
-    if manifest_path:
-        guess = Path(manifest_path).resolve().parent.parent
-        if (guess / "dbt_project.yml").is_file():
-            return guess
-    cwd = Path.cwd()
-    for candidate in (cwd, *cwd.parents):
-        if (candidate / "dbt_project.yml").is_file():
-            return candidate
-    return cwd
-
-
-def load_project_manifest(
-    project_dir: str | os.PathLike[str] | None, manifest_path: str | None
-) -> tuple[Manifest, Path]:
-    """Load the manifest (``--manifest`` > ``target/manifest.json`` of the project) and the project dir."""
-    from dbtmeta.artifacts import find_artifacts, load_manifest
-
-    project = project_dir_for(project_dir, manifest_path)
-    if manifest_path:
-        return load_manifest(manifest_path), project
-    return load_manifest(find_artifacts(project).manifest), project

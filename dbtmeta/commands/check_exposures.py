@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dbtmeta.commands._options import project_args, project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
@@ -21,15 +22,7 @@ Examples:
   dbtmeta check-exposures --parse --format json"""
 )
 @click.argument("files", nargs=-1, type=click.Path())
-@click.option(
-    "--project-dir", type=click.Path(file_okay=False), envvar="DBT_PROJECT_DIR", help="dbt project directory."
-)
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(dir_okay=False),
-    help="manifest.json (default: <project>/target/manifest.json).",
-)
+@project_options
 @click.option("--parse", is_flag=True, help="Run `dbt parse` first (needs dbt-core and a profile).")
 @click.option(
     "--sync-snapshot",
@@ -43,6 +36,7 @@ def command(
     ctx: click.Context,
     files: tuple[str, ...],
     project_dir: str | None,
+    target_path: str | None,
     manifest_path: str | None,
     parse: bool,
     sync_snapshot: str | None,
@@ -62,17 +56,16 @@ def command(
             click.echo(json.dumps({"ok": True, "checked_exposures": 0, "files": [], "problems": []}))
         return EXIT_OK
 
+    from dbtmeta.artifacts import find_project_dir, load_project_manifest
     from dbtmeta.check import check_exposures, run_dbt_parse
-    from dbtmeta.graph import load_project_manifest, project_dir_for
 
     extra = []
     if parse:
-        project = project_dir_for(project_dir, manifest_path)
-        extra = run_dbt_parse(project)
-    manifest, project = load_project_manifest(project_dir, manifest_path)
+        extra = run_dbt_parse(find_project_dir(project_dir, manifest_path=manifest_path))
+    manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     result = check_exposures(manifest, list(files) if files else None, project_dir=project)
     if sync_snapshot:
-        extra += _sync_problems(ctx, sync_snapshot, project_dir, manifest_path)
+        extra += _sync_problems(ctx, sync_snapshot, project_args(project_dir, target_path, manifest_path))
     result.problems = sorted(extra + result.problems)
     if format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -90,10 +83,9 @@ def command(
     return EXIT_FINDINGS if result.problems else EXIT_OK
 
 
-def _sync_problems(
-    ctx: click.Context, snapshot: str, project_dir: str | None, manifest_path: str | None
-) -> list[Problem]:
-    """Run ``sync-exposures --check --snapshot SNAPSHOT`` in-process, with its config defaults."""
+def _sync_problems(ctx: click.Context, snapshot: str, project: list[str]) -> list[Problem]:
+    """Run ``sync-exposures --check --snapshot SNAPSHOT`` in-process, with its config defaults;
+    ``project`` is the ``--project-dir``/``--target-path``/``--manifest`` arguments to pass on."""
     import contextlib
     import io
     from pathlib import Path
@@ -112,11 +104,7 @@ def _sync_problems(
     if path is not None:
         data = read_config(path)
         defaults = build_default_map(data, path, group, root, "sync-exposures").get("sync-exposures", {})
-    args = ["--check", "--snapshot", snapshot]
-    if project_dir:
-        args += ["--project-dir", project_dir]
-    if manifest_path:
-        args += ["--manifest", manifest_path]
+    args = ["--check", "--snapshot", snapshot, *project]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         sub = sync.make_context("sync-exposures", args, parent=root, default_map=defaults)

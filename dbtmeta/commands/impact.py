@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from dbtmeta.impact import MATURITIES
 from dbtmeta.lineage_render import IMPACT_FORMATS
@@ -44,15 +45,7 @@ Examples:
     help="Exit 1 when an affected exposure has this maturity or higher (opt-in gate).",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file.")
-@click.option(
-    "--project-dir", type=click.Path(file_okay=False), envvar="DBT_PROJECT_DIR", help="dbt project directory."
-)
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(dir_okay=False),
-    help="Current manifest.json (default: <project>/target/manifest.json).",
-)
+@project_options
 def command(
     paths: tuple[str, ...],
     state: str | None,
@@ -61,6 +54,7 @@ def command(
     fail_on_maturity: str | None,
     output: str | None,
     project_dir: str | None,
+    target_path: str | None,
     manifest_path: str | None,
 ) -> int:
     """Tell which dashboards and owners a change affects.
@@ -69,12 +63,11 @@ def command(
     the nodes named with --select, and the nodes defined in the changed files PATHS (relative to
     the repository root or the dbt project, as `git diff --name-only` and pre-commit give them).
     """
-    from dbtmeta.artifacts import load_manifest
+    from dbtmeta.artifacts import load_manifest, load_project_manifest
     from dbtmeta.console import make_console
-    from dbtmeta.graph import load_project_manifest
     from dbtmeta.impact import impact
 
-    manifest, project = load_project_manifest(project_dir, manifest_path)
+    manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     previous = load_manifest(_state_manifest(state)) if state else None
     report = impact(manifest, previous=previous, names=select, paths=list(paths), project_dir=project)
     if output:

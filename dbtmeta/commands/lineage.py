@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_OK
 from dbtmeta.lineage_render import LINEAGE_FORMATS
 
@@ -23,21 +24,14 @@ Examples:
 @click.option(
     "--format", "format", type=click.Choice(list(LINEAGE_FORMATS)), default="tree", show_default=True
 )
-@click.option(
-    "--project-dir", type=click.Path(file_okay=False), envvar="DBT_PROJECT_DIR", help="dbt project directory."
-)
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(dir_okay=False),
-    help="manifest.json (default: <project>/target/manifest.json).",
-)
+@project_options
 def command(
     node: str,
     direction: str,
     depth: int | None,
     format: str,
     project_dir: str | None,
+    target_path: str | None,
     manifest_path: str | None,
 ) -> int:
     """Show what NODE depends on and which dashboards use it.
@@ -45,11 +39,12 @@ def command(
     NODE is written as on `dbt ls --select`: fact_orders, model.greenery.fact_orders,
     source:greenery.events (or greenery.events), seed:NAME, snapshot:NAME, exposure:NAME.
     """
+    from dbtmeta.artifacts import load_project_manifest
     from dbtmeta.console import make_console
-    from dbtmeta.graph import build_graph, load_project_manifest
+    from dbtmeta.graph import build_graph
     from dbtmeta.lineage import lineage
 
-    manifest, _project = load_project_manifest(project_dir, manifest_path)
+    manifest, _project = load_project_manifest(project_dir, target_path, manifest_path)
     result = lineage(build_graph(manifest), node, direction=direction, depth=depth)
     LINEAGE_FORMATS[format](result, make_console())
     return EXIT_OK

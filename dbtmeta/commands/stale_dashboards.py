@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, RemoteError, UsageError
 from dbtmeta.renderers import FORMATS
 
@@ -108,28 +109,19 @@ def load_report(
     """Find and load the artifacts, then compute the health of every exposure."""
     from dbtmeta import artifacts, health
 
-    if manifest_path is not None:
-        manifest_file = Path(manifest_path)
-        target_dir = manifest_file.parent
-        default_results = target_dir / "run_results.json"
-        default_sources = target_dir / "sources.json"
-        found_results = default_results if not run_results_paths and default_results.is_file() else None
-        found_sources = default_sources if sources_path is None and default_sources.is_file() else None
-    else:
-        paths = artifacts.find_artifacts(project_dir, target_path)
-        manifest_file, target_dir = paths.manifest, paths.target_dir
-        found_results, found_sources = paths.run_results, paths.sources
-    results_files = [Path(p) for p in run_results_paths] or ([found_results] if found_results else [])
-    sources_file = Path(sources_path) if sources_path is not None else found_sources
+    # With --manifest, the run_results.json/sources.json next to it (find_artifacts does that).
+    paths = artifacts.find_artifacts(project_dir, target_path, manifest_path)
+    results_files = [Path(p) for p in run_results_paths] or ([paths.run_results] if paths.run_results else [])
+    sources_file = Path(sources_path) if sources_path is not None else paths.sources
 
-    manifest = artifacts.load_manifest(manifest_file)
+    manifest = artifacts.load_manifest(paths.manifest)
     results = artifacts.load_run_results(results_files, manifest) if results_files else None
     freshness = artifacts.load_sources(sources_file, manifest) if sources_file is not None else None
     if strict:
-        _strict_validate(manifest_file, results_files, sources_file)
+        _strict_validate(paths.manifest, results_files, sources_file)
     if results is None and freshness is None:
         _warn(
-            f"no run_results.json or sources.json next to the manifest in {str(target_dir)!r}: every "
+            f"no run_results.json or sources.json next to the manifest in {str(paths.target_dir)!r}: every "
             "dashboard is 'unknown'; run `dbt build` (and `dbt source freshness`) first, "
             "or pass --run-results"
         )
@@ -251,19 +243,7 @@ Examples:
 Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input error,
 3 Slack failed (the report is printed first). Docs: docs/stale-dashboards.md""",
 )
-@click.option(
-    "--project-dir",
-    envvar="DBT_PROJECT_DIR",
-    metavar="DIR",
-    help="dbt project directory [env DBT_PROJECT_DIR].",
-)
-@click.option(
-    "--target-path",
-    envvar="DBT_TARGET_PATH",
-    metavar="DIR",
-    help="dbt target directory [env DBT_TARGET_PATH]. Default: target.",
-)
-@click.option("--manifest", "manifest_path", metavar="FILE", help="manifest.json (default: target dir).")
+@project_options
 @click.option(
     "--run-results",
     "run_results_paths",

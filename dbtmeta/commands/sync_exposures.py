@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+from typing import Any
 
 import click
 
+from dbtmeta.commands._options import project_options
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
@@ -29,18 +30,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 @click.option(
     "--include-looks", is_flag=True, help="Also write exposures (type analysis) for standalone Looks."
 )
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False),
-    envvar="DBT_PROJECT_DIR",
-    help="dbt project directory (default: nearest dbt_project.yml upwards).",
-)
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(dir_okay=False),
-    help="manifest.json (default: <project>/target/manifest.json).",
-)
+@project_options
 @click.option(
     "--output",
     type=click.Path(dir_okay=False),
@@ -92,15 +82,10 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 def command(
     lookml_dir: str | None,
     snapshot: str | None,
-    looker_ini: str | None,
-    looker_section: str | None,
-    base_url: str | None,
-    verify_ssl: bool | None,
-    timeout: float | None,
-    retries: int,
     concurrency: int,
     include_looks: bool,
     project_dir: str | None,
+    target_path: str | None,
     manifest_path: str | None,
     output: str | None,
     check: bool,
@@ -115,6 +100,7 @@ def command(
     default_maturity: str,
     usage_stats: bool,
     dashboard_url_base: str | None,
+    **looker: Any,  # the other looker_options, for api_settings_from_options
 ) -> int:
     """Write dbt exposures for every Looker dashboard (and Look) from one content source:
     --lookml-dir, --snapshot, or the Looker API (--looker-ini / --base-url / LOOKERSDK_* env;
@@ -123,6 +109,7 @@ def command(
     The generated file is rewritten only when its content changes; names stay stable across
     renames; hand-written exposures elsewhere in the project are never touched.
     """
+    from dbtmeta.artifacts import load_project_manifest
     from dbtmeta.exposures import ExposureSettings, MaturityRule, OwnerRule
     from dbtmeta.exposures_sync import apply, plan_sync
     from dbtmeta.resolve import parse_schema_map
@@ -132,25 +119,15 @@ def command(
     rules = [MaturityRule.parse(text) for text in maturity_rule]
     owner_rules = [OwnerRule.parse(text) for text in owner_rule]
     mapping = parse_schema_map(schema_map)
-    project, manifest_file = _locate(project_dir, manifest_path)
-    from dbtmeta.artifacts import load_manifest
-
-    manifest = load_manifest(manifest_file)
+    manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
     source = click.get_current_context().get_parameter_source("base_url")
-    explicit_url = base_url if source is not click.core.ParameterSource.ENVIRONMENT else None
+    explicit_url = looker["base_url"] if source is not click.core.ParameterSource.ENVIRONMENT else None
     content = _load_content(
         lookml_dir=lookml_dir,
         snapshot=snapshot,
-        api_given=bool(looker_ini or explicit_url),
-        api_settings=api_settings_from_options(
-            looker_ini=looker_ini,
-            looker_section=looker_section,
-            base_url=base_url,
-            verify_ssl=verify_ssl,
-            timeout=timeout,
-            retries=retries,
-        ),
+        api_given=bool(looker["looker_ini"] or explicit_url),
+        api_settings=api_settings_from_options(**looker),
         concurrency=concurrency,
         include_looks=include_looks,
         dialect=dialect,
@@ -204,26 +181,6 @@ def command(
     apply(plan)
     click.echo(plan.summary())
     return EXIT_OK
-
-
-def _locate(project_dir: str | None, manifest_path: str | None) -> tuple[Path, Path]:
-    """(project dir, manifest): --project-dir > $DBT_PROJECT_DIR (via click) > nearest dbt_project.yml."""
-    from dbtmeta.artifacts import find_artifacts
-
-    project = Path(project_dir) if project_dir else _nearest_project()
-    if not project.is_dir():
-        raise UsageError(f"dbt project dir {str(project)!r} is not a directory; pass --project-dir")
-    if manifest_path:
-        return project, Path(manifest_path)
-    return project, find_artifacts(project).manifest
-
-
-def _nearest_project() -> Path:
-    cwd = Path.cwd()
-    for candidate in (cwd, *cwd.parents):
-        if (candidate / "dbt_project.yml").is_file():
-            return candidate
-    return cwd
 
 
 def _load_content(
