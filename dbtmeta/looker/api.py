@@ -59,13 +59,11 @@ CONNECTION_FIELDS = "name,dialect_name,host,database,schema"
 TEMPLATE_MARKERS = ("{{", "{%", "@{", "${", "-- if", "(select")
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class MalformedResponse(Exception):
     """An answer that parsed as JSON but lacks what every API 4.0 answer of its kind has."""
-
-
-R = TypeVar("R")
 
 
 def crawl(
@@ -102,7 +100,12 @@ def crawl_with_stats(
         from dbtmeta.errors import UsageError
 
         raise UsageError(f"--concurrency must be at least 1, got {concurrency}")
-    lookml = _read_lookml(lookml_dir) if lookml_dir else None
+    if lookml_dir:
+        from dbtmeta.looker.lookml import read_lookml
+
+        lookml = read_lookml(lookml_dir)
+    else:
+        lookml = None
     client = LookerClient(settings, pool_size=concurrency)
     crawler = _Crawler(client, concurrency, page_size, _make_progress(progress))
     try:
@@ -121,17 +124,6 @@ def crawl_with_stats(
         crawler.progress.stop()
         client.logout()
     return content, client.stats
-
-
-def _read_lookml(lookml_dir: str) -> LookerContent:
-    try:
-        from dbtmeta.looker.lookml import read_lookml  # type: ignore[attr-defined]
-    except ImportError:
-        from dbtmeta.errors import UsageError
-
-        raise UsageError("--lookml-dir needs dbtmeta.looker.lookml, which is not installed") from None
-    result: LookerContent = read_lookml(lookml_dir)
-    return result
 
 
 class _Progress:
@@ -190,6 +182,15 @@ class _Crawler:
         result = self.client.call(what, fn, *args, **kwargs)
         self.progress.advance()
         return result
+
+    def call_or_none(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call``, but None on a 404: an object deleted between listing and fetching is simply gone."""
+        try:
+            return self.call(what, fn, *args, **kwargs)
+        except LookerHTTPError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """``fn`` over ``items`` on the pool, results in order; the first error cancels the rest."""
@@ -258,9 +259,10 @@ class _Crawler:
         )
 
     def _run_sql(self, query_id: str) -> str | None:
-        return self._ignore_404(
-            lambda: self.call(f"GET /queries/{query_id}/run/sql", self.sdk.run_query, query_id, "sql")
+        sql: str | None = self.call_or_none(
+            f"GET /queries/{query_id}/run/sql", self.sdk.run_query, query_id, "sql"
         )
+        return sql
 
     def _dashboard_page(self, offset: int) -> list[Any]:
         result: list[Any] = self.call(
@@ -287,39 +289,23 @@ class _Crawler:
         return page
 
     def _lookml_dashboard(self, dashboard_id: str) -> Any:
-        return self._ignore_404(
-            lambda: self.call(
-                f"GET /dashboards/{dashboard_id}", self.sdk.dashboard, dashboard_id, fields=DASHBOARD_FIELDS
-            )
+        return self.call_or_none(
+            f"GET /dashboards/{dashboard_id}", self.sdk.dashboard, dashboard_id, fields=DASHBOARD_FIELDS
         )
 
-    @staticmethod
-    def _ignore_404(fn: Callable[[], R]) -> R | None:
-        # An object deleted between listing and fetching is simply gone; anything else is an error.
-        try:
-            return fn()
-        except LookerHTTPError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     def _merge_query(self, merge_id: str) -> list[str]:
-        merge = self._ignore_404(
-            lambda: self.call(
-                f"GET /merge_queries/{merge_id}",
-                self.sdk.merge_query,
-                merge_id,
-                fields="id,source_queries(name,query_id)",
-            )
+        merge = self.call_or_none(
+            f"GET /merge_queries/{merge_id}",
+            self.sdk.merge_query,
+            merge_id,
+            fields="id,source_queries(name,query_id)",
         )
         if merge is None:
             return []
         return [str(s.query_id) for s in merge.source_queries or () if s.query_id]
 
     def _query(self, query_id: str) -> Query | None:
-        raw = self._ignore_404(
-            lambda: self.call(f"GET /queries/{query_id}", self.sdk.query, query_id, fields=QUERY_FIELDS)
-        )
+        raw = self.call_or_none(f"GET /queries/{query_id}", self.sdk.query, query_id, fields=QUERY_FIELDS)
         return _query(raw) if raw is not None else None
 
     def _users(self, ids: list[str]) -> dict[str, Owner]:
@@ -335,14 +321,12 @@ class _Crawler:
         }
 
     def _explore(self, model: str, name: str) -> Explore | None:
-        raw = self._ignore_404(
-            lambda: self.call(
-                f"GET /lookml_models/{model}/explores/{name}",
-                self.sdk.lookml_model_explore,
-                model,
-                name,
-                fields=EXPLORE_FIELDS,
-            )
+        raw = self.call_or_none(
+            f"GET /lookml_models/{model}/explores/{name}",
+            self.sdk.lookml_model_explore,
+            model,
+            name,
+            fields=EXPLORE_FIELDS,
         )
         return _explore(model, name, raw) if raw is not None else None
 
@@ -720,22 +704,10 @@ def _lookml_source(
 def _query_needs_sql(
     q: Query, explores: dict[tuple[str, str], Explore], needs_sql: set[tuple[str, str, str]]
 ) -> bool:
+    from dbtmeta.looker.usage import used_aliases
+
     explore = explores.get((q.model, q.explore))
     if explore is None or not needs_sql:
         return False
-    used = _used_aliases(q, explore)
+    used, _unknown = used_aliases(explore, q)
     return any((q.model, q.explore, alias) in needs_sql for alias in used)
-
-
-def _used_aliases(q: Query, explore: Explore) -> set[str]:
-    used = {explore.base_alias}
-    todo = [f.split(".", 1)[0] for f in q.referenced_fields() if "." in f]
-    while todo:
-        alias = todo.pop()
-        if alias in used:
-            continue
-        used.add(alias)
-        view = explore.view(alias)
-        if view is not None:
-            todo.extend(view.required_joins)
-    return used
