@@ -302,33 +302,46 @@ class _Model:
         bases, refinements = store.get(name, ([], []))
         return [*bases, *refinements] if bases else []
 
-    # -- views -----------------------------------------------------------------------------
+    def _definition(
+        self,
+        store: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+        name: str,
+        *,
+        list_keys: tuple[str, ...] = (),
+        exclusive: tuple[str, ...] = (),
+        stack: tuple[str, ...] = (),
+    ) -> dict[str, Any] | None:
+        """A view or explore with its refinements applied and its ``extends`` merged in (own keys win).
 
-    def _view_def(self, name: str, stack: tuple[str, ...] = ()) -> dict[str, Any] | None:
-        """The view with its refinements applied and its ``extends`` merged in (own keys win)."""
-        layers = self._layers(self._views, name)
+        ``exclusive``: keys of which one set on the item itself drops all of them from what it inherits.
+        """
+        layers = self._layers(store, name)
         if not layers:
             return None
         merged: dict[str, Any] = {}
         for layer in layers:
-            merged = _merge(merged, layer)
-        extends = _extends(merged)
-        if not extends:
-            return merged
+            merged = _merge(merged, layer, list_keys=list_keys)
         base: dict[str, Any] = {}
-        for parent in extends:
+        for parent in _extends(merged):
             if parent in stack or parent == name:
                 continue
-            parent_def = self._view_def(parent, (*stack, name))
+            parent_def = self._definition(
+                store, parent, list_keys=list_keys, exclusive=exclusive, stack=(*stack, name)
+            )
             if parent_def is not None:
-                base = _merge(base, {k: v for k, v in parent_def.items() if k != "extension"})
+                parent_keys = {k: v for k, v in parent_def.items() if k != "extension"}
+                base = _merge(base, parent_keys, list_keys=list_keys)
         own = {k: v for k, v in merged.items() if k != "extends__all"}
+        if any(key in own for key in exclusive):
+            for key in exclusive:
+                base.pop(key, None)
+        return _merge(base, own, list_keys=list_keys)
+
+    # -- views -----------------------------------------------------------------------------
+
+    def _view_def(self, name: str) -> dict[str, Any] | None:
         # A view's own sql_table_name or derived_table replaces the inherited one entirely.
-        if "sql_table_name" in own:
-            base.pop("derived_table", None)
-        if "derived_table" in own:
-            base.pop("sql_table_name", None)
-        return _merge(base, own)
+        return self._definition(self._views, name, exclusive=("sql_table_name", "derived_table"))
 
     def view_source(self, name: str) -> ViewSource:
         if name in self._sources:
@@ -520,24 +533,8 @@ class _Model:
 
     # -- explores --------------------------------------------------------------------------
 
-    def _explore_def(self, name: str, stack: tuple[str, ...] = ()) -> dict[str, Any] | None:
-        layers = self._layers(self._explores, name)
-        if not layers:
-            return None
-        merged: dict[str, Any] = {}
-        for layer in layers:
-            merged = _merge(merged, layer, list_keys=("joins",))
-        extends = _extends(merged)
-        base: dict[str, Any] = {}
-        for parent in extends:
-            if parent in stack or parent == name:
-                continue
-            parent_def = self._explore_def(parent, (*stack, name))
-            if parent_def is not None:
-                base = _merge(
-                    base, {k: v for k, v in parent_def.items() if k != "extension"}, list_keys=("joins",)
-                )
-        return _merge(base, {k: v for k, v in merged.items() if k != "extends__all"}, list_keys=("joins",))
+    def _explore_def(self, name: str) -> dict[str, Any] | None:
+        return self._definition(self._explores, name, list_keys=("joins",))
 
     def explore_names(self) -> list[str]:
         """Explores users can query: defined (not only refined) and not ``extension: required``."""
