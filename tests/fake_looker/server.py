@@ -161,6 +161,8 @@ class FakeLooker:
         return token
 
 
+NOT_FOUND = {"message": "Not found", "documentation_url": "https://docs.looker.com/"}  # Looker's 404 body
+
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/api/4\.0/login$"), "login"),
     ("DELETE", re.compile(r"^/api/logout$"), "logout"),
@@ -240,13 +242,13 @@ def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
                     self._send(200, b'{"id": "1", "title": ')
                     return
             if found is None:
-                self._json(404, {"message": "Not found", "documentation_url": "https://docs.looker.com/"})
+                self._json(404, NOT_FOUND)
                 return
             params = [unquote(p) for p in found.groups()]
             if name == "login":
                 token = looker.login(parse_qs(body.decode()))
                 if token is None:
-                    self._json(404, {"message": "Not found", "documentation_url": "https://docs.looker.com/"})
+                    self._json(404, NOT_FOUND)
                 else:
                     self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
                 return
@@ -282,46 +284,41 @@ def _id_key(d: dict[str, Any]) -> tuple[int, str]:
     return (int(d["id"]), "") if str(d["id"]).isdigit() else (1 << 60, str(d["id"]))
 
 
+def _search(items: dict[str, Any], query: dict[str, str]) -> list[Any]:
+    """By id, filtered on ``deleted=true|false`` when the query has it."""
+    deleted = query.get("deleted")
+    return [
+        item
+        for item in sorted(items.values(), key=_id_key)
+        if deleted is None or str(bool(item.get("deleted"))).lower() == deleted
+    ]
+
+
 def _answer(data: FakeData, name: str, params: list[str], query: dict[str, str]) -> tuple[int, Any]:
-    missing = (404, {"message": "Not found", "documentation_url": "https://docs.looker.com/"})
+    missing = (404, NOT_FOUND)
+    by_id = {
+        "dashboard": data.dashboards,
+        "query": data.queries,
+        "merge_query": data.merge_queries,
+        "connection": data.connections,
+    }
+    if name in by_id:
+        found = by_id[name].get(params[0])
+        return (200, found) if found else missing
     if name == "dashboards":
         return 200, [d for d in sorted(data.dashboards.values(), key=_id_key) if not d.get("deleted")]
     if name == "dashboards/search":
-        deleted = query.get("deleted")
-        rows = [
-            d
-            for d in sorted(data.dashboards.values(), key=_id_key)
-            if "::" not in str(d["id"])
-            and (deleted is None or str(bool(d.get("deleted"))).lower() == deleted)
-        ]
+        rows = [d for d in _search(data.dashboards, query) if "::" not in str(d["id"])]
         return 200, _page(rows, query)
-    if name == "dashboard":
-        found = data.dashboards.get(params[0])
-        return (200, found) if found else missing
     if name == "looks/search":
-        deleted = query.get("deleted")
-        rows = [
-            lk
-            for lk in sorted(data.looks.values(), key=_id_key)
-            if deleted is None or str(bool(lk.get("deleted"))).lower() == deleted
-        ]
-        return 200, _page(rows, query)
-    if name == "query":
-        found = data.queries.get(params[0])
-        return (200, found) if found else missing
+        return 200, _page(_search(data.looks, query), query)
     if name == "run_sql":
         found = data.sql.get(params[0])
         return (200, found) if found is not None else missing
-    if name == "merge_query":
-        found = data.merge_queries.get(params[0])
-        return (200, found) if found else missing
     if name == "users":
         ids = query.get("ids", "").split(",")
         return 200, [data.users[i] for i in ids if i in data.users]
     if name == "explore":
         found = data.explores.get((params[0], params[1]))
-        return (200, found) if found else missing
-    if name == "connection":
-        found = data.connections.get(params[0])
         return (200, found) if found else missing
     return missing
