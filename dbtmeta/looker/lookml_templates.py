@@ -59,10 +59,6 @@ def take_prod(text: str) -> str:
     return "\n".join(out_lines)
 
 
-def has_env_blocks(text: str) -> bool:
-    return _IF_ENV.search(text) is not None
-
-
 def neutralise_conditions(sql: str) -> str:
     """``{% condition f %} col {% endcondition %}`` -> ``1=1``: a filter never changes the tables."""
     return _CONDITION.sub("1=1", sql)
