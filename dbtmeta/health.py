@@ -150,7 +150,6 @@ class HealthReport:
 # reused...) is healthy.
 _STALE_STATUSES = frozenset({"error", "fail", "runtime error"})
 _AT_RISK_STATUSES = frozenset({"warn", "skipped", "partial success"})
-_TEST_TYPES = frozenset({"test", "unit_test"})
 
 
 def _level(status: str) -> Status | None:
