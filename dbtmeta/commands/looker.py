@@ -88,7 +88,14 @@ def command() -> None:
     """Work with Looker content: pull a snapshot for offline, reproducible syncs."""
 
 
-@command.command("pull")
+@command.command(
+    "pull",
+    epilog="""\b
+Examples:
+  dbtmeta looker pull --out looker.json --looker-ini looker.ini --include-looks
+  LOOKERSDK_BASE_URL=https://acme.looker.com LOOKERSDK_CLIENT_ID=.. LOOKERSDK_CLIENT_SECRET=.. \\
+    dbtmeta looker pull --out looker.json --lookml-dir looker/""",
+)
 @click.option(
     "--out",
     "out",
