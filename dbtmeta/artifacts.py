@@ -449,15 +449,16 @@ def _check_belongs(ids: Sequence[str], manifest: Manifest | None, path: str, wha
 # --------------------------------------------------------------------------------------- run results
 
 
-def _results(data: dict[str, Any], name: str, what: str, rerun: str) -> list[tuple[str, str, dict[str, Any]]]:
+def _results(
+    data: dict[str, Any], name: str, what: str, rerun: str
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """The ``results`` array of run_results/sources as ``(unique_id, lower-case status, result)``.
 
-    Raises InputError when the array or one of its entries is not what dbt writes.
+    Raises InputError (as it gets there) when the array or an entry is not what dbt writes.
     """
     results = data.get("results")
     if not isinstance(results, list):
         raise InputError(f"{what} {name!r} have no 'results' list; the file is damaged, {rerun}")
-    checked = []
     for index, result in enumerate(results):
         if not isinstance(result, dict):
             raise InputError(f"{what} {name!r}: results[{index}] is not an object; {rerun}")
@@ -465,8 +466,7 @@ def _results(data: dict[str, Any], name: str, what: str, rerun: str) -> list[tup
         status = result.get("status")
         if not isinstance(unique_id, str) or not isinstance(status, str):
             raise InputError(f"{what} {name!r}: results[{index}] lacks unique_id/status; the file is damaged")
-        checked.append((unique_id, status.lower(), result))
-    return checked
+        yield unique_id, status.lower(), result
 
 
 def _completed_at(result: dict[str, Any]) -> str | None:
