@@ -140,4 +140,19 @@ _identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True).filter(
 def test_quoted_and_unquoted_forms_meet_on_duckdb(schema, table, upper):
     written = f"{schema}.{table}".upper() if upper else f"{schema}.{table}"
     assert split_table_name(written, "duckdb") == split_table_name(f'"{schema}"."{table}"', "duckdb")
-    assert tables_in_sql(f"SELECT * FROM {written} AS t", "duckdb") == [written]
+    (found,) = tables_in_sql(f"SELECT * FROM {written} AS t", "duckdb")
+    assert split_table_name(found, "duckdb") == split_table_name(written, "duckdb")
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "expected"),
+    [
+        ("SELECT * FROM _.at AS t", "duckdb", ("_", "at")),  # keyword part gets quoted by sqlglot
+        ("SELECT * FROM S.AT", "postgres", ("s", "at")),  # quoted "AT" would be another relation
+        ("SELECT * FROM s.at", "snowflake", ("S", "AT")),
+        ('SELECT * FROM "S"."At"', "postgres", ("S", "At")),
+    ],
+)
+def test_names_found_in_sql_resolve_to_the_relation_read(sql, dialect, expected):
+    (found,) = tables_in_sql(sql, dialect)
+    assert split_table_name(found, dialect)[1:] == expected
