@@ -502,9 +502,11 @@ def files_with_exposures(files: Sequence[str]) -> list[str]:
     return out
 
 
-def run_dbt_parse(project_dir: Path) -> list[Problem]:
+def run_dbt_parse(project_dir: Path, target_path: str | None = None) -> list[Problem]:
     """Run ``dbt parse`` in-process (dbtRunner). A failed parse is returned as a problem, so the
-    YAML checks can still run against the manifest of the last successful parse."""
+    YAML checks can still run against the manifest of the last successful parse.
+
+    ``target_path`` goes to dbt too, so the manifest it writes is the one read afterwards."""
     from dbtmeta.errors import UsageError
 
     try:
@@ -514,7 +516,14 @@ def run_dbt_parse(project_dir: Path) -> list[Problem]:
             "--parse needs dbt-core in this environment: pip install 'dbtmeta[dbt]' (plus your adapter), "
             "or run `dbt parse` yourself and leave out --parse"
         ) from None
-    result = dbtRunner().invoke(["parse", "--project-dir", str(project_dir), "--quiet"])
+    # dbt logs to stdout, which holds our report (JSON with --format json): its failure reaches
+    # us as result.exception instead.
+    args = ["parse", "--project-dir", str(project_dir), "--log-level", "none"]
+    if not os.environ.get("DBT_PROFILES_DIR") and (project_dir / "profiles.yml").is_file():
+        args += ["--profiles-dir", str(project_dir)]  # dbt would look in the cwd and ~/.dbt only
+    if target_path:
+        args += ["--target-path", target_path]
+    result = dbtRunner().invoke(args)
     if result.success:
         return []
     reason = " ".join(str(result.exception or "see dbt's output above").split())

@@ -167,8 +167,26 @@ def test_parse_flag_runs_dbt_parse(project: Path, capsys: pytest.CaptureFixture[
         main(["check-exposures", "--parse", "--project-dir", str(project)])
     assert exit_info.value.code == 1
     out = capsys.readouterr().out
-    # dbt parse itself fails on the missing ref; the YAML checks still report each problem.
-    assert "[dbt-parse]" in out and "fact_orderz" in out and "[owner-email]" in out
+    # dbt parse itself fails on the broken file; the YAML checks still report each problem.
+    (dbt_line,) = [line for line in out.splitlines() if line.endswith("[dbt-parse]")]
+    assert "`dbt parse` failed: Compilation Error" in dbt_line
+    assert "fact_orderz" in out and "[owner-email]" in out
+    assert "Encountered an error" not in out  # dbt's own log stays off our stdout
+
+
+def test_parse_flag_writes_the_target_path_it_reads(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A new exposure only a fresh parse knows about: found only if dbt wrote where we read.
+    (project / "models/exposures/extra.yml").write_text(
+        "version: 2\nexposures:\n  - name: extra_dashboard\n    type: dashboard\n"
+        "    owner: {name: Ops, email: ops@example.com}\n    depends_on: [ref('fact_orders')]\n"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--parse", "--project-dir", str(project), "--target-path", "other-target"])
+    assert exit_info.value.code == 0, capsys.readouterr()
+    manifest = load_manifest(project / "other-target/manifest.json")
+    assert "exposure.greenery.extra_dashboard" in manifest.exposures
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ def command(
 
     extra = []
     if parse:
-        extra = run_dbt_parse(find_project_dir(project_dir, manifest_path=manifest_path))
+        extra = run_dbt_parse(find_project_dir(project_dir, manifest_path=manifest_path), target_path)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     result = check_exposures(manifest, list(files) if files else None, project_dir=project)
     if sync_snapshot:
