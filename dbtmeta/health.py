@@ -37,7 +37,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dbtmeta.artifacts import Manifest, RunResults, SourceFreshness, gc_paused
@@ -139,7 +139,14 @@ class HealthReport:
     project_name: str
     generated_at: str | None  # newest generated_at of the run results / sources given
     invocation_ids: tuple[str, ...]
-    counts: dict[str, int] = field(default_factory=dict)  # status value -> number of exposures
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Status value -> number of exposures, every status present."""
+        counts = {status.value: 0 for status in Status}
+        for item in self.exposures:
+            counts[item.status.value] += 1
+        return counts
 
     def worst(self) -> Status:
         """The worst status of any exposure (FRESH when there are none)."""
@@ -611,9 +618,6 @@ def _compute_health(
             )
         )
     report_items.sort(key=lambda item: (-item.status.rank, item.name, item.unique_id))
-    counts = {status.value: 0 for status in Status}
-    for item in report_items:
-        counts[item.status.value] += 1
     generated = [
         stamp
         for stamp in (
@@ -630,5 +634,4 @@ def _compute_health(
         project_name=manifest.project_name,
         generated_at=max(generated) if generated else None,
         invocation_ids=invocation_ids,
-        counts=counts,
     )

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 EXPOSURE_TYPES = ("dashboard", "notebook", "analysis", "ml", "application")
 MATURITIES = ("low", "medium", "high")
 FAIL_ON = ("at_risk", "stale", "never")
-FAIL_RANK = {"at_risk": 2, "stale": 3}
-STATUS_RANK = {"fresh": 0, "unknown": 1, "at_risk": 2, "stale": 3}
 
 
 def _warn(message: str) -> None:
@@ -69,11 +67,7 @@ def filter_report(report: HealthReport, filters: Filters) -> HealthReport:
         and (not filters.maturities or (e.maturity or "").lower() in filters.maturities)
         and (not filters.owners or _owned(e, filters.owners))
     ]
-    counts = dict.fromkeys(STATUS_RANK, 0)
-    for exposure in kept:
-        status = str(getattr(exposure.status, "value", exposure.status))
-        counts[status] = counts.get(status, 0) + 1
-    return dataclasses.replace(report, exposures=kept, counts=counts)
+    return dataclasses.replace(report, exposures=kept)
 
 
 def _selected(exposure: Any, patterns: Sequence[str]) -> bool:
@@ -90,11 +84,9 @@ def _owned(exposure: Any, patterns: Sequence[str]) -> bool:
 def exit_code_for(report: HealthReport, fail_on: str) -> int:
     if fail_on == "never":
         return EXIT_OK
-    threshold = FAIL_RANK[fail_on]
-    worst = max(
-        (STATUS_RANK.get(str(getattr(e.status, "value", e.status)), 0) for e in report.exposures), default=0
-    )
-    return EXIT_FINDINGS if worst >= threshold else EXIT_OK
+    from dbtmeta.health import Status
+
+    return EXIT_FINDINGS if report.worst() >= Status(fail_on) else EXIT_OK
 
 
 def load_report(
