@@ -339,6 +339,61 @@ def test_failed_crawl_leaves_the_file_byte_identical(
     assert (project / GENERATED).read_bytes() == before
 
 
+FAULTS = {
+    # fault -> exit code: 0 = retried until it worked, 3 = a clear failure
+    "429 with Retry-After": (dict(match="dashboards/search", status=429, retry_after="1"), 0),
+    "one 500": (dict(match="explore", status=500), 0),
+    "500 every time": (dict(match="explore", status=500, times=-1), 3),
+    "timeout every time": (dict(match="dashboards/search", sleep=2.0, times=-1), 3),
+    "malformed JSON": (dict(match="explore", malformed=True, times=-1), 3),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_api_faults_retry_or_fail_clearly_and_never_touch_the_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys, fault: str
+) -> None:
+    fake_looker = pytest.importorskip("fake_looker")
+    from fake_looker.dataset import dataset_from_content
+
+    from dbtmeta.looker.lookml import read_lookml
+
+    spec, expected = FAULTS[fault]
+    before = (project / GENERATED).read_bytes()
+    with fake_looker.FakeLooker(dataset_from_content(read_lookml(str(LOOKML)))) as server:
+        server.inject(fake_looker.Fault(**spec))
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("LOOKERSDK_TIMEOUT", "1")
+        code = sync_api(project, "--retries", "2")
+    captured = capsys.readouterr()
+    assert code == expected, captured
+    assert "Traceback" not in captured.out + captured.err
+    assert fake_looker.dataset.CLIENT_SECRET not in captured.out + captured.err
+    if expected == 3:
+        assert captured.err.startswith("dbtmeta: error: Looker") and captured.err.count("\n") == 1
+        assert (project / GENERATED).read_bytes() == before
+    else:  # the retried crawl wrote the complete file
+        assert set(exposures(project / GENERATED)) == set(EXPECTED)
+
+
+def test_expired_token_mid_crawl_logs_in_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    fake_looker = pytest.importorskip("fake_looker")
+    from fake_looker.dataset import dataset_from_content
+
+    from dbtmeta.looker.lookml import read_lookml
+
+    with fake_looker.FakeLooker(dataset_from_content(read_lookml(str(LOOKML)))) as server:
+        server.token_ttl_calls = 10
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        assert sync_api(project) == 0, capsys.readouterr()
+        assert server.calls["login"] >= 2
+    assert set(exposures(project / GENERATED)) == set(EXPECTED)
+
+
 def test_subprocess_cli_and_empty_content_warning(project: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
