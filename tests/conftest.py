@@ -401,3 +401,14 @@ def duckdb_readonly() -> Iterator:
     yield connect
     for con in opened:
         con.close()
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No ambient config file or environment: run from an empty directory outside the repo."""
+    for name in ("DBTMETA_SLACK_WEBHOOK", "DBTMETA_CONFIG", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    return workdir

@@ -20,14 +20,7 @@ from dbtmeta.slack import post_json, route_exposures, validate_webhook_url
 SECRET_PATH = "/services/T000/B000/XXXXSECRET"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """No ambient config file or environment: run from an empty directory outside the repo."""
-    for name in ("DBTMETA_SLACK_WEBHOOK", "DBTMETA_CONFIG", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "COLUMNS"):
-        monkeypatch.delenv(name, raising=False)
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 @pytest.fixture

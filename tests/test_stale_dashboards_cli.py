@@ -14,14 +14,7 @@ from dbtmeta.cli import main
 FIXTURES = Path(__file__).parent / "fixtures" / "artifacts"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """No ambient config file or environment: run from an empty directory outside the repo."""
-    for name in ("DBTMETA_SLACK_WEBHOOK", "DBTMETA_CONFIG", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "COLUMNS"):
-        monkeypatch.delenv(name, raising=False)
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 FAILURE_STATUSES = {
