@@ -25,6 +25,13 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests parse SQL, YAML and LookML: the first example also pays for imports, so a per-example
+# deadline only makes them flaky on a loaded machine. CI replays a fixed set of examples.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_PROJECT = REPO / "example_project"
