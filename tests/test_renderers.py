@@ -134,6 +134,12 @@ def test_table_prints_untrusted_text_literally_with_summary():
     assert out.index("stale") < out.index("at risk") < out.index("unknown")
 
 
+def test_table_keeps_urls_and_owners_whole_at_80_columns():
+    out = render_to_string("table", make_report(), width=80)
+    assert any(line.strip() == "https://bi.example.com/dashboards/1" for line in out.splitlines())
+    assert "<ann@x.io>" in out
+
+
 def test_table_on_a_colour_terminal_still_shows_markup_as_text():
     buffer = io.StringIO()
     console = Console(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.console import Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -21,7 +23,7 @@ from dbtmeta.renderers._common import (
 )
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
     from dbtmeta.health import ExposureHealth, HealthReport
 
@@ -32,34 +34,35 @@ def cause_style(status: str | None) -> str:
     return "yellow" if status in ("warn", "skipped") else "red"
 
 
-def _dashboard_cell(exposure: ExposureHealth) -> Text:
-    cell = Text(display_name(exposure), style="bold")
+def _details_cell(exposure: ExposureHealth) -> Group:
+    """Title, name and owner; the url; then each cause with its message indented beneath it.
+
+    One wide column instead of four narrow ones: urls and dbt messages are long, and a
+    four-column table at 80 columns broke them every few characters.
+    """
+    header = Text(display_name(exposure), style="bold")
     if exposure.label and exposure.label != exposure.name:
-        cell.append(f"\n{exposure.name}", style="dim")
+        header.append(f" ({exposure.name})", style="dim")
+    owner = " ".join(
+        part
+        for part in (exposure.owner_name, f"<{exposure.owner_email}>" if exposure.owner_email else None)
+        if part
+    )
+    if owner:
+        header.append(f"  owner: {owner}")
+    parts: list[RenderableType] = [header]
     if exposure.url:
-        cell.append(f"\n{exposure.url}", style="cyan")
-    return cell
-
-
-def _owner_cell(exposure: ExposureHealth) -> Text:
-    cell = Text(exposure.owner_name or "")
-    if exposure.owner_email:
-        cell.append(("\n" if exposure.owner_name else "") + exposure.owner_email, style="dim")
-    return cell
-
-
-def _causes_cell(exposure: ExposureHealth) -> Text:
-    cell = Text()
-    for index, cause in enumerate(exposure.causes):
-        if index:
-            cell.append("\n")
-        cell.append(f"{cause.resource_type} {cause.name or short_id(cause.unique_id)}", style="bold")
-        cell.append(f"  {cause.status}", style=cause_style(cause.status))
+        parts.append(Text(exposure.url, style="cyan", overflow="fold"))
+    for cause in exposure.causes:
+        line = Text("- ")
+        line.append(f"{cause.resource_type} {cause.name or short_id(cause.unique_id)}", style="bold")
+        line.append(f"  {cause.status}", style=cause_style(cause.status))
         if cause.failures:
-            cell.append(f"  ({failing_rows(cause.failures)})")
+            line.append(f"  ({failing_rows(cause.failures)})")
+        parts.append(line)
         if cause.message:
-            cell.append(f"\n  {one_line(cause.message, 200)}", style="dim")
-    return cell
+            parts.append(Padding(Text(one_line(cause.message, 200), style="dim"), (0, 0, 0, 4)))
+    return Group(*parts)
 
 
 def render(report: HealthReport, console: Console) -> None:
@@ -67,18 +70,14 @@ def render(report: HealthReport, console: Console) -> None:
     title = Text("Dashboard health")
     if report.project_name:
         title.append(f": {report.project_name}")
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=False, expand=True)
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=True, expand=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Dashboard", overflow="fold", ratio=3)
-    table.add_column("Owner", overflow="fold", ratio=2)
-    table.add_column("Root causes", overflow="fold", ratio=5)
+    table.add_column("Dashboard, owner and root causes", overflow="fold", ratio=1)
     for exposure in exposures:
         status = status_name(exposure.status)
         table.add_row(
             Text(STATUS_LABEL.get(status, status), style=STATUS_STYLE.get(status, "")),
-            _dashboard_cell(exposure),
-            _owner_cell(exposure),
-            _causes_cell(exposure),
+            _details_cell(exposure),
         )
     if exposures:
         console.print(table)
