@@ -321,32 +321,28 @@ def command(
     Reads manifest.json, run_results.json and sources.json from the dbt target directory (or the
     files given) and prints every exposure's health with its root causes.
     """
+    from dbtmeta import alert_state
     from dbtmeta.console import make_console
     from dbtmeta.renderers import get_renderer, render_to_string
 
     output_format = output_format.lower()
     # Validate every flag before reading anything.
     slack_options = None
+    delay = alert_state.parse_duration(repeat_after)
     if slack_webhook is not None:
-        from dbtmeta import alert_state, slack
+        from dbtmeta import slack
 
         slack.validate_webhook_url(slack_webhook)
-        delay = alert_state.parse_duration(repeat_after)
         state = None
         if state_file is not None:
             alert_state.check_state_path(state_file)
             state = alert_state.load_state(state_file)
         slack_options = SlackOptions(slack_webhook, slack_mode, state_file, delay, slack_timeout, state)
-    else:
-        from dbtmeta.alert_state import parse_duration
-
-        parse_duration(repeat_after)
-        if state_file is not None:
-            # CI recipes pass --state-file and the webhook from a secret that may not be set up.
-            _warn(
-                "no Slack webhook (--slack-webhook / DBTMETA_SLACK_WEBHOOK): nothing posted, "
-                "--state-file unused"
-            )
+    elif state_file is not None:
+        # CI recipes pass --state-file and the webhook from a secret that may not be set up.
+        _warn(
+            "no Slack webhook (--slack-webhook / DBTMETA_SLACK_WEBHOOK): nothing posted, --state-file unused"
+        )
     if output is not None:
         _check_output_path(output, "--output")
 
