@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from dbtmeta import __version__
+from dbtmeta.console import error
 from dbtmeta.errors import EXIT_USAGE, DbtmetaError
 
 # name -> (module, one-line help). The help is here so that listing commands imports nothing.
@@ -50,10 +51,6 @@ class LazyGroup(click.Group):
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
-
-
-def _error_line(message: str) -> None:
-    click.echo(f"dbtmeta: error: {message}", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,29 +89,29 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result: Any = cli.main(args=args, prog_name="dbtmeta", standalone_mode=False)
     except click.exceptions.Abort:
-        _error_line("aborted")
+        error("aborted")
         sys.exit(130)
     except click.exceptions.UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
             click.echo(exc.ctx.get_help(), err=True)
             sys.exit(EXIT_USAGE)
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        _error_line(f"{exc.format_message()}{hint}")
+        error(f"{exc.format_message()}{hint}")
         sys.exit(EXIT_USAGE)
     except click.exceptions.ClickException as exc:
-        _error_line(exc.format_message())
+        error(exc.format_message())
         sys.exit(exc.exit_code)
     except DbtmetaError as exc:
         if debug:
             raise
-        _error_line(str(exc))
+        error(str(exc))
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:
         if debug:
             raise
-        _error_line(
+        error(
             f"unexpected {type(exc).__name__}: {exc} "
             "(rerun with --debug for the traceback and report it as a bug)"
         )

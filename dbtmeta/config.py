@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from dbtmeta.console import warn
 from dbtmeta.errors import UsageError
 
 CONFIG_FILES = ("dbtmeta.yml", ".dbtmeta.yml", "pyproject.toml")
@@ -92,10 +93,9 @@ def _read_toml(path: Path, text: str) -> Any:
         try:
             import tomli as tomllib  # type: ignore[no-redef]
         except ModuleNotFoundError:
-            click.echo(
-                f"dbtmeta: warning: skipping [tool.dbtmeta] in {path}: reading TOML on Python 3.10 "
-                "needs `pip install tomli` (or use dbtmeta.yml)",
-                err=True,
+            warn(
+                f"skipping [tool.dbtmeta] in {path}: reading TOML on Python 3.10 "
+                "needs `pip install tomli` (or use dbtmeta.yml)"
             )
             return None
     try:

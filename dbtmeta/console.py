@@ -1,11 +1,21 @@
-"""Rich consoles that never interpret untrusted text as markup."""
+"""Where dbtmeta talks to people: rich consoles that never interpret text, and the stderr line format.
+
+Every diagnostic goes to stderr as one line, ``dbtmeta: error: ...``, ``dbtmeta: warning: ...`` or
+``dbtmeta: ...`` (information); stdout carries only the command's result. rich is imported only when
+a console is made, so importing this module stays cheap.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+PREFIX = "dbtmeta"
 
 
 def make_console(file: TextIO | None = None, *, stderr: bool = False) -> Console:
@@ -14,5 +24,22 @@ def make_console(file: TextIO | None = None, *, stderr: bool = False) -> Console
     Renderers build ``rich.text.Text`` / tables from data; nothing from Looker or dbt is ever parsed
     as ``[bold]`` markup or ``:emoji:`` codes.
     """
+    from rich.console import Console
+
     stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
     return Console(file=stream, markup=False, emoji=False, highlight=False, soft_wrap=False)
+
+
+def error(message: str) -> None:
+    """``dbtmeta: error: <message>`` on stderr."""
+    click.echo(f"{PREFIX}: error: {message}", err=True)
+
+
+def warn(message: str) -> None:
+    """``dbtmeta: warning: <message>`` on stderr."""
+    click.echo(f"{PREFIX}: warning: {message}", err=True)
+
+
+def info(message: str) -> None:
+    """``dbtmeta: <message>`` on stderr: progress and summaries, never results."""
+    click.echo(f"{PREFIX}: {message}", err=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dbtmeta.artifacts import (
+from dbtmeta.dbt.artifacts import (
     find_artifacts,
     load_manifest,
     load_run_results,
@@ -288,7 +288,7 @@ def test_find_artifacts_errors(tmp_path, monkeypatch):
 
 def test_strict_turns_schema_errors_into_one_line():
     pytest.importorskip("dbt_artifacts_parser")
-    from dbtmeta.strict import validate_strict
+    from dbtmeta.dbt.strict import validate_strict
 
     # manifest_ok.json is deliberately minimal: it lacks fields the v12 schema requires.
     with pytest.raises(InputError) as excinfo:

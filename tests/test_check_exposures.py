@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dbtmeta.artifacts import load_manifest
-from dbtmeta.check import check_exposures, parse_reference
 from dbtmeta.cli import main
+from dbtmeta.dbt.artifacts import load_manifest
+from dbtmeta.exposures.check import check_exposures, parse_reference
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
 

@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 from dbtmeta.errors import InputError, UsageError
-from dbtmeta.exposures import (
+from dbtmeta.exposures.naming import assign_names, is_valid_name, snake_case
+from dbtmeta.exposures.resolve import DashboardResolution, NodeRef
+from dbtmeta.exposures.yaml_file import (
     HEADER,
     ExposureSettings,
     MaturityRule,
@@ -22,8 +24,6 @@ from dbtmeta.exposures import (
     unliteral,
 )
 from dbtmeta.looker.content import Dashboard, Owner
-from dbtmeta.naming import assign_names, is_valid_name, snake_case
-from dbtmeta.resolve import DashboardResolution, NodeRef
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from dbtmeta.artifacts import load_manifest
+from dbtmeta.dbt.artifacts import load_manifest
+from dbtmeta.dbt.graph import build_graph
 from dbtmeta.errors import InputError
-from dbtmeta.graph import build_graph
 
 SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 

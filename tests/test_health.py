@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dbtmeta.artifacts import (
+from dbtmeta.dbt.artifacts import (
     load_manifest,
     load_run_results,
     load_sources,
@@ -20,7 +20,8 @@ from dbtmeta.artifacts import (
     run_results_from_dicts,
     sources_from_dict,
 )
-from dbtmeta.health import HealthReport, Status, compute_health
+from dbtmeta.health.compute import compute_health
+from dbtmeta.health.model import HealthReport, Status
 
 SCHEMA = "https://schemas.getdbt.com/dbt/{kind}/v{version}.json"
 REPO = Path(__file__).resolve().parent.parent
@@ -573,7 +574,7 @@ def _value(item):
 def test_loader_agrees_with_dbt_artifacts_parser(example_build):
     """Cross-check the fast loader against dbt-artifacts-parser on real artifacts."""
     pytest.importorskip("dbt_artifacts_parser")
-    from dbtmeta.strict import validate_strict
+    from dbtmeta.dbt.strict import validate_strict
 
     directory = example_build.failure
     manifest = load_manifest(directory / "manifest.json")
@@ -612,7 +613,7 @@ def test_loader_agrees_with_dbt_artifacts_parser(example_build):
 
 
 def test_find_artifacts_on_the_example_project(example_build, monkeypatch):
-    from dbtmeta.artifacts import find_artifacts
+    from dbtmeta.dbt.artifacts import find_artifacts
 
     monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
     monkeypatch.setenv("DBT_PROJECT_DIR", str(example_build.project_dir))
@@ -646,7 +647,7 @@ def test_bench_generator_output_loads(tmp_path):
             assert cause.status != "skipped"
     # faithful to dbt's published schemas
     pytest.importorskip("dbt_artifacts_parser")
-    from dbtmeta.strict import validate_strict
+    from dbtmeta.dbt.strict import validate_strict
 
     assert type(validate_strict(tmp_path / "manifest.json", "manifest")).__name__ == "ManifestV12"
     assert type(validate_strict(tmp_path / "run_results.json", "run_results")).__name__ == "RunResultsV6"

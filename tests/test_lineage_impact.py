@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dbtmeta.artifacts import load_manifest
 from dbtmeta.cli import main
-from dbtmeta.graph import build_graph
-from dbtmeta.impact import impact
-from dbtmeta.lineage import lineage
+from dbtmeta.dbt.artifacts import load_manifest
+from dbtmeta.dbt.graph import build_graph
+from dbtmeta.dbt.impact import impact
+from dbtmeta.dbt.lineage import lineage
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
 LINEAGE_TYPES = ["model", "seed", "snapshot", "source", "exposure", "analysis"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 import pytest
 
-from dbtmeta.artifacts import find_artifacts, find_project_dir, load_project_manifest
 from dbtmeta.cli import COMMANDS, main
+from dbtmeta.dbt.artifacts import find_artifacts, find_project_dir, load_project_manifest
 from dbtmeta.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"

@@ -10,10 +10,10 @@ import pytest
 from rich.console import Console
 
 from dbtmeta.console import make_console
-from dbtmeta.health import Cause, ExposureHealth, HealthReport, Status
-from dbtmeta.renderers import FORMATS, RENDERERS, get_renderer, render_to_string
-from dbtmeta.renderers.markdown import md, mermaid_label
-from dbtmeta.renderers.slack import build_message, escape
+from dbtmeta.health.model import Cause, ExposureHealth, HealthReport, Status
+from dbtmeta.render import FORMATS, RENDERERS, get_renderer, render_to_string
+from dbtmeta.render.markdown import md, mermaid_label
+from dbtmeta.render.slack import build_message, escape
 
 EVIL = '[bold red]x[/] :smile: <!channel> @here <@U123> <http://evil.example|click> `tick` | "q" ##'
 
@@ -292,7 +292,7 @@ def test_empty_report():
 
 
 def test_markdown_details_are_capped_for_big_projects():
-    from dbtmeta.renderers.markdown import MAX_DETAILS
+    from dbtmeta.render.markdown import MAX_DETAILS
 
     cause = make_cause("model.shop.m", "error", path=("model.shop.m",))
     report = HealthReport(

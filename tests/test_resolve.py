@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from conftest import ExampleBuild
 
-from dbtmeta.artifacts import load_manifest, manifest_from_dict
+from dbtmeta.dbt.artifacts import load_manifest, manifest_from_dict
 from dbtmeta.errors import UsageError
+from dbtmeta.exposures.resolve import NodeRef, Resolver, build_index, parse_schema_map, resolve_all
 from dbtmeta.looker.content import (
     Connection,
     Dashboard,
@@ -19,7 +20,6 @@ from dbtmeta.looker.content import (
     Tile,
     ViewSource,
 )
-from dbtmeta.resolve import NodeRef, Resolver, build_index, parse_schema_map, resolve_all
 
 
 @pytest.fixture(scope="module")

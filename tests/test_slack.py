@@ -11,11 +11,11 @@ from slack_server import SlackServer
 from test_renderers import make_cause as _cause
 from test_renderers import make_exposure as _exposure
 
-from dbtmeta import alert_state
-from dbtmeta.alert_state import AlertState, Entry, parse_duration, plan_alerts, updated_state
+from dbtmeta.alerts import state as alert_state
+from dbtmeta.alerts.slack import post_json, route_exposures, validate_webhook_url
+from dbtmeta.alerts.state import AlertState, Entry, parse_duration, plan_alerts, updated_state
 from dbtmeta.errors import InputError, RemoteError, UsageError
-from dbtmeta.health import Status
-from dbtmeta.slack import post_json, route_exposures, validate_webhook_url
+from dbtmeta.health.model import Status
 
 SECRET_PATH = "/services/T000/B000/XXXXSECRET"
 

@@ -104,10 +104,13 @@ def test_separate_run_test_and_freshness_results(example_build, capsys):
 
 def test_fail_on(example_build, capsys):
     failure = artifacts(example_build.failure)
-    assert run(capsys, *failure, "--select", "product_funnel")[0] == 0  # at_risk < stale
-    assert run(capsys, *failure, "--select", "product_funnel", "--fail-on", "at_risk")[0] == 1
-    assert run(capsys, *failure, "--select", "product_funnel", "--fail-on", "at-risk")[0] == 1
+    assert run(capsys, *failure, "--exposure", "product_funnel")[0] == 0  # at_risk < stale
+    assert run(capsys, *failure, "--exposure", "product_funnel", "--fail-on", "at_risk")[0] == 1
+    assert run(capsys, *failure, "--exposure", "product_funnel", "--fail-on", "at-risk")[0] == 1
     assert run(capsys, *failure, "--fail-on", "never")[0] == 0
+    assert run(capsys, *failure, "--exposure", "customers", "--fail-on", "at_risk")[0] == 0
+    # --select, the old name of --exposure, still filters
+    assert run(capsys, *failure, "--select", "product_funnel", "--fail-on", "at_risk")[0] == 1
     assert run(capsys, *failure, "--select", "customers", "--fail-on", "at_risk")[0] == 0
 
 
@@ -117,12 +120,12 @@ def _email(e: dict) -> str:
 
 # Expected sets are computed from the unfiltered report, so the exposures' metadata may evolve.
 FILTERS = [
-    (["--select", "orders_overview"], lambda e: e["name"] == "orders_overview"),
+    (["--exposure", "orders_overview"], lambda e: e["name"] == "orders_overview"),
     (
-        ["--select", "*_health", "--select", "customers"],
+        ["--exposure", "*_health", "--exposure", "customers"],
         lambda e: e["name"] in ("inventory_health", "customers"),
     ),
-    (["--select", "exposure.greenery.product_*"], lambda e: e["name"] == "product_funnel"),
+    (["--exposure", "exposure.greenery.product_*"], lambda e: e["name"] == "product_funnel"),
     (["--type", "analysis"], lambda e: e["type"] == "analysis"),
     (
         ["--type", "DASHBOARD", "--owner", "finance"],
@@ -142,7 +145,7 @@ FILTERS = [
 def test_filters(example_build, capsys, flags, predicate):
     _, full, _ = run(capsys, *artifacts(example_build.failure), "--format", "json")
     expected = {e["name"] for e in json.loads(full)["exposures"] if predicate(e)}
-    if flags[0] == "--select" or "finance" in flags or "OPS@greenery.example.com" in flags:
+    if flags[0] == "--exposure" or "finance" in flags or "OPS@greenery.example.com" in flags:
         assert expected  # the filter is exercised on something
     code, out, err = run(capsys, *artifacts(example_build.failure), "--format", "json", *flags)
     assert set(statuses(out)) == expected
@@ -168,13 +171,17 @@ def test_table_and_slack_formats(example_build, capsys):
     assert payload["blocks"][0]["text"]["text"] == "Dashboard health: 3 stale, 1 at risk"
 
 
-def test_output_file_matches_stdout(example_build, capsys, tmp_path):
+def test_output_file_replaces_stdout(example_build, capsys, tmp_path):
+    """--output means what it means in every command: the report goes to the file instead of stdout."""
+    _, printed, _ = run(capsys, *artifacts(example_build.failure), "--format", "json")
     target = tmp_path / "report.json"
     target.write_text("old")
     code, out, _ = run(capsys, *artifacts(example_build.failure), "--format", "json", "--output", target)
     assert code == 1
-    assert target.read_text() == out
-    code, out, _ = run(capsys, *artifacts(example_build.failure), "--output", tmp_path / "report.txt")
+    assert out == ""
+    assert json.loads(target.read_text()) == json.loads(printed)
+    code, out, _ = run(capsys, *artifacts(example_build.failure), "-o", tmp_path / "report.txt")
+    assert out == ""
     assert "3 stale, 1 at risk, 1 fresh" in (tmp_path / "report.txt").read_text()
 
 
@@ -340,8 +347,8 @@ FLAG_CASES = {
         [*HOOK, "--state-file", "/nonexistent-dir/state.json"],
         "does not exist",
     ),
-    "select matches nothing": (["--select", "no_such_dashboard*"], "matches no exposure"),
-    "empty select": (["--select", ""], "--select"),
+    "select matches nothing": (["--exposure", "no_such_dashboard*"], "matches no exposure"),
+    "empty select": (["--exposure", ""], "--exposure: an exposure filter needs a name or glob"),
     "output in missing dir": (["--output", "/nonexistent-dir/report.json"], "does not exist"),
     "bad timeout": (["--slack-timeout", "0"], "--slack-timeout"),
     "unknown option": (["--frobnicate"], "no such option"),

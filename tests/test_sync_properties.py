@@ -19,9 +19,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dbtmeta.artifacts import load_manifest
-from dbtmeta.exposures import ExposureSettings, literal, unliteral
-from dbtmeta.exposures_sync import apply, plan_sync
+from dbtmeta.dbt.artifacts import load_manifest
+from dbtmeta.exposures.sync import apply, plan_sync
+from dbtmeta.exposures.yaml_file import ExposureSettings, literal, unliteral
 from dbtmeta.looker.content import (
     Connection,
     Dashboard,

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from dbtmeta.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def project_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--project-dir``, ``--target-path`` and ``--manifest``: where the dbt project and its artifacts are.
 
     The callback gets ``project_dir``, ``target_path`` and ``manifest_path``; pass them to
-    :func:`dbtmeta.artifacts.find_artifacts` or :func:`dbtmeta.artifacts.load_project_manifest`.
+    :func:`dbtmeta.dbt.artifacts.find_artifacts` or :func:`dbtmeta.dbt.artifacts.load_project_manifest`.
     All three are paths for the config file (relative to it there), like on the command line
     relative to the current directory.
     """
@@ -45,14 +53,54 @@ def project_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def project_args(project_dir: str | None, target_path: str | None, manifest_path: str | None) -> list[str]:
-    """The ``project_options`` values back as command-line arguments (to run another command)."""
-    args: list[str] = []
-    for flag, value in (
-        ("--project-dir", project_dir),
-        ("--target-path", target_path),
-        ("--manifest", manifest_path),
-    ):
-        if value:
-            args += [flag, value]
-    return args
+class LenientChoice(click.Choice):  # type: ignore[type-arg]
+    """Case-insensitive choice that also accepts ``-`` for ``_`` (``at-risk``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in self.choices and value.replace("-", "_") in self.choices:
+                value = value.replace("-", "_")
+        return super().convert(value, param, ctx)
+
+
+def output_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--output/-o FILE``: the same meaning in every command: write ``what`` there instead of stdout."""
+    return click.option(
+        "--output",
+        "-o",
+        "output",
+        metavar="FILE",
+        help=f"Write {what} to FILE (replaced atomically) instead of stdout.",
+    )
+
+
+def check_output_path(path: str, flag: str = "--output") -> None:
+    """Fail before any work when ``path`` cannot be an output file (a directory, a missing parent)."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{flag} {path!r} is a directory; give a file path")
+    if not target.parent.is_dir():
+        raise UsageError(f"{flag} {path!r}: directory {str(target.parent)!r} does not exist; create it first")
+
+
+def emit(render: Callable[[Console], None], output: str | None, *, flag: str = "--output") -> None:
+    """Run ``render`` on a console for stdout, or on a buffer then written atomically to ``output``."""
+    from dbtmeta.console import make_console
+
+    if output is None:
+        console = make_console()
+        if not console.is_terminal and not os.environ.get("COLUMNS"):
+            console.width = 120  # pipes and CI logs: rich would assume 80 columns
+        render(console)
+        return
+    from dbtmeta.atomic import write_atomic
+
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    console.width = 120
+    render(console)
+    try:
+        write_atomic(output, buffer.getvalue())
+    except OSError as exc:
+        raise UsageError(f"cannot write {flag} {output!r}: {exc.strerror or exc}") from None

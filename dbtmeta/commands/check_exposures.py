@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from dbtmeta.commands._options import project_args, project_options
+from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
-    from dbtmeta.check import Problem
+    from dbtmeta.dbt.artifacts import Manifest
+    from dbtmeta.exposures.check import Problem
 
 
 @click.command(
@@ -27,7 +29,7 @@ Examples:
 @click.option(
     "--sync-snapshot",
     type=click.Path(dir_okay=False),
-    help="Also check that the generated Looker exposures match this snapshot (runs "
+    help="Also check that the generated Looker exposures match this snapshot (as "
     "`sync-exposures --check`; its other options come from the config's sync_exposures section).",
 )
 @click.option("--format", "format", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -49,15 +51,16 @@ def command(
     directly, so a ref() to a model deleted since the last `dbt parse` is still caught.
     Exit 1 when there are problems.
     """
-    from dbtmeta.check import files_with_exposures
+    from dbtmeta.exposures.check import files_with_exposures
 
     if files and not files_with_exposures(files) and not sync_snapshot:
         if format == "json":
             click.echo(json.dumps({"ok": True, "checked_exposures": 0, "files": [], "problems": []}))
         return EXIT_OK
 
-    from dbtmeta.artifacts import find_project_dir, load_project_manifest
-    from dbtmeta.check import check_exposures, run_dbt_parse
+    from dbtmeta.console import info
+    from dbtmeta.dbt.artifacts import find_project_dir, load_project_manifest
+    from dbtmeta.exposures.check import check_exposures, run_dbt_parse
 
     extra = []
     if parse:
@@ -65,7 +68,7 @@ def command(
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     result = check_exposures(manifest, list(files) if files else None, project_dir=project)
     if sync_snapshot:
-        extra += _sync_problems(ctx, sync_snapshot, project_args(project_dir, target_path, manifest_path))
+        extra += _sync_problems(ctx, sync_snapshot, manifest, project)
     result.problems = sorted(extra + result.problems)
     if format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -73,52 +76,39 @@ def command(
         for problem in result.problems:
             click.echo(str(problem))
         if result.problems:
-            click.echo(
+            info(
                 f"{len(result.problems)} problem(s) in {result.checked} exposure(s); "
-                "fix them, then re-run `dbtmeta check-exposures`",
-                err=True,
+                "fix them, then re-run `dbtmeta check-exposures`"
             )
         else:
-            click.echo(f"{result.checked} exposure(s) OK", err=True)
+            info(f"{result.checked} exposure(s) OK")
     return EXIT_FINDINGS if result.problems else EXIT_OK
 
 
-def _sync_problems(ctx: click.Context, snapshot: str, project: list[str]) -> list[Problem]:
-    """Run ``sync-exposures --check --snapshot SNAPSHOT`` in-process, with its config defaults;
-    ``project`` is the ``--project-dir``/``--target-path``/``--manifest`` arguments to pass on."""
-    import contextlib
-    import io
-    from pathlib import Path
-
-    from dbtmeta.check import Problem
+def _sync_problems(ctx: click.Context, snapshot: str, manifest: Manifest, project: Path) -> list[Problem]:
+    """The problem "the generated exposures file is out of date" when syncing from the Looker
+    ``snapshot`` would change it, with sync-exposures' options from the config file."""
     from dbtmeta.config import build_default_map, find_config, read_config
+    from dbtmeta.exposures.check import Problem
+    from dbtmeta.exposures.sync import SyncOptions
+    from dbtmeta.exposures.sync import plan as plan_sync
+    from dbtmeta.looker.snapshot import load_snapshot
 
     root = ctx.find_root()
     group = root.command
     assert isinstance(group, click.Group)
-    sync = group.get_command(root, "sync-exposures")
-    assert sync is not None
     config_path = root.params.get("config_path")
     path = Path(config_path) if config_path else find_config()
-    defaults = {}
+    defaults: dict[str, Any] = {}
     if path is not None:
         data = read_config(path)
         defaults = build_default_map(data, path, group, root, "sync-exposures").get("sync-exposures", {})
-    args = ["--check", "--snapshot", snapshot, *project]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        sub = sync.make_context("sync-exposures", args, parent=root, default_map=defaults)
-        with sub:
-            code = sync.invoke(sub)
-    if code != 1:
+    options = SyncOptions.from_mapping(defaults)
+    plan = plan_sync(load_snapshot(snapshot), manifest, project, options)
+    if options.strict and plan.findings:
+        reason = f"{len(plan.findings)} unresolved tables or tiles (strict)"
+    elif plan.changed:
+        reason = f"{plan.path} is out of date; run `dbtmeta sync-exposures`"
+    else:
         return []
-    reason = " ".join(err.getvalue().split()) or "the generated exposures file is out of date"
-    return [
-        Problem(
-            snapshot,
-            0,
-            "",
-            "out-of-sync",
-            f"{reason.removeprefix('dbtmeta: ')} (Looker snapshot {snapshot})",
-        )
-    ]
+    return [Problem(snapshot, 0, "", "out-of-sync", f"{reason} (Looker snapshot {snapshot})")]

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from dbtmeta.commands._options import project_options
+from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
+from dbtmeta.console import info
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from dbtmeta.impact import MATURITIES
-from dbtmeta.lineage_render import IMPACT_FORMATS
+from dbtmeta.render.lineage import IMPACT_FORMATS
+from dbtmeta.vocabulary import MATURITIES
 
 
 def _state_manifest(state: str) -> Path:
@@ -44,7 +45,7 @@ Examples:
     type=click.Choice(MATURITIES),
     help="Exit 1 when an affected exposure has this maturity or higher (opt-in gate).",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file.")
+@output_option("the report")
 @project_options
 def command(
     paths: tuple[str, ...],
@@ -63,29 +64,18 @@ def command(
     the nodes named with --select, and the nodes defined in the changed files PATHS (relative to
     the repository root or the dbt project, as `git diff --name-only` and pre-commit give them).
     """
-    from dbtmeta.artifacts import load_manifest, load_project_manifest
-    from dbtmeta.console import make_console
-    from dbtmeta.impact import impact
+    from dbtmeta.dbt.artifacts import load_manifest, load_project_manifest
+    from dbtmeta.dbt.impact import impact
 
+    if output is not None:
+        check_output_path(output)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     previous = load_manifest(_state_manifest(state)) if state else None
     report = impact(manifest, previous=previous, names=select, paths=list(paths), project_dir=project)
-    if output:
-        import io
-
-        from dbtmeta.atomic import write_atomic
-
-        buffer = io.StringIO()
-        IMPACT_FORMATS[format](report, make_console(buffer))
-        write_atomic(output, buffer.getvalue())
-    else:
-        IMPACT_FORMATS[format](report, make_console())
+    emit(lambda console: IMPACT_FORMATS[format](report, console), output)
     hit = report.gate(fail_on_maturity)
     if hit:
         names = ", ".join(item.info.name for item in hit)
-        click.echo(
-            f"dbtmeta: {len(hit)} exposure(s) of maturity {fail_on_maturity} or higher affected: {names}",
-            err=True,
-        )
+        info(f"{len(hit)} exposure(s) of maturity {fail_on_maturity} or higher affected: {names}")
         return EXIT_FINDINGS
     return EXIT_OK

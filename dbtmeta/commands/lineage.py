@@ -6,7 +6,7 @@ import click
 
 from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_OK
-from dbtmeta.lineage_render import LINEAGE_FORMATS
+from dbtmeta.render.lineage import LINEAGE_FORMATS
 
 
 @click.command(
@@ -39,10 +39,10 @@ def command(
     NODE is written as on `dbt ls --select`: fact_orders, model.greenery.fact_orders,
     source:greenery.events (or greenery.events), seed:NAME, snapshot:NAME, exposure:NAME.
     """
-    from dbtmeta.artifacts import load_project_manifest
     from dbtmeta.console import make_console
-    from dbtmeta.graph import build_graph
-    from dbtmeta.lineage import lineage
+    from dbtmeta.dbt.artifacts import load_project_manifest
+    from dbtmeta.dbt.graph import build_graph
+    from dbtmeta.dbt.lineage import lineage
 
     manifest, _project = load_project_manifest(project_dir, target_path, manifest_path)
     result = lineage(build_graph(manifest), node, direction=direction, depth=depth)

@@ -92,17 +92,19 @@ def command() -> None:
     "pull",
     epilog="""\b
 Examples:
-  dbtmeta looker pull --out looker.json --looker-ini looker.ini --include-looks
+  dbtmeta looker pull --output looker.json --looker-ini looker.ini --include-looks
   LOOKERSDK_BASE_URL=https://acme.looker.com LOOKERSDK_CLIENT_ID=.. LOOKERSDK_CLIENT_SECRET=.. \\
-    dbtmeta looker pull --out looker.json --lookml-dir looker/""",
+    dbtmeta looker pull --output looker.json --lookml-dir looker/""",
 )
 @click.option(
-    "--out",
+    "--output",
+    "-o",
     "out",
-    required=True,
+    metavar="FILE",
     type=click.Path(dir_okay=False, writable=True),
-    help="Snapshot file to write (JSON). Replaced atomically; left untouched if the crawl fails.",
+    help="Snapshot file to write (JSON, required). Replaced atomically; left untouched if the crawl fails.",
 )
+@click.option("--out", "out_old", hidden=True, type=click.Path(dir_okay=False, writable=True))  # old name
 @click.option("--include-looks", is_flag=True, help="Also crawl standalone Looks.")
 @click.option(
     "--lookml-dir",
@@ -112,7 +114,13 @@ Examples:
 @click.option("--progress/--no-progress", default=True, help="Progress bar (only on a terminal).")
 @looker_options
 def pull(
-    out: str, include_looks: bool, lookml_dir: str | None, progress: bool, concurrency: int, **options: Any
+    out: str | None,
+    out_old: str | None,
+    include_looks: bool,
+    lookml_dir: str | None,
+    progress: bool,
+    concurrency: int,
+    **options: Any,
 ) -> int:
     """Crawl Looker (dashboards, tiles, queries, owners, explores) and save a snapshot.
 
@@ -120,7 +128,10 @@ def pull(
     Credentials: LOOKERSDK_CLIENT_ID / LOOKERSDK_CLIENT_SECRET or looker.ini (never on the command line).
     Exit codes: 0 saved, 2 bad options or input, 3 Looker unreachable or refused.
     """
-    from dbtmeta.console import make_console
+    out = out or out_old
+    if not out:
+        raise click.UsageError("Missing option '--output': the snapshot file to write.")
+    from dbtmeta.console import info
     from dbtmeta.looker.api import crawl_with_stats
     from dbtmeta.looker.snapshot import save_snapshot
 
@@ -138,5 +149,5 @@ def pull(
         f"Saved {dashboards} dashboards, {looks} looks, {len(content.explores)} explores to {out} "
         f"({stats.total} API calls, {stats.retries} retries)"
     )
-    make_console(stderr=True).print(summary)
+    info(summary)
     return 0

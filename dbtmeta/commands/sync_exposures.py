@@ -11,6 +11,7 @@ import click
 from dbtmeta.commands._options import project_options
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from dbtmeta.vocabulary import MATURITIES
 
 
 @click.command(
@@ -68,9 +69,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
     metavar="COND=OWNER",
     help="Owner for matching items, over Looker's: 'id:greenery::*=Data Team <data@acme.com>'.",
 )
-@click.option(
-    "--default-maturity", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True
-)
+@click.option("--default-maturity", type=click.Choice(MATURITIES), default="medium", show_default=True)
 @click.option(
     "--usage-stats",
     is_flag=True,
@@ -109,16 +108,28 @@ def command(
     The generated file is rewritten only when its content changes; names stay stable across
     renames; hand-written exposures elsewhere in the project are never touched.
     """
-    from dbtmeta.artifacts import load_project_manifest
-    from dbtmeta.exposures import ExposureSettings, MaturityRule, OwnerRule
-    from dbtmeta.exposures_sync import apply, plan_sync
-    from dbtmeta.resolve import parse_schema_map
+    from dbtmeta.console import info, warn
+    from dbtmeta.dbt.artifacts import load_project_manifest
+    from dbtmeta.exposures.sync import SyncOptions, apply
+    from dbtmeta.exposures.sync import plan as plan_sync
 
     if check and dry_run:
         raise UsageError("--check and --dry-run do not go together: --check already writes nothing")
-    rules = [MaturityRule.parse(text) for text in maturity_rule]
-    owner_rules = [OwnerRule.parse(text) for text in owner_rule]
-    mapping = parse_schema_map(schema_map)
+    options = SyncOptions(
+        output=output,
+        strict=strict,
+        schema_map=schema_map,
+        dialect=dialect,
+        default_owner_email=default_owner_email,
+        default_owner_name=default_owner_name,
+        maturity_rule=maturity_rule,
+        owner_rule=owner_rule,
+        default_maturity=default_maturity,
+        usage_stats=usage_stats,
+        dashboard_url_base=dashboard_url_base,
+        include_looks=include_looks,
+    )
+    options.parsed()  # a malformed rule fails before any slow work
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
     source = click.get_current_context().get_parameter_source("base_url")
@@ -132,51 +143,27 @@ def command(
         include_looks=include_looks,
         dialect=dialect,
     )
-    settings = ExposureSettings(
-        project_name=manifest.project_name,
-        base_url=content.base_url or dashboard_url_base,
-        default_owner_name=default_owner_name,
-        default_owner_email=default_owner_email,
-        maturity_rules=rules,
-        owner_rules=owner_rules,
-        default_maturity=default_maturity,
-        usage_stats=usage_stats,
-    )
-    plan = plan_sync(
-        content,
-        manifest,
-        project_dir=project,
-        output=output,
-        settings=settings,
-        schema_map=mapping,
-        dialect=dialect,
-        include_looks=include_looks,
-    )
+    plan = plan_sync(content, manifest, project, options)
     for finding in plan.findings:
-        click.echo(f"unresolved: {finding.line()}", err=True)
+        warn(f"unresolved: {finding.line()}")
     if plan.exposures == 0 and plan.removed:
-        click.echo(
-            f"warning: the Looker content has no dashboards: all {len(plan.removed)} generated "
-            "exposures go (check the source and the API user's permissions)",
-            err=True,
+        warn(
+            f"the Looker content has no dashboards: all {len(plan.removed)} generated "
+            "exposures go (check the source and the API user's permissions)"
         )
     if strict and plan.findings:
-        click.echo(
-            f"dbtmeta: {len(plan.findings)} unresolved tables or tiles (--strict): "
-            f"{plan.path} left as it was",
-            err=True,
-        )
+        info(f"{len(plan.findings)} unresolved tables or tiles (--strict): {plan.path} left as it was")
         return EXIT_FINDINGS
     if check or dry_run:
         if plan.changed:
             sys.stdout.write(plan.diff())
         if check:
             if plan.changed:
-                click.echo(f"dbtmeta: {plan.path} is out of date; run `dbtmeta sync-exposures`", err=True)
+                info(f"{plan.path} is out of date; run `dbtmeta sync-exposures`")
                 return EXIT_FINDINGS
             click.echo(f"{plan.path}: up to date ({plan.exposures} exposures)")
         else:
-            click.echo(plan.summary(dry_run=True), err=True)  # stdout holds only the diff
+            info(plan.summary(dry_run=True))  # stdout holds only the diff
         return EXIT_OK
     apply(plan)
     click.echo(plan.summary())

@@ -8,18 +8,90 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.exposures import ExposureSettings, build_entry, looker_key, read_existing, render
+from dbtmeta.exposures.naming import assign_names
+from dbtmeta.exposures.resolve import Finding, resolve_all
+from dbtmeta.exposures.yaml_file import (
+    ExposureSettings,
+    MaturityRule,
+    OwnerRule,
+    build_entry,
+    looker_key,
+    read_existing,
+    render,
+)
 from dbtmeta.looker.content import LookerContent
-from dbtmeta.naming import assign_names
-from dbtmeta.resolve import Finding, resolve_all
 
 DEFAULT_OUTPUT = os.path.join("models", "exposures", "looker_exposures.yml")
-_SKIP_DIRS = {"target", "dbt_packages", "dbt_modules", "logs", "node_modules", "venv", "__pycache__"}
+
+
+@dataclass
+class SyncOptions:
+    """What shapes the generated file besides the Looker content and the manifest.
+
+    Field names are sync-exposures' option names (and config keys), so a config section maps onto
+    this class with :meth:`from_mapping`. Rules are kept as their text and parsed by :func:`plan`.
+    """
+
+    output: str | None = None
+    strict: bool = False
+    schema_map: Sequence[str] = ()
+    dialect: str | None = None
+    default_owner_email: str | None = None
+    default_owner_name: str | None = None
+    maturity_rule: Sequence[str] = ()
+    owner_rule: Sequence[str] = ()
+    default_maturity: str = "medium"
+    usage_stats: bool = False
+    dashboard_url_base: str | None = None
+    include_looks: bool = False
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> SyncOptions:
+        """The options among ``values`` (other keys, such as the content source, are ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known and value is not None})
+
+    def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str]]:
+        """The rules and the schema map, parsed; UsageError on a malformed one (call it early)."""
+        from dbtmeta.exposures.resolve import parse_schema_map
+
+        return (
+            [MaturityRule.parse(text) for text in self.maturity_rule],
+            [OwnerRule.parse(text) for text in self.owner_rule],
+            parse_schema_map(self.schema_map),
+        )
+
+
+def plan(
+    content: LookerContent, manifest: Any, project_dir: str | os.PathLike[str], options: SyncOptions
+) -> SyncPlan:
+    """Parse ``options`` (UsageError on a malformed rule or map) and plan the sync."""
+    maturity_rules, owner_rules, schema_map = options.parsed()
+    settings = ExposureSettings(
+        project_name=manifest.project_name,
+        base_url=content.base_url or options.dashboard_url_base,
+        default_owner_name=options.default_owner_name,
+        default_owner_email=options.default_owner_email,
+        maturity_rules=maturity_rules,
+        owner_rules=owner_rules,
+        default_maturity=options.default_maturity,
+        usage_stats=options.usage_stats,
+    )
+    return plan_sync(
+        content,
+        manifest,
+        project_dir=project_dir,
+        output=options.output,
+        settings=settings,
+        schema_map=schema_map,
+        dialect=options.dialect,
+        include_looks=options.include_looks,
+    )
 
 
 @dataclass
@@ -137,29 +209,21 @@ def hand_written_names(manifest: Any, project_dir: Path, output: Path) -> set[st
 def _scan_yaml_exposures(project_dir: Path, output: Path) -> set[str]:
     import yaml
 
+    from dbtmeta.dbt.project import exposure_yaml_files
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     names: set[str] = set()
-    if not project_dir.is_dir():
-        return names
-    for root, dirs, files in os.walk(project_dir):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        for file_name in sorted(files):
-            if not file_name.endswith((".yml", ".yaml")):
-                continue
-            path = Path(root) / file_name
-            if _resolved(path) == output:
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-                if "exposures" not in text:
-                    continue
-                data = yaml.load(text, Loader=loader)
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
-                continue  # not ours to judge; dbt parse will complain if it matters
-            exposures = data.get("exposures") if isinstance(data, dict) else None
-            for item in exposures if isinstance(exposures, list) else []:
-                if isinstance(item, dict) and isinstance(item.get("name"), str):
-                    names.add(item["name"])
+    for path in exposure_yaml_files(project_dir):
+        if _resolved(path) == output:
+            continue
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # not ours to judge; dbt parse will complain if it matters
+        exposures = data.get("exposures") if isinstance(data, dict) else None
+        for item in exposures if isinstance(exposures, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                names.add(item["name"])
     return names
 
 

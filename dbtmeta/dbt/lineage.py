@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dbtmeta.dbt.graph import LineageGraph, NodeInfo
 from dbtmeta.errors import UsageError
-from dbtmeta.graph import LineageGraph, NodeInfo
 
 DIRECTIONS = ("upstream", "downstream", "both")
 

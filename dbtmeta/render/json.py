@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from dbtmeta.health import status_name
-from dbtmeta.renderers._common import sorted_exposures, summary_counts, write_text
+from dbtmeta.health.model import status_name
+from dbtmeta.render._common import sorted_exposures, summary_counts, write_text
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dbtmeta.health import Cause, ExposureHealth, HealthReport
+    from dbtmeta.health.model import Cause, ExposureHealth, HealthReport
 
 SCHEMA_VERSION = 1
 

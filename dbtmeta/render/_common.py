@@ -5,24 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from dbtmeta.health import Status, status_name
+from dbtmeta.health.model import Status, status_name, status_rank
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-# Worst last.
+# Worst last: the order of Status.
 STATUS_ORDER: tuple[str, ...] = tuple(status.value for status in Status)
-STATUS_RANK = {name: rank for rank, name in enumerate(STATUS_ORDER)}
-STATUS_LABEL = {"fresh": "fresh", "unknown": "unknown", "at_risk": "at risk", "stale": "stale"}
-
-
-def rank(status: Any) -> int:
-    return STATUS_RANK.get(status_name(status), 0)
+STATUS_LABEL: dict[str, str] = {status.value: status.label for status in Status}
 
 
 def sorted_exposures(exposures: Iterable[Any]) -> list[Any]:
     """Worst first, then by name."""
-    return sorted(exposures, key=lambda e: (-rank(e.status), e.name))
+    return sorted(exposures, key=lambda e: (-status_rank(e.status), e.name))
 
 
 def summary_counts(exposures: Iterable[Any]) -> dict[str, int]:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.errors import InputError
+from dbtmeta.vocabulary import depends_on_nodes
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from dbtmeta.artifacts import Manifest
+    from dbtmeta.dbt.artifacts import Manifest
 
 # Resource types that are part of the lineage (everything that is data or reads data).
 LINEAGE_TYPES = frozenset(
@@ -104,12 +105,6 @@ def node_info(unique_id: str, raw: dict[str, Any]) -> NodeInfo:
         relation=_str(raw.get("relation_name")),
         path=_str(raw.get("original_file_path")),
     )
-
-
-def _depends_on(raw: dict[str, Any]) -> list[str]:
-    depends = raw.get("depends_on")
-    nodes = depends.get("nodes") if isinstance(depends, dict) else None
-    return [item for item in nodes if isinstance(item, str)] if isinstance(nodes, list) else []
 
 
 class LineageGraph:
@@ -236,7 +231,7 @@ class LineageGraph:
 
 
 def build_graph(manifest: Manifest, *, include_tests: bool = False) -> LineageGraph:
-    """The lineage DAG of a loaded manifest (see :mod:`dbtmeta.artifacts`)."""
+    """The lineage DAG of a loaded manifest (see :mod:`dbtmeta.dbt.artifacts`)."""
     import networkx as nx
 
     graph = nx.DiGraph()
@@ -259,7 +254,7 @@ def build_graph(manifest: Manifest, *, include_tests: bool = False) -> LineageGr
             raw_by_id[unique_id] = raw
             graph.add_node(unique_id)
     for unique_id, raw in raw_by_id.items():
-        for parent in _depends_on(raw):
+        for parent in depends_on_nodes(raw):
             if parent in infos and parent != unique_id:
                 graph.add_edge(parent, unique_id)
     return LineageGraph(graph, infos, manifest.project_name)

@@ -11,8 +11,8 @@ import itertools
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from dbtmeta.health import UNHEALTHY, status_name
-from dbtmeta.renderers._common import (
+from dbtmeta.health.model import UNHEALTHY, status_name
+from dbtmeta.render._common import (
     STATUS_LABEL,
     display_name,
     failing_rows,
@@ -28,7 +28,7 @@ from dbtmeta.renderers._common import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dbtmeta.health import ExposureHealth, HealthReport
+    from dbtmeta.health.model import ExposureHealth, HealthReport
 
 # GitHub caps a job summary at 1 MiB and a PR comment at 65,536 characters: diagrams for the worst
 # dashboards only; the table still lists every one.

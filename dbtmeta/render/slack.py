@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dbtmeta.health import UNHEALTHY, status_name
-from dbtmeta.renderers._common import (
+from dbtmeta.health.model import UNHEALTHY, status_name
+from dbtmeta.render._common import (
     STATUS_LABEL,
     display_name,
     failing_rows,
@@ -29,7 +29,7 @@ from dbtmeta.renderers._common import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dbtmeta.health import ExposureHealth, HealthReport
+    from dbtmeta.health.model import ExposureHealth, HealthReport
 
 ICON = {"stale": ":red_circle:", "at_risk": ":large_orange_circle:", "unknown": ":white_circle:"}
 MAX_BLOCKS = 50

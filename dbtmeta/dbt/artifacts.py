@@ -3,7 +3,7 @@
 The default path is plain :mod:`json`: we check the few keys we rely on, keep the raw dicts of the
 manifest by reference (no copies, unknown keys kept) and turn every problem into ONE
 :class:`~dbtmeta.errors.InputError` line that says what is wrong and what to do.
-Strict schema validation with dbt-artifacts-parser is opt-in: :mod:`dbtmeta.strict`.
+Strict schema validation with dbt-artifacts-parser is opt-in: :mod:`dbtmeta.dbt.strict`.
 
 Supported: manifest v4..v12, run_results v4..v6, sources v1..v3.
 

@@ -105,7 +105,7 @@ class RelationIndex:
 
 
 def build_index(manifest: Any, dialect: str | None = None) -> RelationIndex:
-    """Index a ``dbtmeta.artifacts.Manifest``'s relations. ``dialect`` defaults to its adapter type."""
+    """Index a ``dbtmeta.dbt.artifacts.Manifest``'s relations. ``dialect`` defaults to its adapter type."""
     dialect = dialect or getattr(manifest, "adapter_type", None)
     index = RelationIndex(dialect)
     for unique_id, node in sorted(manifest.nodes.items()):

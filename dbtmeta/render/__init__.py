@@ -1,7 +1,7 @@
 """Output formats of ``stale-dashboards``: one module per format, one registry.
 
 Every renderer module exposes ``render(report, console)``: it writes a
-:class:`~dbtmeta.health.HealthReport` to the rich Console it is given (never ``print()``). Text
+:class:`~dbtmeta.health.model.HealthReport` to the rich Console it is given (never ``print()``). Text
 formats also expose ``to_text(report) -> str``.
 ``--format`` choices are derived from :data:`RENDERERS`; modules are imported only when used.
 """
@@ -14,14 +14,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dbtmeta.health import HealthReport
+    from dbtmeta.health.model import HealthReport
 
 # format name -> (module, one-line description)
 RENDERERS: dict[str, tuple[str, str]] = {
-    "table": ("dbtmeta.renderers.table", "a table for people"),
-    "json": ("dbtmeta.renderers.json", "stable JSON (schema in docs/stale-dashboards.md)"),
-    "markdown": ("dbtmeta.renderers.markdown", "Markdown with Mermaid diagrams (CI summaries, PRs)"),
-    "slack": ("dbtmeta.renderers.slack", "a Slack Block Kit message (JSON)"),
+    "table": ("dbtmeta.render.table", "a table for people"),
+    "json": ("dbtmeta.render.json", "stable JSON (schema in docs/stale-dashboards.md)"),
+    "markdown": ("dbtmeta.render.markdown", "Markdown with Mermaid diagrams (CI summaries, PRs)"),
+    "slack": ("dbtmeta.render.slack", "a Slack Block Kit message (JSON)"),
 }
 
 FORMATS: tuple[str, ...] = tuple(RENDERERS)

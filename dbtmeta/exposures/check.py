@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
+
 if TYPE_CHECKING:
     import yaml
 
-    from dbtmeta.artifacts import Manifest
+    from dbtmeta.dbt.artifacts import Manifest
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-EXPOSURE_TYPES = ("dashboard", "notebook", "analysis", "ml", "application")
-MATURITIES = ("low", "medium", "high")
 REFABLE = frozenset({"model", "seed", "snapshot"})
 
 
@@ -328,22 +328,10 @@ def _display(path: Path) -> str:
 
 
 def project_yaml_files(project_dir: Path) -> list[str]:
-    """YAML files under the project's model paths that mention exposures (new files included)."""
-    import yaml
+    """YAML files of the project that define exposures (new files included), for display."""
+    from dbtmeta.dbt.project import exposure_yaml_files
 
-    paths = ["models"]
-    try:
-        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        config = None  # dbt reports a broken dbt_project.yml; keep the default
-    if isinstance(config, dict) and isinstance(config.get("model-paths"), list):
-        paths = [p for p in config["model-paths"] if isinstance(p, str)]
-    found: list[Path] = []
-    for sub in paths:
-        root = project_dir / sub
-        if root.is_dir():
-            found += [p for p in root.rglob("*.y*ml") if p.suffix in (".yml", ".yaml")]
-    return files_with_exposures([_display(p) for p in sorted(found)])
+    return files_with_exposures([_display(p) for p in exposure_yaml_files(project_dir)])
 
 
 def _check_spec(spec: ExposureSpec, resolver: Resolver) -> list[Problem]:

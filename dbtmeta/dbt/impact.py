@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.dbt.graph import LineageGraph, NodeInfo, build_graph
 from dbtmeta.errors import UsageError
-from dbtmeta.graph import LineageGraph, NodeInfo, build_graph
+from dbtmeta.vocabulary import MATURITIES, maturity_rank
 
 if TYPE_CHECKING:
-    from dbtmeta.artifacts import Manifest
+    from dbtmeta.dbt.artifacts import Manifest
 
-MATURITIES = ("low", "medium", "high")
 # Config keys dbt does not count as a modification (CompareBehavior.Exclude in dbt-core).
 _CONFIG_IGNORED = frozenset({"tags", "group"})
 _COMPARED_TYPES = frozenset({"model", "seed", "snapshot", "source", "exposure", "analysis"})
@@ -351,7 +351,7 @@ def impact(
         for uid in sorted(distances)
         if infos[uid].resource_type == "exposure"
     ]
-    affected.sort(key=lambda item: (-_maturity_rank(item.info.maturity), item.info.name))
+    affected.sort(key=lambda item: (-maturity_rank(item.info.maturity), item.info.name))
     edges = _diagram_edges(graph, previous_graph, changes, affected)
     for a, b in edges:
         for uid in (a, b):
@@ -365,10 +365,6 @@ def impact(
         infos=infos,
         unmatched_paths=unmatched,
     )
-
-
-def _maturity_rank(maturity: str | None) -> int:
-    return MATURITIES.index(maturity) + 1 if maturity in MATURITIES else 0
 
 
 def _dedupe(changes: list[Change]) -> list[Change]:

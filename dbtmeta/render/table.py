@@ -11,8 +11,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from dbtmeta.health import status_name
-from dbtmeta.renderers._common import (
+from dbtmeta.health.model import status_name
+from dbtmeta.render._common import (
     STATUS_LABEL,
     display_name,
     failing_rows,
@@ -25,7 +25,7 @@ from dbtmeta.renderers._common import (
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from dbtmeta.health import ExposureHealth, HealthReport
+    from dbtmeta.health.model import ExposureHealth, HealthReport
 
 STATUS_STYLE = {"stale": "bold red", "at_risk": "bold yellow", "unknown": "dim", "fresh": "green"}
 

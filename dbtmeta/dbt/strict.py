@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from dbtmeta.artifacts import check_kind, read_json
+from dbtmeta.dbt.artifacts import check_kind, read_json
 from dbtmeta.errors import InputError
 
 KINDS = ("manifest", "run_results", "sources")

@@ -28,7 +28,7 @@ from typing import Any
 
 from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError, UsageError
-from dbtmeta.health import UNHEALTHY, status_name
+from dbtmeta.health.model import UNHEALTHY, status_name
 
 STATE_VERSION = 1
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")

@@ -2,7 +2,7 @@
 
 Lineage: rich tree, Mermaid, JSON. Impact: table, JSON, Markdown (a PR comment with a Mermaid
 diagram). Text from dbt and Looker is data: rich Text objects (no markup), and Markdown/Mermaid
-escaping from :mod:`dbtmeta.renderers.markdown`.
+escaping from :mod:`dbtmeta.render.markdown`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dbtmeta.renderers.markdown import md, md_link, mermaid_label
+from dbtmeta.render.markdown import md, md_link, mermaid_label
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dbtmeta.graph import NodeInfo
-    from dbtmeta.impact import Impact
-    from dbtmeta.lineage import Lineage
+    from dbtmeta.dbt.graph import NodeInfo
+    from dbtmeta.dbt.impact import Impact
+    from dbtmeta.dbt.lineage import Lineage
 
 _SHAPES = {
     "exposure": ('(["', '"])'),

@@ -1,0 +1,60 @@
+"""Where a dbt project keeps its YAML: the one function every command uses to find exposure files.
+
+dbt reads properties YAML (``exposures:`` included) from the project's resource paths:
+``model-paths``, ``seed-paths``, ``snapshot-paths``, ``analysis-paths``, ``macro-paths`` and
+``test-paths`` of ``dbt_project.yml``, with dbt's defaults when a key is absent. A YAML file
+anywhere else is not part of the project for dbt, so it is not for dbtmeta either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# dbt_project.yml key -> dbt's default.
+RESOURCE_PATH_KEYS: dict[str, tuple[str, ...]] = {
+    "model-paths": ("models",),
+    "seed-paths": ("seeds",),
+    "snapshot-paths": ("snapshots",),
+    "analysis-paths": ("analyses",),
+    "macro-paths": ("macros",),
+    "test-paths": ("tests",),
+}
+
+
+def resource_paths(project_dir: Path) -> list[Path]:
+    """The existing resource directories of the project, in dbt_project.yml order, without repeats."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        config = None  # dbt reports a broken dbt_project.yml; keep the defaults
+    found: list[Path] = []
+    for key, default in RESOURCE_PATH_KEYS.items():
+        value = config.get(key) if isinstance(config, dict) else None
+        names = [p for p in value if isinstance(p, str)] if isinstance(value, list) else list(default)
+        for name in names:
+            path = project_dir / name
+            if path.is_dir() and path not in found:
+                found.append(path)
+    return found
+
+
+def exposure_yaml_files(project_dir: Path) -> list[Path]:
+    """YAML files under the project's resource paths whose text mentions ``exposures``, sorted.
+
+    A cheap text test, not a parse: callers parse what they need (and judge broken YAML themselves).
+    """
+    files: set[Path] = set()
+    for root in resource_paths(project_dir):
+        for path in root.rglob("*"):
+            if path.suffix not in (".yml", ".yaml") or not path.is_file():
+                continue
+            if any(part.startswith(".") for part in path.relative_to(root).parts):
+                continue
+            try:
+                if "exposures" in path.read_text(encoding="utf-8", errors="replace"):
+                    files.add(path)
+            except OSError:
+                continue
+    return sorted(files)
