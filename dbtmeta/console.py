@@ -1,8 +1,9 @@
 """Where dbtmeta talks to people: rich consoles that never interpret text, and the stderr line format.
 
 Every diagnostic goes to stderr as one line, ``dbtmeta: error: ...``, ``dbtmeta: warning: ...`` or
-``dbtmeta: ...`` (information); stdout carries only the command's result. rich is imported only when
-a console is made, so importing this module stays cheap.
+``dbtmeta: ...`` (information); stdout carries only the command's result. Every such line is
+scrubbed of registered secrets (:mod:`dbtmeta.secrets`) first. rich is imported only when a console
+is made, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 import click
+
+from dbtmeta.secrets import scrub
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,14 +35,14 @@ def make_console(file: TextIO | None = None, *, stderr: bool = False) -> Console
 
 def error(message: str) -> None:
     """``dbtmeta: error: <message>`` on stderr."""
-    click.echo(f"{PREFIX}: error: {message}", err=True)
+    click.echo(scrub(f"{PREFIX}: error: {message}"), err=True)
 
 
 def warn(message: str) -> None:
     """``dbtmeta: warning: <message>`` on stderr."""
-    click.echo(f"{PREFIX}: warning: {message}", err=True)
+    click.echo(scrub(f"{PREFIX}: warning: {message}"), err=True)
 
 
 def info(message: str) -> None:
     """``dbtmeta: <message>`` on stderr: progress and summaries, never results."""
-    click.echo(f"{PREFIX}: {message}", err=True)
+    click.echo(scrub(f"{PREFIX}: {message}"), err=True)

@@ -1,0 +1,120 @@
+"""Secrets registered once, removed from every message that leaves the process.
+
+Code that learns a secret (the Looker client secret, an access token, a Slack webhook's path)
+calls :func:`register`; :mod:`dbtmeta.console` passes every line it prints through :func:`scrub`,
+and error messages built from remote answers go through :func:`one_line` (scrub first, then cut:
+a cut never leaves a prefix of a secret behind).
+
+A secret is removed in every form a message can carry it: as is, URL-encoded (either case of hex
+digits, ``+`` or ``%20`` for spaces), JSON-escaped, Python-``repr``-escaped, with its whitespace
+collapsed; and any piece of one of these forms that starts like it (its first 8 characters, or all
+of a shorter one), so a server echoing a cut copy is caught too, as is a message that ends in the
+first 4 or more characters of one. Values shorter than 4 characters are not treated as secrets.
+
+Imports nothing of dbtmeta: every leaf may use it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from urllib.parse import quote, quote_plus, urlsplit
+
+MASK = "***"
+MIN_LENGTH = 4  # shorter values are not secrets (masking them would mangle every message)
+PREFIX_LENGTH = 8  # a piece this long that starts like a secret is treated as a cut copy of it
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_forms: list[str] = []  # every form of every secret, longest first
+
+
+def register(value: str | None) -> None:
+    """Remember ``value`` as a secret from now on (``None``, empty and short values are ignored)."""
+    if not value or len(value) < MIN_LENGTH:
+        return
+    with _lock:
+        if value in _secrets:
+            return
+        _secrets.add(value)
+        forms = set(_forms) | {f for f in _forms_of(value) if len(f) >= MIN_LENGTH}
+        _forms[:] = sorted(forms, key=len, reverse=True)
+
+
+def register_url(url: str) -> None:
+    """Register the secret parts of a URL: its path and query (a webhook's path is its key)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        register(url)
+        return
+    if parts.path not in ("", "/"):
+        register(parts.path + (f"?{parts.query}" if parts.query else ""))
+    if parts.query:
+        register(parts.query)
+    if parts.password:
+        register(parts.password)
+
+
+def _forms_of(secret: str) -> set[str]:
+    forms = {secret, " ".join(secret.split())}
+    for text in list(forms):
+        forms.add(quote(text, safe=""))
+        forms.add(quote(text, safe="/"))
+        forms.add(quote_plus(text, safe=""))
+        forms.add(json.dumps(text)[1:-1])
+        forms.add(json.dumps(text, ensure_ascii=False)[1:-1])
+        forms.add(repr(text)[1:-1])
+    for text in list(forms):  # %2f as well as %2F
+        forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text))
+    return forms
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret, in every form (and cut copies), replaced by ``***``."""
+    with _lock:
+        forms = list(_forms)
+    if not forms or not text:
+        return text
+    for form in forms:
+        text = _mask_copies(text, form)
+    for form in forms:
+        text = _mask_cut_tail(text, form)
+    return text
+
+
+def _mask_copies(text: str, form: str) -> str:
+    """Mask each place that starts like ``form`` (its first PREFIX_LENGTH characters) and as much
+    of ``form`` as follows there."""
+    head = form[:PREFIX_LENGTH]
+    start = text.find(head)
+    while start != -1:
+        end = start + len(head)
+        while end - start < len(form) and end < len(text) and text[end] == form[end - start]:
+            end += 1
+        text = text[:start] + MASK + text[end:]
+        start = text.find(head, start + len(MASK))
+    return text
+
+
+def _mask_cut_tail(text: str, form: str) -> str:
+    """Mask a text ending in the first MIN_LENGTH+ characters of ``form`` (a copy cut at the end)."""
+    for length in range(min(len(form), PREFIX_LENGTH) - 1, MIN_LENGTH - 1, -1):
+        if text.endswith(form[:length]):
+            return text[:-length] + MASK
+    return text
+
+
+def one_line(text: object, limit: int = 200) -> str:
+    """``text`` scrubbed, on one line, then cut to ``limit`` characters (scrubbed before the cut)."""
+    line = " ".join(scrub(str(text)).split())
+    line = scrub(line)  # a secret with whitespace in it, now collapsed
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def forget_all() -> None:
+    """Forget every secret (for tests that check what is registered)."""
+    with _lock:
+        _secrets.clear()
+        _forms.clear()
