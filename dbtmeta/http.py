@@ -106,16 +106,28 @@ class Attempt:
         _quietly(close)
 
     def cancel(self) -> None:
+        """Mark the attempt cancelled and close what it registered, without waiting for that.
+
+        Closing a response waits for a read in progress to return (a lock of the buffered
+        reader), so the closing happens in a thread of its own and the caller goes on at once.
+        """
         with self._lock:
             self.cancelled.set()
             closers, self._closers = self._closers, []
-        for close in closers:
-            _quietly(close)
+        if closers:
+            threading.Thread(
+                target=_close_all, args=(closers,), name="dbtmeta-http-close", daemon=True
+            ).start()
 
     def check(self) -> None:
         """Raise ``DeadlineExceeded`` once the deadline has passed (the worker stops reading)."""
         if self.cancelled.is_set():
             raise DeadlineExceeded()
+
+
+def _close_all(closers: list[Callable[[], object]]) -> None:
+    for close in closers:
+        _quietly(close)
 
 
 def _quietly(close: Callable[[], object]) -> None:
@@ -137,7 +149,8 @@ def run_with_deadline(work: Callable[[Attempt], T], timeout: float) -> T:
     The HTTP libraries bound each socket operation, not the whole exchange; so the work runs in a
     daemon thread and the caller waits on it with the total deadline. At the deadline the attempt is
     cancelled: what the work registered with ``on_cancel`` is closed and its reads stop at the next
-    chunk; the thread is not waited for (a socket stuck in the headers ends at its own timeout).
+    chunk (read chunks with ``read1``: it returns what has arrived); the thread is not waited for (a
+    socket stuck in the headers ends at its own timeout, or with the process).
     """
     attempt = Attempt()
     outcome: _Outcome[T] = _Outcome()

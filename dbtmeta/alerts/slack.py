@@ -96,7 +96,8 @@ def _exchange(request: urllib.request.Request, timeout: float) -> _Answer:
             response = exc
         attempt.on_cancel(response.close)
         with response:
-            chunks = iter(lambda: response.read(16 * 1024) if response.fp else b"", b"")
+            read = getattr(response, "read1", response.read) if response.fp else lambda _n: b""
+            chunks = iter(lambda: read(16 * 1024), b"")
             body = read_capped(chunks, limit=MAX_ANSWER_BYTES, attempt=attempt)
             return _Answer(response.status or 0, response.headers or {}, body)
 

@@ -39,7 +39,7 @@ from dbtmeta.http import (
 
 ENV_PREFIX = "LOOKERSDK"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_RESPONSE_BYTES = 256 * 2**20  # one API answer; a page of 100 big dashboards is a few MiB
+MAX_RESPONSE_BYTES = 64 * 2**20  # one API answer; a page of 100 big dashboards is a few MiB
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class ApiSettings:
     retries: int = 4  # attempts after the first one
     backoff: float = 0.5  # first backoff in seconds, doubled each retry (plus jitter)
     max_backoff: float = 30.0
-    max_response_bytes: int = MAX_RESPONSE_BYTES
+    max_response_bytes: int | None = None  # default: MAX_RESPONSE_BYTES
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -415,10 +415,11 @@ class RetryingTransport:
     ) -> _Answer:
         """One attempt under the deadline; ``_Retry`` on timeouts and connection errors."""
         import requests
+        import urllib3
         from looker_sdk.rtl.requests_transport import NullAuth
 
         timeout = self.settings.timeout
-        limit = self.client.settings.max_response_bytes
+        limit = self.client.settings.max_response_bytes or MAX_RESPONSE_BYTES
 
         def work(attempt: Attempt) -> _Answer:
             resp = self.session.request(
@@ -434,14 +435,15 @@ class RetryingTransport:
             )
             attempt.on_cancel(resp.close)
             try:
-                content = read_capped(resp.iter_content(64 * 1024), limit=limit, attempt=attempt)
+                chunks = iter(lambda: resp.raw.read1(64 * 1024, decode_content=True), b"")
+                content = read_capped(chunks, limit=limit, attempt=attempt)
             finally:
                 resp.close()
             return _Answer(resp.status_code, resp.headers, content)
 
         try:
             return run_with_deadline(work, timeout)
-        except (DeadlineExceeded, requests.Timeout):
+        except (DeadlineExceeded, requests.Timeout, urllib3.exceptions.TimeoutError):
             raise _Retry(f"no answer within {timeout:g}s") from None
         except BodyTooLarge as exc:
             raise RemoteError(
@@ -450,7 +452,7 @@ class RetryingTransport:
             ) from None
         except requests.ConnectionError as exc:
             raise _Retry(f"cannot connect ({_connect_reason(exc)})") from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise _Retry(f"broken answer ({type(exc).__name__})") from None
 
     def _judge(self, answer: _Answer, shown: str, is_login: bool) -> Any:
