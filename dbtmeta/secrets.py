@@ -77,22 +77,27 @@ def scrub(text: str) -> str:
         forms = list(_forms)
     if not forms or not text:
         return text
+    by_head: dict[str, list[str]] = {}
     for form in forms:
-        text = _mask_copies(text, form)
+        by_head.setdefault(form[:PREFIX_LENGTH], []).append(form)
+    for head, group in by_head.items():
+        text = _mask_copies(text, head, group)
     for form in forms:
         text = _mask_cut_tail(text, form)
     return text
 
 
-def _mask_copies(text: str, form: str) -> str:
-    """Mask each place that starts like ``form`` (its first PREFIX_LENGTH characters) and as much
-    of ``form`` as follows there."""
-    head = form[:PREFIX_LENGTH]
+def _mask_copies(text: str, head: str, forms: list[str]) -> str:
+    """Mask each place that starts with ``head`` and as much of the longest of ``forms`` (which all
+    start with it) as follows there."""
     start = text.find(head)
     while start != -1:
         end = start + len(head)
-        while end - start < len(form) and end < len(text) and text[end] == form[end - start]:
-            end += 1
+        for form in forms:
+            stop = start + len(head)
+            while stop - start < len(form) and stop < len(text) and text[stop] == form[stop - start]:
+                stop += 1
+            end = max(end, stop)
         text = text[:start] + MASK + text[end:]
         start = text.find(head, start + len(MASK))
     return text
@@ -108,8 +113,7 @@ def _mask_cut_tail(text: str, form: str) -> str:
 
 def one_line(text: object, limit: int = 200) -> str:
     """``text`` scrubbed, on one line, then cut to ``limit`` characters (scrubbed before the cut)."""
-    line = " ".join(scrub(str(text)).split())
-    line = scrub(line)  # a secret with whitespace in it, now collapsed
+    line = scrub(" ".join(str(text).split()))  # collapsed first: a secret's spaces collapse too
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -177,3 +178,217 @@ def test_slack_endless_answer_is_a_remote_error() -> None:
         "the Slack webhook gave an answer too large (BodyTooLarge) after 1 attempts; "
         "is the URL really a Slack webhook (or a proxy in between)?"
     )
+
+
+# ------------------------------------------------------------------------------ redirects
+
+
+@pytest.mark.parametrize("status", [302, 307, 308])
+def test_looker_login_redirect_to_another_origin_is_not_followed(status: int) -> None:
+    """A different port on 127.0.0.1 is another origin: it must never see the login form."""
+    with HostileServer(lambda request, handler: handler.send_json(200, {"access_token": TOKEN})) as thief:
+
+        def redirect(request: Request, handler: Handler) -> None:
+            handler.send(status, b"", {"Location": thief.url("/api/4.0/login")})
+
+        with HostileServer(redirect) as server:
+            with pytest.raises(RemoteError) as info:
+                crawl(looker_settings(server, retries=2))
+            assert [r.path for r in server.requests] == ["/api/4.0/login"]  # not retried either
+    assert thief.requests == []
+    assert str(info.value) == (
+        f"Looker at {server.base_url} answered POST /api/4.0/login with a redirect (HTTP {status}); "
+        "dbtmeta follows no redirects, so credentials only go to the base URL: set the base URL to "
+        "the https address Looker's API answers on"
+    )
+
+
+def test_looker_api_redirect_is_not_followed_with_the_token() -> None:
+    with HostileServer(lambda request, handler: handler.send_json(200, [])) as thief:
+
+        def redirect(request: Request, handler: Handler) -> None:
+            handler.send(307, b"", {"Location": thief.url(request.path)})
+
+        with (
+            HostileServer(looker_answer(redirect)) as server,
+            pytest.raises(RemoteError, match=r"\(HTTP 307\)"),
+        ):
+            crawl(looker_settings(server))
+    assert thief.requests == []
+
+
+# ------------------------------------------------------------------------------ secrets in messages
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 418, 422])
+def test_refused_login_never_echoes_its_body(status: int) -> None:
+    def refuse(request: Request, handler: Handler) -> None:
+        # What a careless server does: echo the form it got, decoded and not.
+        body = request.body.decode() + " " + json.dumps({"client_secret": SECRET}) + " " + SECRET
+        handler.send(status, body.encode(), {"Content-Type": "text/plain"})
+
+    with HostileServer(refuse) as server, pytest.raises(RemoteError) as info:
+        crawl(looker_settings(server))
+    assert str(info.value) == (
+        f"Looker at {server.base_url} refused the API login (HTTP {status}): "
+        "check LOOKERSDK_CLIENT_ID / LOOKERSDK_CLIENT_SECRET and the base URL"
+    )
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        pytest.param(lambda s: s, id="exact"),
+        pytest.param(lambda s: quote(s, safe=""), id="url-encoded"),
+        pytest.param(
+            lambda s: re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(s, safe="")),
+            id="url-encoded-lowercase-hex",
+        ),
+        pytest.param(quote_plus, id="form-encoded"),
+        pytest.param(lambda s: json.dumps({"secret": s}), id="json-escaped"),
+        pytest.param(lambda s: "\n\t".join(s.split()), id="whitespace-changed"),
+        pytest.param(lambda s: "x" * 170 + s, id="cut-at-200"),
+        pytest.param(lambda s: "x" * 60 + s, id="cut-at-80"),
+        pytest.param(lambda s: s[:20] + "...", id="server-cut-copy"),
+    ],
+)
+def test_error_bodies_never_carry_any_form_of_the_secret_or_token(echo) -> None:
+    def echoing(request: Request, handler: Handler) -> None:
+        text = f"bad request: {echo(SECRET)} token {echo(TOKEN)} {echo(request.headers['Authorization'])}"
+        handler.send(400, text.encode(), {"Content-Type": "text/plain"})
+
+    with HostileServer(looker_answer(echoing, TOKEN)) as server, pytest.raises(RemoteError) as info:
+        crawl(looker_settings(server))
+    message = str(info.value)
+    assert message.startswith(f"Looker at {server.base_url} answered HTTP 400 to GET /api/4.0/dashboards: ")
+    assert "***" in message
+    assert leaked(message, SECRET) == [] and leaked(message, TOKEN) == []
+
+
+def test_cli_output_and_snapshot_never_carry_the_secret(tmp_path: Path) -> None:
+    def echoing(request: Request, handler: Handler) -> None:
+        body = json.dumps({"message": f"no {SECRET} for {request.headers['Authorization']}"})
+        handler.send(500, body.encode(), {"Content-Type": "application/json"})
+
+    out = tmp_path / "out.json"
+    out.write_text("previous\n")
+    with HostileServer(looker_answer(echoing, TOKEN)) as server:
+        result = run_cli(
+            ["looker", "pull", "--output", str(out), "--retries", "0"], looker_env(server), tmp_path
+        )
+    assert result.returncode == 3
+    assert result.stderr.startswith(
+        f"dbtmeta: error: Looker at {server.base_url} failed GET /api/4.0/dashboards"
+    )
+    everything = result.stdout + result.stderr + out.read_text()
+    assert leaked(everything, SECRET) == [] and leaked(everything, TOKEN) == []
+    assert out.read_text() == "previous\n"
+
+
+INI_SECRET = "Kf83jdQ0p%zz9s8Jq2LmW4"
+ESCAPED = INI_SECRET.replace("%", "%%")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            f"client_secret = {INI_SECRET}\n[Looker]\n",
+            "line 1 comes before any [section] header; start the file with [Looker]",
+        ),
+        (
+            f"[Looker]\nbase_url = https://x.example.com\nclient_secret {INI_SECRET}\n",
+            "line(s) 3 are not 'key = value' lines",
+        ),
+        (
+            f"[Looker]\nbase_url = https://x.example.com\nclient_id = a\nclient_secret = {INI_SECRET}\n",
+            "the value of 'client_secret' in [Looker] has a '%' that is not '%%' or '%(name)s'; "
+            "write a literal % as %%",
+        ),
+        (
+            f"[Looker]\nclient_secret = {ESCAPED}\nverify_ssl = {ESCAPED}\n",
+            "verify_ssl must be true or false (looker.ini or LOOKERSDK_VERIFY_SSL)",
+        ),
+    ],
+    ids=["no-section", "no-equals", "percent", "bad-verify-ssl"],
+)
+def test_looker_ini_errors_never_print_the_secret(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "looker.ini").write_text(text)
+    result = run_cli(["looker", "pull", "--output", "out.json", "--looker-ini", "looker.ini"], {}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"dbtmeta: error: cannot read Looker settings from 'looker.ini': {problem}\n"
+    assert leaked(result.stderr, INI_SECRET, window=6) == []
+
+
+# ------------------------------------------------------------------------------ Slack
+
+
+WEBHOOK_PATH = "/services/T0HOSTILE/B0HOSTILE/abcdefSECRETpath123"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        pytest.param(lambda p: p, id="exact"),
+        pytest.param(lambda p: quote(p, safe=""), id="url-encoded"),
+        pytest.param(lambda p: json.dumps(p), id="json-escaped"),
+        pytest.param(lambda p: "y" * 70 + p, id="cut-at-80"),
+        pytest.param(lambda p: p.replace("/", "\x1b/"), id="control-characters-inside"),
+    ],
+)
+def test_slack_error_echoing_the_path_never_prints_it(echo) -> None:
+    def echoing(request: Request, handler: Handler) -> None:
+        handler.send(404, f"no_service {echo(request.path)}".encode(), {"Content-Type": "text/plain"})
+
+    with HostileServer(echoing) as server, pytest.raises(RemoteError) as info:
+        post_json(server.url(WEBHOOK_PATH), {"text": "x"}, retries=0)
+    message = str(info.value)
+    assert message.startswith("the Slack webhook answered HTTP 404 (no_service ")
+    assert leaked(message, WEBHOOK_PATH) == []
+    assert "SECRET" not in message and "T0HOSTILE" not in message
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_slack_redirect_is_a_failure_and_not_followed(status: int) -> None:
+    with HostileServer(lambda request, handler: handler.send(200, b"ok")) as elsewhere:
+
+        def redirect(request: Request, handler: Handler) -> None:
+            handler.send(status, b"", {"Location": elsewhere.url("/moved")})
+
+        with HostileServer(redirect) as server, pytest.raises(RemoteError) as info:
+            post_json(server.url(WEBHOOK_PATH), {"text": "x"}, retries=2, backoff=0.01)
+        assert len(server.requests) == 1
+    assert elsewhere.requests == []
+    assert str(info.value) == (
+        f"the Slack webhook answered with a redirect (HTTP {status}); nothing was posted "
+        "(redirects are not followed): check the webhook URL"
+    )
+
+
+def test_cli_slack_302_exits_3_and_leaves_the_state_file(example_build, capsys, tmp_path: Path) -> None:
+    from test_slack import _artifacts, _cli
+
+    state = tmp_path / "state.json"
+    answers = {"status": 200}
+    with HostileServer(lambda request, handler: handler.send(200, b"ok")) as elsewhere:
+
+        def webhook(request: Request, handler: Handler) -> None:
+            if answers["status"] == 302:
+                handler.send(302, b"", {"Location": elsewhere.url("/")})
+            else:
+                handler.send(200, b"ok")
+
+        with HostileServer(webhook) as server:
+            hook = ["--slack-webhook", server.url(WEBHOOK_PATH), "--state-file", state, "--repeat-after", "0"]
+            code, _, err = _cli(capsys, *_artifacts(example_build.failure), *hook)
+            assert code == 1 and len(server.requests) == 1
+            before = state.read_bytes()
+            answers["status"] = 302
+            code, _, err = _cli(capsys, *_artifacts(example_build.failure), *hook)
+    assert code == 3
+    assert err == (
+        "dbtmeta: error: the Slack webhook answered with a redirect (HTTP 302); nothing was posted "
+        "(redirects are not followed): check the webhook URL\n"
+    )
+    assert elsewhere.requests == []
+    assert state.read_bytes() == before

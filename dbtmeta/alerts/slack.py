@@ -66,7 +66,7 @@ def validate_webhook_url(url: str, *, what: str = "the Slack webhook URL") -> st
 def _body_hint(body: bytes) -> str:
     """A short, printable, scrubbed excerpt of an error answer (the webhook path never shows)."""
     text = body.decode("utf-8", "replace")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isprintable() or ch.isspace())
     text = secrets.one_line(text, 80)
     return f" ({text})" if text else ""
 
@@ -118,6 +118,7 @@ def post_json(
     Returns the number of attempts made. Raises ``RemoteError`` (exit 3) with a message that names
     "the Slack webhook", never its URL.
     """
+    secrets.register_url(url)
     data = json.dumps(payload).encode("utf-8")
     policy = RetryPolicy(retries, backoff)
     attempts = retries + 1

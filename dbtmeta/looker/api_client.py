@@ -207,7 +207,6 @@ class LookerClient:
         self.base_url = resolved.base_url
         self.stats = CallStats()
         session = requests.Session()
-        session.max_redirects = 0
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
