@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dbtmeta.secrets import scrub
+
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -9,9 +11,16 @@ EXIT_REMOTE = 3
 
 
 class DbtmetaError(Exception):
-    """An error the user can act on. The message is one line that says what to do next."""
+    """An error the user can act on. The message is one line that says what to do next.
+
+    Its text never carries a registered secret (:mod:`dbtmeta.secrets`), wherever it is shown:
+    the error line, a ``--debug`` traceback, a test's assertion.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __str__(self) -> str:
+        return scrub(super().__str__())
 
 
 class UsageError(DbtmetaError):

@@ -1,15 +1,17 @@
 """Secrets registered once, removed from every message that leaves the process.
 
 Code that learns a secret (the Looker client secret, an access token, a Slack webhook's path)
-calls :func:`register`; :mod:`dbtmeta.console` passes every line it prints through :func:`scrub`,
+calls :func:`register` (or :func:`register_url`); :mod:`dbtmeta.console` passes every line it prints through :func:`scrub`,
 and error messages built from remote answers go through :func:`one_line` (scrub first, then cut:
 a cut never leaves a prefix of a secret behind).
 
-A secret is removed in every form a message can carry it: as is, URL-encoded (either case of hex
-digits, ``+`` or ``%20`` for spaces), JSON-escaped, Python-``repr``-escaped, with its whitespace
-collapsed; and any piece of one of these forms that starts like it (its first 8 characters, or all
-of a shorter one), so a server echoing a cut copy is caught too, as is a message that ends in the
-first 4 or more characters of one. Values shorter than 4 characters are not treated as secrets.
+A secret is removed in every form a message can carry it: as is, URL-encoded (``+`` or ``%20``
+for spaces, hex digits of ``%XX`` in either case), JSON-escaped, Python-``repr``-escaped, with its
+whitespace collapsed. Any piece of one of these forms that starts like it (its first 8 characters,
+or all of a shorter one) is removed as far as it matches, so a cut copy a server echoed is caught
+too, as is a message that ends in the first 4 or more characters of one. Values shorter than 4
+characters are not treated as secrets. :mod:`dbtmeta.errors` scrubs every error's text too, so a
+``--debug`` traceback carries no secret either.
 
 Imports nothing of dbtmeta: every leaf may use it.
 """
@@ -95,12 +97,20 @@ def _mask_copies(text: str, head: str, forms: list[str]) -> str:
         end = start + len(head)
         for form in forms:
             stop = start + len(head)
-            while stop - start < len(form) and stop < len(text) and text[stop] == form[stop - start]:
+            while stop - start < len(form) and stop < len(text) and _same(text, stop, form, stop - start):
                 stop += 1
             end = max(end, stop)
         text = text[:start] + MASK + text[end:]
         start = text.find(head, start + len(MASK))
     return text
+
+
+def _same(text: str, at: int, form: str, index: int) -> bool:
+    """``text[at]`` matches ``form[index]``; hex digits of a ``%XX`` escape in either case."""
+    if text[at] == form[index]:
+        return True
+    in_escape = (index >= 1 and form[index - 1] == "%") or (index >= 2 and form[index - 2] == "%")
+    return in_escape and text[at].lower() == form[index].lower()
 
 
 def _mask_cut_tail(text: str, form: str) -> str:

@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
 ]
 LEAVES = LAYERS[-1]
 # Leaves may use one another, in this order only (no cycles): a leaf imports leaves listed before it.
-LEAF_ORDER = ["__init__", "errors", "secrets", "vocabulary", "text", "atomic", "console", "http", "config", "sqlnames"]
+LEAF_ORDER = ["__init__", "secrets", "errors", "vocabulary", "text", "atomic", "console", "http", "config", "sqlnames"]
 
 
 def room_of(module: str) -> str:
