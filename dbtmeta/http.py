@@ -60,7 +60,7 @@ class RetryPolicy:
         after = parse_retry_after(retry_after)
         if after is not None:
             return min(after, MAX_RETRY_AFTER)
-        wait = min(self.max_backoff, self.backoff * 2**attempt)
+        wait = min(self.max_backoff, self.backoff * 2.0**attempt)
         return wait * (0.5 + random.random() / 2) if jitter else wait
 
 

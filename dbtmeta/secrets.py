@@ -1,9 +1,9 @@
 """Secrets registered once, removed from every message that leaves the process.
 
 Code that learns a secret (the Looker client secret, an access token, a Slack webhook's path)
-calls :func:`register` (or :func:`register_url`); :mod:`dbtmeta.console` passes every line it prints through :func:`scrub`,
-and error messages built from remote answers go through :func:`one_line` (scrub first, then cut:
-a cut never leaves a prefix of a secret behind).
+calls :func:`register` (or :func:`register_url`); :mod:`dbtmeta.console` passes every line it
+prints through :func:`scrub`, and error messages built from remote answers go through
+:func:`one_line` (scrub first, then cut: a cut never leaves a prefix of a secret behind).
 
 A secret is removed in every form a message can carry it: as is, URL-encoded (``+`` or ``%20``
 for spaces, hex digits of ``%XX`` in either case), JSON-escaped, Python-``repr``-escaped, with its

@@ -24,11 +24,15 @@ LAYERS: list[set[str]] = [
     {"exposures", "render"},
     {"looker", "health"},
     {"dbt"},
-    {"errors", "secrets", "atomic", "console", "config", "sqlnames", "vocabulary", "http", "text", "__init__"},
+    {
+        "errors", "secrets", "atomic", "console", "config", "sqlnames", "vocabulary", "http", "text", "__init__",
+    },  # fmt: skip
 ]
 LEAVES = LAYERS[-1]
 # Leaves may use one another, in this order only (no cycles): a leaf imports leaves listed before it.
-LEAF_ORDER = ["__init__", "secrets", "errors", "vocabulary", "text", "atomic", "console", "http", "config", "sqlnames"]
+LEAF_ORDER = [
+    "__init__", "secrets", "errors", "vocabulary", "text", "atomic", "console", "http", "config", "sqlnames",
+]  # fmt: skip
 
 
 def room_of(module: str) -> str:

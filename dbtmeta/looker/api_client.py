@@ -213,9 +213,12 @@ class LookerClient:
         self.relogin_lock = threading.Lock()
         self.aborted = threading.Event()
         self.transport = RetryingTransport(resolved, session, self)
-        self.auth = auth_session.AuthSession(resolved, self.transport, serialize.deserialize40, "4.0")
+        # Both duck-type looker-sdk's protocols (PApiSettings, Transport): typed Any for the SDK.
+        sdk_settings: Any = resolved
+        sdk_transport: Any = self.transport
+        self.auth = auth_session.AuthSession(sdk_settings, sdk_transport, serialize.deserialize40, "4.0")
         self.sdk = looker_sdk.methods40.Looker40SDK(
-            self.auth, _deserializer(), serialize.serialize40, self.transport, "4.0"
+            self.auth, _deserializer(), serialize.serialize40, sdk_transport, "4.0"
         )
 
     def abort(self) -> None:
@@ -234,9 +237,9 @@ class LookerClient:
         """
         from looker_sdk.rtl import auth_session, serialize
 
-        fresh = auth_session.AuthSession(
-            self.transport.settings, self.transport, serialize.deserialize40, "4.0"
-        )
+        sdk_settings: Any = self.transport.settings
+        sdk_transport: Any = self.transport
+        fresh = auth_session.AuthSession(sdk_settings, sdk_transport, serialize.deserialize40, "4.0")
         fresh.authenticate({})
         self.auth.token = fresh.token
 
@@ -466,7 +469,7 @@ class RetryingTransport:
             ret = sdk_transport.Response(
                 True, answer.content, sdk_transport.response_mode(answer.headers.get("content-type"))
             )
-            encoding = get_encoding_from_headers(answer.headers)  # type: ignore[arg-type]
+            encoding = get_encoding_from_headers(answer.headers)
             if encoding:
                 ret.encoding = encoding
             return ret
