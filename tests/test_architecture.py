@@ -25,14 +25,32 @@ LAYERS: list[set[str]] = [
     {"looker", "health"},
     {"dbt"},
     {
-        "errors", "secrets", "atomic", "console", "config", "sqlnames", "vocabulary", "http", "text", "__init__",
-    },  # fmt: skip
+        "errors",
+        "secrets",
+        "atomic",
+        "console",
+        "config",
+        "sqlnames",
+        "vocabulary",
+        "http",
+        "text",
+        "__init__",
+    },
 ]
 LEAVES = LAYERS[-1]
 # Leaves may use one another, in this order only (no cycles): a leaf imports leaves listed before it.
 LEAF_ORDER = [
-    "__init__", "secrets", "errors", "vocabulary", "text", "atomic", "console", "http", "config", "sqlnames",
-]  # fmt: skip
+    "__init__",
+    "secrets",
+    "errors",
+    "vocabulary",
+    "text",
+    "atomic",
+    "console",
+    "http",
+    "config",
+    "sqlnames",
+]
 
 
 def room_of(module: str) -> str:
