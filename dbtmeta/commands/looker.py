@@ -38,7 +38,8 @@ def looker_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--timeout",
             type=click.FloatRange(min=0.1),
-            help="Seconds to wait for each API answer. Default: looker.ini / LOOKERSDK_TIMEOUT, else 120.",
+            help="Seconds each API call attempt may take in all (connect, headers, whole body). "
+            "Default: looker.ini / LOOKERSDK_TIMEOUT, else 120.",
         ),
         click.option(
             "--retries",

@@ -94,7 +94,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
     metavar="SECONDS",
     default=10.0,
     show_default=True,
-    help="Seconds to wait for Slack per attempt.",
+    help="Seconds each Slack attempt may take in all (connect, headers, whole answer).",
 )
 def command(
     project_dir: str | None,
