@@ -19,6 +19,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from hostile_http import Handler, HostileServer, Request, elapsed, looker_answer
 
+from dbtmeta import secrets
 from dbtmeta.alerts.slack import post_json
 from dbtmeta.errors import RemoteError
 from dbtmeta.looker.api import ApiSettings, crawl
@@ -166,6 +167,19 @@ def test_slack_trickling_answer_is_cut_at_the_total_deadline() -> None:
         "could not reach the Slack webhook (no answer within 1s) after 1 attempts; "
         "check the network and the webhook host"
     )
+
+
+def test_slack_trickling_headers_are_cut_at_the_total_deadline() -> None:
+    def trickle(request: Request, handler: Handler) -> None:
+        handler.trickle_headers(every=0.2, limit=100)
+
+    with HostileServer(trickle) as server:
+        started = time.monotonic()
+        with pytest.raises(RemoteError, match=r"no answer within 1s\) after 2 attempts"):
+            post_json(
+                server.url("/services/T1/B1/slowheaders"), {"text": "x"}, timeout=1, retries=1, backoff=0.01
+            )
+        assert elapsed(started) < 4
 
 
 def test_slack_endless_answer_is_a_remote_error() -> None:
@@ -346,6 +360,15 @@ def test_slack_error_echoing_the_path_never_prints_it(echo) -> None:
     assert message.startswith("the Slack webhook answered HTTP 404 (no_service ")
     assert leaked(message, WEBHOOK_PATH) == []
     assert "SECRET" not in message and "T0HOSTILE" not in message
+
+
+def test_slack_payload_never_carries_a_registered_secret() -> None:
+    secrets.register(SECRET)
+    secrets.register(TOKEN)
+    with HostileServer(lambda request, handler: handler.send(200, b"ok")) as server:
+        post_json(server.url(WEBHOOK_PATH), {"text": f"title {SECRET}", "blocks": [{"text": TOKEN + "x"}]})
+    [request] = server.requests
+    assert json.loads(request.body) == {"text": "title ***", "blocks": [{"text": "***x"}]}
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

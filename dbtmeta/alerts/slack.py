@@ -119,7 +119,8 @@ def post_json(
     "the Slack webhook", never its URL.
     """
     secrets.register_url(url)
-    data = json.dumps(payload).encode("utf-8")
+    # Scrubbed like every message that leaves the process; *** keeps the JSON valid.
+    data = secrets.scrub(json.dumps(payload)).encode("utf-8")
     policy = RetryPolicy(retries, backoff)
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
