@@ -117,8 +117,12 @@ def test_tables_in_sql_ignores_names_in_comments_and_strings():
 
 
 def test_tables_in_sql_names_round_trip_through_split():
-    for table in tables_in_sql('SELECT * FROM "ANALYTICS"."Marts".fct JOIN b.c ON 1=1', "snowflake"):
-        split_table_name(table, "snowflake")
+    """Names found in SQL split back into the parts Snowflake resolves: quoted keep case, bare fold up."""
+    tables = tables_in_sql('SELECT * FROM "ANALYTICS"."Marts".fct JOIN b.c ON 1=1', "snowflake")
+    assert [split_table_name(table, "snowflake") for table in tables] == [
+        ("ANALYTICS", "Marts", "FCT"),
+        (None, "B", "C"),
+    ]
 
 
 @pytest.mark.parametrize("sql", ["", "SELECT * FROM", "SELECT * FROM {{ ref('x') }}", "SELECT ((("])

@@ -202,7 +202,11 @@ def _display_name(manifest: Manifest, unique_id: str) -> tuple[str, str]:
         )
     source = manifest.sources.get(unique_id)
     if source is not None:
-        return "source", f"{source.get('source_name') or ''}.{source.get('name') or ''}".strip(".")
+        # source.<package>.<source_name>.<table>: the id holds both parts when the node lacks them.
+        id_parts = unique_id.split(".")
+        source_name = source.get("source_name") or (id_parts[2] if len(id_parts) >= 4 else "")
+        table = source.get("name") or id_parts[-1]
+        return "source", f"{source_name}.{table}".strip(".")
     return unique_id.split(".", 1)[0], unique_id.rsplit(".", 1)[-1]
 
 
