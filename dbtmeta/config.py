@@ -91,7 +91,7 @@ def _read_toml(path: Path, text: str) -> Any:
         import tomllib  # Python 3.11+
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
         except ModuleNotFoundError:
             warn(
                 f"skipping [tool.dbtmeta] in {path}: reading TOML on Python 3.10 "

@@ -114,13 +114,15 @@ def split_table_name(name: str, dialect: str | None) -> tuple[str | None, str | 
     if table is None or not isinstance(table.this, exp.Identifier) or not 1 <= len(table.parts) <= 3:
         raise SqlParseError(f"{name!r} is not a table name of one to three parts")
     bare = _bare(table)
+    assert statement is not None  # a Select was found in it
     has_comments = any(node.comments for node in statement.walk())
     if has_comments or statement != exp.select("*").from_(bare):
         raise SqlParseError(f"{name!r} is not a plain table name (extra text around the name)")
     d = Dialect.get_or_raise(read)
-    names: list[str | None] = [d.normalize_identifier(p.copy()).name for p in bare.parts]
-    names = [None] * (3 - len(names)) + names
-    return names[0], names[1], names[2]  # type: ignore[return-value]
+    parts = [d.normalize_identifier(p.copy()).name for p in bare.parts]
+    names: list[str | None] = [None] * (3 - len(parts))
+    names.extend(parts)
+    return names[0], names[1], str(names[2])
 
 
 def tables_in_sql(sql: str, dialect: str | None) -> list[str]:

@@ -56,7 +56,10 @@ def test_example_tables_resolve(green, table: str, unique_id: str) -> None:  # t
         ("core.dim_users_archive", "no dbt model, seed, snapshot or source builds core.dim_users_archive"),
         ("other_db.core.dim_users", "no dbt model, seed, snapshot or source builds other_db.core.dim_users"),
         ("dim_users", "no schema: the name has one part and connection None has no default schema"),
-        ("{{ _user_attributes['s'] }}.dim_users", "\"{{ _user_attributes['s'] }}.dim_users\" is not a table name"),
+        (
+            "{{ _user_attributes['s'] }}.dim_users",
+            "\"{{ _user_attributes['s'] }}.dim_users\" is not a table name",
+        ),
         (
             "intermediate.int_session_events_x",
             "no dbt model, seed, snapshot or source builds intermediate.int_session_events_x",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +12,9 @@ from dbtmeta.commands._options import project_options
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from dbtmeta.vocabulary import MATURITIES
+
+if TYPE_CHECKING:
+    from dbtmeta.looker.content import LookerContent
 
 
 @click.command(
@@ -179,7 +182,7 @@ def _load_content(
     concurrency: int,
     include_looks: bool,
     dialect: str | None,
-):
+) -> LookerContent:
     if snapshot:
         if lookml_dir or api_given:
             raise UsageError(

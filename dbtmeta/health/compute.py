@@ -48,7 +48,7 @@ from dbtmeta.dbt.artifacts import (
     gc_paused,
 )
 from dbtmeta.health.model import Cause, ExposureHealth, HealthReport, Status
-from dbtmeta.vocabulary import TEST_PREFIXES, depends_on_nodes
+from dbtmeta.vocabulary import TEST_PREFIXES, depends_on_nodes, dict_at
 
 # dbt result statuses (lower case) -> the health they give; anything else (success, pass, no-op,
 # reused...) is healthy.
@@ -215,7 +215,7 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _tags_and_meta(exposure: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
-    config = exposure.get("config") if isinstance(exposure.get("config"), dict) else {}
+    config = dict_at(exposure, "config")
     tags: list[str] = []
     for source in (exposure.get("tags"), config.get("tags")):
         if isinstance(source, list):
@@ -515,7 +515,7 @@ def _exposure_health(walk: _Walk, unique_id: str, exposure: dict[str, Any]) -> E
         )
     causes.sort(key=lambda cause: (-cause.severity.rank, cause.unique_id))
     status = causes[0].severity if causes else (Status.FRESH if exposure_ran else Status.UNKNOWN)
-    owner = exposure.get("owner") if isinstance(exposure.get("owner"), dict) else {}
+    owner = dict_at(exposure, "owner")
     tags, meta = _tags_and_meta(exposure)
     return ExposureHealth(
         unique_id=unique_id,
