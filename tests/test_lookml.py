@@ -59,8 +59,10 @@ def test_if_prod_blocks_and_constant_overrides(features):
     sources = _sources(features, "orders")
     assert sources["stores"][1] == ("right_schema.stores",)  # multi-line form, override_constant
     assert sources["region"][1] == ("geo.regions",)  # one-line form
-    # override_constant inside local_dependency
-    assert _sources(features, "problems")["shared"][1] == ("shared_prod.things",)
+    # override_constant inside local_dependency sets the *imported* project's constant (Looker's rule),
+    # not one of this project: here shared_schema is defined nowhere the importer can see.
+    shared = _sources(features, "problems")["shared"]
+    assert shared[1:] == ((), "sql_table_name uses unknown constant @{shared_schema}")
 
 
 def test_take_prod_forms():
@@ -299,12 +301,6 @@ def test_snapshot_round_trip(features):
 @pytest.mark.parametrize(
     ("repo", "expected"),
     [
-        ("bad_lkml", "bad_lkml/views/broken.view.lkml: not valid LookML"),
-        (
-            "bad_dashboard",
-            "bad_dashboard/dashboards/bad.dashboard.lookml:6: LookML dashboard is not valid YAML",
-        ),
-        ("missing_include", "missing_include/m.model.lkml:3: include '/views/*.view.lkml' matches no file"),
         ("no_model", "no *.model.lkml file found"),
         ("does_not_exist", "does not exist"),
     ],
@@ -318,6 +314,31 @@ def test_errors_are_one_line_naming_the_file(repo, expected):
     assert "fix" in message or "pass" in message  # says what to do
 
 
+@pytest.mark.parametrize(
+    ("repo", "expected"),
+    [
+        (
+            "bad_lkml",
+            "bad_lkml/views/broken.view.lkml (model m): not valid LookML (Unable to find a matching "
+            "expression for '<stream end>' on line 4); fix the file or leave it out of the include:",
+        ),
+        (
+            "bad_dashboard",
+            "bad_dashboard/dashboards/bad.dashboard.lookml:6 (model m): LookML dashboard is not valid YAML "
+            "(did not find expected ',' or ']'); fix it or remove it from the include:",
+        ),
+        (
+            "missing_include",
+            "missing_include/m.model.lkml:3 (model m): include '/views/*.view.lkml' matches no file; "
+            "fix the pattern or add the file",
+        ),
+    ],
+)
+def test_bad_files_are_problems_naming_the_file_and_model(repo, expected):
+    content = read_lookml(FIXTURES / repo)
+    assert content.problems == [f"{FIXTURES / repo}/{expected.partition('/')[2]}"]
+
+
 def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = tmp_path / name
@@ -327,27 +348,47 @@ def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("files", "expected"),
+    ("text", "expected"),
     [
-        ({"d.dashboard.lookml": "just a string"}, "must be a YAML list"),
-        ({"d.dashboard.lookml": "- title: no name\n"}, "must be a YAML list"),
         (
-            {"d.dashboard.lookml": "- dashboard: d\n  elements: {a: 1}\n"},
-            "'elements' of dashboard d must be a list",
+            "just a string",
+            "a LookML dashboard file must be a YAML list of mappings with a 'dashboard:' name; "
+            "fix the file or remove it from the include:",
+        ),
+        ("- title: no name\n", "item 1 is not a mapping with a 'dashboard:' name; it is left out"),
+        (
+            "- dashboard: d\n  elements: {a: 1}\n",
+            "'elements' of dashboard d must be a list; the dashboard is left out until the file is fixed",
         ),
     ],
 )
-def test_malformed_dashboards(tmp_path, files, expected):
-    repo = _repo(tmp_path, {"m.model.lkml": 'include: "*.dashboard.lookml"\n', **files})
-    with pytest.raises(InputError, match=expected):
-        read_lookml(repo)
+def test_malformed_dashboards_leave_out_only_themselves(tmp_path, text, expected):
+    good = "- dashboard: good\n  elements: [{name: t, model: m, explore: a, fields: [a.x]}]\n"
+    repo = _repo(
+        tmp_path,
+        {
+            "m.model.lkml": 'include: "*.dashboard.lookml"\nexplore: a {}\n',
+            "bad.dashboard.lookml": text,
+            "good.dashboard.lookml": good,
+        },
+    )
+    content = read_lookml(repo)
+    assert [d.id for d in content.dashboards] == ["m::good"]
+    assert content.problems == [f"{repo / 'bad.dashboard.lookml'} (model m): {expected}"]
 
 
 def test_unreadable_lkml_file(tmp_path):
-    repo = _repo(tmp_path, {"m.model.lkml": 'include: "v.view.lkml"\n'})
+    repo = _repo(tmp_path, {"m.model.lkml": 'include: "v.view.lkml"\nexplore: a {}\n'})
     (repo / "v.view.lkml").write_bytes(b"view: a { sql_table_name: \xff\xfe ;; }")
-    with pytest.raises(InputError, match=r"cannot read LookML file .*v\.view\.lkml"):
-        read_lookml(repo)
+    content = read_lookml(repo)
+    [problem] = content.problems
+    assert problem.startswith(f"{repo / 'v.view.lkml'} (model m): cannot read the file (")
+    assert problem.endswith("); fix the file")
+    source = content.explore("m", "a").views[0].source
+    assert source.tables == ()
+    assert source.problem == (
+        f"view a is not defined in any file model m includes; {repo / 'v.view.lkml'} could not be read"
+    )
 
 
 def test_relative_and_parent_includes(tmp_path):
@@ -503,10 +544,8 @@ def test_example_funnel_measures_give_the_course_counts(green_db):
     assert tuple(row) == (578, 467, 361, 335)
 
 
-@pytest.mark.parametrize(
-    "repo", ["bad_lkml", "bad_dashboard", "missing_include", "no_model", "does_not_exist"]
-)
-def test_cli_reports_bad_lookml_in_one_line_and_keeps_the_exposures_file(repo, example_build, capsys):
+@pytest.mark.parametrize("repo", ["no_model", "does_not_exist"])
+def test_cli_reports_no_lookml_in_one_line_and_keeps_the_exposures_file(repo, example_build, capsys):
     from dbtmeta.cli import main
 
     project = example_build.project_dir
@@ -519,6 +558,28 @@ def test_cli_reports_bad_lookml_in_one_line_and_keeps_the_exposures_file(repo, e
     assert err.startswith("dbtmeta: error: ")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert repo in err
+    assert exposures.read_bytes() == before
+
+
+@pytest.mark.parametrize("repo", ["bad_lkml", "bad_dashboard", "missing_include"])
+def test_cli_warns_about_bad_lookml_and_strict_keeps_the_exposures_file(repo, example_build, capsys):
+    from dbtmeta.cli import main
+
+    project = example_build.project_dir
+    exposures = project / "models" / "exposures" / "looker_exposures.yml"
+    before = exposures.read_bytes()
+    args = ["sync-exposures", "--lookml-dir", str(FIXTURES / repo), "--project-dir", str(project)]
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--strict"])
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    [problem] = read_lookml(FIXTURES / repo).problems
+    assert err.splitlines() == [
+        f"dbtmeta: warning: {problem}",
+        "warning: the Looker content has no dashboards: all 4 generated exposures go "
+        "(check the source and the API user's permissions)",
+        f"dbtmeta: 0 unresolved tables or tiles, 1 LookML problems (--strict): {exposures} left as it was",
+    ]
     assert exposures.read_bytes() == before
 
 
