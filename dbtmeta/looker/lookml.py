@@ -523,19 +523,27 @@ class _Model:
                 self._load_file(match, parsed, seen)
 
     def _where(self, path: Path, pattern: str) -> str:
+        """``file:line`` of an include (its pattern may have had ``@{constants}`` substituted)."""
         text = self.repo.text(path) or ""
-        line = _line_of(text, pattern)
+        constants = self.repo.project_of(path).constants
+        line = _line_of(text, pattern) or _line_of(
+            "\n".join(tpl.substitute_constants(t, constants)[0] for t in text.splitlines()), pattern
+        )
         return f"{self.repo.display(path)}:{line}" if line else self.repo.display(path)
 
-    def _undefined(self, what: str, name: str) -> str:
-        """Why ``name`` is missing, naming the imported projects not given and the broken includes."""
+    def _undefined(self, what: str, name: str, blocked: str | None = None) -> str:
+        """Why ``name`` is missing, naming the imported projects not given and the broken includes.
+
+        ``blocked``: what this leaves unresolved (default: ``what name``), listed in the problem of
+        each imported project not given.
+        """
         message = f"{what} {name} is not defined in any file model {self.name} includes"
         if self.missing_projects:
             projects = ", ".join(self.missing_projects)
             flags = " ".join(f"--lookml-import {p}=DIR" for p in self.missing_projects)
             message += f"; it may be in imported project {projects}, not given ({flags})"
             for project in self.missing_projects:
-                self.blocked.setdefault(project, set()).add(name)
+                self.blocked.setdefault(project, set()).add(blocked or f"{what} {name}")
         if self.notes:
             message += "; " + "; ".join(dict.fromkeys(self.notes))
         return message
@@ -625,7 +633,8 @@ class _Model:
             return ViewSource(name, (), self._undefined("view", name))
         if view.get(_MISSING_PARENTS):
             parent = view[_MISSING_PARENTS][0]
-            return ViewSource(name, (), f"view {name} extends {parent}: {self._undefined('view', parent)}")
+            why = self._undefined("view", parent, f"view {name} (extends {parent})")
+            return ViewSource(name, (), f"view {name} extends {parent}: {why}")
         derived = view.get("derived_table")
         if isinstance(derived, dict) and derived.get("sql"):
             return self._derived_sql_source(name, str(derived["sql"]))
@@ -821,7 +830,8 @@ class _Model:
         base_alias = str(spec.get("view_name") or name)
         if spec.get(_MISSING_PARENTS):
             parent = spec[_MISSING_PARENTS][0]
-            problem = f"explore {name} extends {parent}: {self._undefined('explore', parent)}"
+            why = self._undefined("explore", parent, f"explore {name} (extends {parent})")
+            problem = f"explore {name} extends {parent}: {why}"
             source = ViewSource(str(spec.get("from") or base_alias), (), problem)
             return Explore(self.name, name, base_alias, (ExploreView(base_alias, source),), self.connection)
         base_view = str(spec.get("from") or spec.get("view_name") or name)
