@@ -657,3 +657,133 @@ def test_odd_dashboards_read_or_fail_in_one_line(doc):
             "d.dashboard.lookml": yaml.safe_dump(doc),
         }
     )
+
+
+# -- Looker's own shapes: Ruby tags, include syntax, lkml's log, imports ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: !ruby/hash:ActiveSupport::HashWithIndifferentAccess {x: 1}", {"a": {"x": 1}}),
+        ("a: !ruby/hash:ActiveSupport::HashWithIndifferentAccess\n  x: [1, 2]\n", {"a": {"x": [1, 2]}}),
+        ("a: !ruby/object:ActiveSupport::HashWithIndifferentAccess\n  x: y\n", {"a": {"x": "y"}}),
+        ("a: !ruby/array:Array [p.q, r.s]", {"a": ["p.q", "r.s"]}),
+        ("a: !ruby/symbol yes_please", {"a": "yes_please"}),
+        ("a: !ruby/string 12", {"a": "12"}),
+    ],
+)
+def test_ruby_tags_load_as_plain_data(text, expected):
+    import yaml
+
+    from dbtmeta.looker.lookml_dashboards import dashboard_loader
+
+    assert yaml.load(text, Loader=dashboard_loader()) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!python/object/apply:os.system ['echo unsafe']",
+        "a: !!python/name:os.system",
+        "a: !ruby_but_not/hash {x: 1}",
+    ],
+)
+def test_other_tags_stay_refused(tmp_path, text):
+    import yaml
+
+    from dbtmeta.looker.lookml_dashboards import dashboard_loader
+
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml.load(text, Loader=dashboard_loader())
+    repo = _repo(
+        tmp_path,
+        {"m.model.lkml": 'include: "*.dashboard"\n', "d.dashboard.lookml": "- dashboard: d\n  " + text},
+    )
+    [problem] = read_lookml(repo).problems
+    assert problem.startswith(
+        f"{repo / 'd.dashboard.lookml'}:2 (model m): LookML dashboard is not valid YAML"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("/views/[!0-9]*.view", ["views/a.view.lkml", "views/b.view.lookml"]),
+        ("/views/[0-9]*", ["views/1_old.view.lkml"]),
+        ("/views/[a-b].view.lkml", ["views/a.view.lkml"]),
+        ("/views/?.view", ["views/a.view.lkml", "views/b.view.lookml"]),
+        (
+            "/**/*.view",
+            ["deep/x/c.view.lkml", "views/1_old.view.lkml", "views/a.view.lkml", "views/b.view.lookml"],
+        ),
+        ("/deep/**/*.view", ["deep/x/c.view.lkml"]),
+        ("views/a.view", ["views/a.view.lkml"]),  # relative to the model's folder (the root here)
+        ("*.dashboard", ["d.dashboard.lookml"]),
+        ("/views/*", ["views/1_old.view.lkml", "views/a.view.lkml", "views/b.view.lookml"]),  # not README.md
+        ("//other/*.view", ["other:o.view.lkml"]),
+        ("//other/sub/../*.view.lkml", ["other:o.view.lkml"]),
+    ],
+)
+def test_include_syntax(tmp_path, pattern, expected):
+    from dbtmeta.looker.lookml import _Repo
+
+    root = _repo(
+        tmp_path / "main",
+        {
+            "m.model.lkml": "",
+            "d.dashboard.lookml": "",
+            "views/a.view.lkml": "",
+            "views/b.view.lookml": "",
+            "views/1_old.view.lkml": "",
+            "views/README.md": "",
+            "deep/x/c.view.lkml": "",
+        },
+    )
+    other = _repo(tmp_path / "other", {"o.view.lkml": "", "sub/p.txt": ""})
+    repo = _Repo(root, {"other": other})
+    found = repo.glob(pattern, root / "m.model.lkml")
+    names = [
+        f"other:{p.relative_to(other).as_posix()}" if other in p.parents else p.relative_to(root).as_posix()
+        for p in found
+    ]
+    assert names == expected
+    assert repo.glob("//not_given/*.view", root / "m.model.lkml") is None
+
+
+def test_lkml_log_never_reaches_stderr(tmp_path, example_build):
+    import subprocess
+    import sys
+
+    # A real process: under pytest, its logging plugin would swallow what lkml logs.
+    repo = _repo(tmp_path / "lookml", {"m.model.lkml": 'connection: "a"\nconnection: "b"\nexplore: x {}\n'})
+    output = tmp_path / "out.yml"
+    args = ["sync-exposures", "--lookml-dir", str(repo), "--project-dir", str(example_build.project_dir)]
+    result = subprocess.run(
+        [sys.executable, "-m", "dbtmeta", *args, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"dbtmeta: warning: {repo / 'm.model.lkml'} (model m): lkml: Multiple declarations of top-level "
+        'key "connection" found. Using the last-declared value.'
+    ]
+
+
+def test_parse_lookml_imports(tmp_path):
+    from dbtmeta.errors import UsageError
+    from dbtmeta.looker.lookml import parse_lookml_imports
+
+    assert parse_lookml_imports([f"cfg={tmp_path}", f" //lib = {tmp_path} "]) == {
+        "cfg": str(tmp_path),
+        "lib": str(tmp_path),
+    }
+    with pytest.raises(UsageError, match="is not NAME=DIR"):
+        parse_lookml_imports(["cfg"])
+    with pytest.raises(UsageError, match="is not a directory"):
+        parse_lookml_imports([f"cfg={tmp_path / 'nope'}"])
+    (tmp_path / "x").mkdir()
+    with pytest.raises(UsageError, match="is given twice"):
+        parse_lookml_imports([f"cfg={tmp_path}", f"cfg={tmp_path / 'x'}"])

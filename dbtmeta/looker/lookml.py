@@ -180,12 +180,12 @@ class _Repo:
         """The file's LookML with its project's ``@{constants}`` substituted; None (a problem) if bad."""
         if path not in self._parsed:
             self._parsed[path] = self._parse(path)
-        parsed = self._parsed[path]
-        if parsed is None and model:
+        if model and self._problems:  # the file's problems concern every model that includes it
+            display = self.display(path)
             for (where, _message), models in self._problems.items():
-                if where == self.display(path):
+                if where == display:
                     models.add(model)
-        return parsed
+        return self._parsed[path]
 
     def _parse(self, path: Path) -> dict[str, Any] | None:
         import lkml
