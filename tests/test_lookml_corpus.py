@@ -258,3 +258,58 @@ def test_every_pattern_through_the_cli_and_dbt_parse(
             expected.append(ids[key])
         assert sorted(exposure["depends_on"]["nodes"]) == sorted(expected), (case.id, looker_id)
     assert seen == sum(len(c.depends_on) for c in CASES)
+
+
+def test_imports_from_the_config_file_are_relative_to_it(
+    example_build: ExampleBuild, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from dbtmeta.cli import main
+
+    shutil.copytree(CORPUS / "block_config" / "config", tmp_path / "conf" / "lookml_config")
+    config = tmp_path / "conf" / "dbtmeta.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "sync_exposures": {
+                    "lookml_dir": str(CORPUS / "block_config" / "block"),
+                    "lookml_import": ["block-greenery-config=lookml_config"],
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    output = tmp_path / "out.yml"
+    args = ["--config", str(config), "sync-exposures", "--project-dir", str(example_build.project_dir)]
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--output", str(output)])
+    assert info.value.code == 0
+    assert capsys.readouterr().err == ""
+    generated = yaml.safe_load(output.read_text(encoding="utf-8"))["exposures"]
+    assert {e["label"]: e["depends_on"] for e in generated} == {
+        "Block: Customer Overview": ["ref('dim_users')", "ref('user_order_facts')"],
+        "Block: Revenue": ["ref('fact_orders')"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lookml-import", "cfg"], "Invalid value for '--lookml-import': 'cfg' is not NAME=DIR"),
+        (
+            ["--lookml-import", "cfg=/no/such/dir"],
+            "--lookml-import cfg=/no/such/dir: /no/such/dir is not a directory",
+        ),
+    ],
+)
+def test_bad_lookml_import_is_a_usage_error(example_build: ExampleBuild, capsys, args, message) -> None:  # type: ignore[no-untyped-def]
+    from dbtmeta.cli import main
+
+    lookml = ["--lookml-dir", str(CORPUS / "block_config" / "block")]
+    with pytest.raises(SystemExit) as info:
+        main(["sync-exposures", *lookml, "--project-dir", str(example_build.project_dir), *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"dbtmeta: error: {message}")
+    assert err.count("\n") == 1

@@ -53,7 +53,8 @@ def read_lookml(
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
         files = [(path, repo.display(path)) for path in model.dashboard_files]
-        dashboards, problems = read_dashboards(files, model_name, content.base_url)
+        constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
+        dashboards, problems = read_dashboards(files, model_name, content.base_url, constants)
         content.dashboards.extend(dashboards)
         for where, message in problems:
             repo.problem(where, message, model_name)
@@ -208,7 +209,7 @@ class _Repo:
         if not isinstance(parsed, dict):
             return {}
         constants = self.project_of(path).constants
-        return _substitute_all(parsed, constants) if constants else parsed
+        return tpl.substitute_all(parsed, constants) if constants else parsed
 
     # -- manifests and constants -----------------------------------------------------------
 
@@ -221,7 +222,9 @@ class _Repo:
                 self.main.constants[override["name"]] = str(override["value"])
         self.main.constants = _resolve_constants(self.main.constants)
         for dep in _dependencies(own):
-            name, _ = tpl.substitute_constants(str(dep.get("project") or dep.get("name") or ""), self.main.constants)
+            name, _ = tpl.substitute_constants(
+                str(dep.get("project") or dep.get("name") or ""), self.main.constants
+            )
             project = self.projects.get(name)
             if project is None:
                 continue
@@ -310,17 +313,6 @@ def _dependencies(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 def _resolve_constants(constants: dict[str, str]) -> dict[str, str]:
     """Constants whose values use other constants of the same project, expanded."""
     return {name: tpl.substitute_constants(value, constants)[0] for name, value in constants.items()}
-
-
-def _substitute_all(value: Any, constants: dict[str, str]) -> Any:
-    """``@{constant}`` replaced in every string of a parsed file (Looker substitutes them as text)."""
-    if isinstance(value, str):
-        return tpl.substitute_constants(value, constants)[0] if "@{" in value else value
-    if isinstance(value, list):
-        return [_substitute_all(v, constants) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute_all(v, constants) for k, v in value.items()}
-    return value
 
 
 @contextmanager

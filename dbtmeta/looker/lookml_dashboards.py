@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,19 @@ class DashboardFileError(InputError):
 
 
 def read_dashboards(
-    paths: list[tuple[Path, str]], model: str, base_url: str | None
+    paths: list[tuple[Path, str]],
+    model: str,
+    base_url: str | None,
+    constants: Mapping[Path, dict[str, str]] | None = None,
 ) -> tuple[list[Dashboard], list[tuple[str, str]]]:
     """The dashboards in the ``.dashboard.lookml`` files ``model`` includes: (path, display name).
 
+    ``constants``: each file's project constants (``model: "@{MODEL}"`` in blocks' dashboards).
     Returns (dashboards, problems); a problem is (where, message) and leaves out only the file or
     dashboard it concerns.
     """
+    from dbtmeta.looker.lookml_templates import substitute_all
+
     raw: dict[str, tuple[dict[str, Any], str]] = {}
     problems: list[tuple[str, str]] = []
     for path, display in paths:
@@ -37,6 +44,9 @@ def read_dashboards(
         except DashboardFileError as exc:
             problems.append((exc.where, exc.message))
             continue
+        file_constants = (constants or {}).get(path)
+        if file_constants:
+            items = [substitute_all(item, file_constants) for item in items]
         for item in items:
             raw.setdefault(_text(item["dashboard"]) or "", (item, display))
     dashboards = []
@@ -116,7 +126,9 @@ def load_dashboard_file(
                     (display, f"item {index + 1} is not a mapping with a 'dashboard:' name; it is left out")
                 )
             continue
-        bad = [k for k in ("elements", "filters") if item.get(k) is not None and not isinstance(item[k], list)]
+        bad = [
+            k for k in ("elements", "filters") if item.get(k) is not None and not isinstance(item[k], list)
+        ]
         if bad:
             if problems is not None:
                 problems.append(
