@@ -58,7 +58,7 @@ def project_args(project_dir: str | None, target_path: str | None, manifest_path
     return args
 
 
-class LookmlImport(click.ParamType):
+class LookmlImport(click.types.StringParamType):
     """``NAME=DIR``: an imported LookML project and where it is checked out.
 
     In the config file DIR is relative to the config file, like every other path there.

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dbtmeta.commands._options import LookmlImport, project_options
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from dbtmeta.looker.content import LookerContent
 
 
 @click.command(
@@ -206,7 +209,7 @@ def _load_content(
     concurrency: int,
     include_looks: bool,
     dialect: str | None,
-):
+) -> LookerContent:
     if snapshot:
         if lookml_dir or api_given:
             raise UsageError(

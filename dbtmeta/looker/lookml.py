@@ -198,10 +198,10 @@ class _Repo:
             try:
                 parsed = lkml.load(text)
             except Exception as exc:  # lkml raises SyntaxError, KeyError, and others on odd input
-                detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                detail = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__).strip('"')
                 self.problem(
                     self.display(path),
-                    f"not valid LookML ({detail.strip(chr(34))}); fix the file or leave it out of the include:",
+                    f"not valid LookML ({detail}); fix the file or leave it out of the include:",
                 )
                 return None
         for message in messages:
@@ -255,10 +255,9 @@ class _Repo:
             try:
                 data = lkml.load(text)
             except Exception as exc:
-                detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                detail = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__).strip('"')
                 self.problem(
-                    self.display(path),
-                    f"not valid LookML ({detail.strip(chr(34))}); its constants and imports are not used",
+                    self.display(path), f"not valid LookML ({detail}); its constants and imports are not used"
                 )
                 return {}
         for message in messages:
@@ -304,7 +303,7 @@ _MISSING_PARENTS = "__dbtmeta_missing_extends__"  # set on a merged definition w
 
 
 def _dependencies(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    deps = []
+    deps: list[dict[str, Any]] = []
     for key in ("local_dependencies", "remote_dependencies", "local_dependency", "remote_dependency"):
         deps.extend(d for d in _as_list(manifest.get(key)) if isinstance(d, dict))
     return deps
@@ -413,7 +412,7 @@ def _explore_filter_aliases(spec: dict[str, Any]) -> list[str]:
 
 def _filter_fields(block: dict[str, Any]) -> list[str]:
     """Field names of a ``filters: [view.field: "value", ...]`` list (lkml: ``filters__all``)."""
-    fields = []
+    fields: list[str] = []
     for group in _as_list(block.get("filters__all")):
         for condition in _as_list(group):
             fields.extend(str(k) for k in (condition if isinstance(condition, dict) else {}))
@@ -706,7 +705,7 @@ class _Model:
                 (),
                 f"explore_source {spec['name']} of view {name} is not an explore of model {self.name}",
             )
-        fields = []
+        fields: list[str] = []
         for column in _as_list(spec.get("columns")):
             if isinstance(column, dict):
                 target = column.get("field") or f"{explore.base_alias}.{column.get('name', '')}"

@@ -69,7 +69,7 @@ def _ruby_tagged(loader: Any, tag_suffix: str, node: Any) -> Any:
     return loader.construct_scalar(node)
 
 
-def dashboard_loader() -> type:
+def dashboard_loader() -> type[Any]:
     """A SafeLoader (the C one when PyYAML has it) that reads Ruby-tagged nodes as plain data.
 
     Only ``!ruby/...`` tags are accepted, and they build nothing but dicts, lists and strings:
@@ -80,13 +80,13 @@ def dashboard_loader() -> type:
         import yaml
 
         base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        loader = type("DashboardLoader", (base,), {})
+        loader: type[yaml.SafeLoader] = type("DashboardLoader", (base,), {})
         loader.add_multi_constructor("!ruby/", _ruby_tagged)
         _LOADER = loader
     return _LOADER
 
 
-_LOADER: type | None = None
+_LOADER: type[Any] | None = None
 
 
 def load_dashboard_file(
