@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dbtmeta.commands._options import project_options
+from dbtmeta.commands._options import LookmlImport, project_options
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from dbtmeta.vocabulary import MATURITIES
+
+if TYPE_CHECKING:
+    from dbtmeta.looker.content import LookerContent
 
 if TYPE_CHECKING:
     from dbtmeta.looker.content import LookerContent
@@ -29,6 +32,13 @@ Exit codes: 0 written or up to date, 1 --check found a difference or --strict fo
 unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-exposures.md.""",
 )
 @click.option("--lookml-dir", type=click.Path(file_okay=False), help="Read a LookML repository.")
+@click.option(
+    "--lookml-import",
+    multiple=True,
+    type=LookmlImport(),
+    metavar="NAME=DIR",
+    help="Where the LookML project NAME that manifest.lkml imports is checked out (repeatable).",
+)
 @click.option("--snapshot", type=click.Path(dir_okay=False), help="Read a `dbtmeta looker pull` snapshot.")
 @looker_options
 @click.option(
@@ -83,6 +93,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 )
 def command(
     lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
     snapshot: str | None,
     concurrency: int,
     include_looks: bool,
@@ -137,8 +148,11 @@ def command(
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
     source = click.get_current_context().get_parameter_source("base_url")
     explicit_url = looker["base_url"] if source is not click.core.ParameterSource.ENVIRONMENT else None
+    if lookml_import and not lookml_dir:
+        raise UsageError("--lookml-import goes with --lookml-dir: it says where that project's imports are")
     content = _load_content(
         lookml_dir=lookml_dir,
+        lookml_import=lookml_import,
         snapshot=snapshot,
         api_given=bool(looker["looker_ini"] or explicit_url),
         api_settings=api_settings_from_options(**looker),
@@ -147,6 +161,8 @@ def command(
         dialect=dialect,
     )
     plan = plan_sync(content, manifest, project, options)
+    for problem in content.problems:
+        warn(str(problem))
     for finding in plan.findings:
         warn(f"unresolved: {finding.line()}")
     if plan.exposures == 0 and plan.removed:
@@ -154,8 +170,11 @@ def command(
             f"the Looker content has no dashboards: all {len(plan.removed)} generated "
             "exposures go (check the source and the API user's permissions)"
         )
-    if strict and plan.findings:
-        info(f"{len(plan.findings)} unresolved tables or tiles (--strict): {plan.path} left as it was")
+    if strict and (plan.findings or content.problems):
+        info(
+            f"{len(plan.findings)} unresolved tables or tiles, {len(content.problems)} LookML "
+            f"problems (--strict): {plan.path} left as it was"
+        )
         return EXIT_FINDINGS
     if check or dry_run:
         if plan.changed:
@@ -176,6 +195,7 @@ def command(
 def _load_content(
     *,
     lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
     snapshot: str | None,
     api_given: bool,
     api_settings: object,
@@ -192,9 +212,9 @@ def _load_content(
 
         return load_snapshot(snapshot)
     if lookml_dir and not api_given:
-        from dbtmeta.looker.lookml import read_lookml
+        from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
 
-        return read_lookml(lookml_dir, dialect=dialect)
+        return read_lookml(lookml_dir, dialect=dialect, imports=parse_lookml_imports(lookml_import))
     base_url = getattr(api_settings, "base_url", None)
     if not (api_given or base_url or os.path.isfile("looker.ini")):
         raise UsageError(

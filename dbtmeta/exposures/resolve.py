@@ -19,6 +19,7 @@ Rules (documented in docs/sync-exposures.md):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,15 +59,35 @@ class NodeRef:
         return f"ref({', '.join(args)})"
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class Finding:
-    """A table (or tile) that could not be resolved to exactly one dbt node, and where it is used."""
+    """A table (or tile) that could not be resolved to exactly one dbt node, and where it is used.
+
+    Ordered by dashboard, title, tiles, then problems without a table before tables, then message:
+    a total order (``table`` may be None, which plain tuple comparison cannot order against text).
+    """
 
     dashboard_id: str
     dashboard_title: str
     tiles: tuple[str, ...]
     table: str | None
     message: str
+
+    def sort_key(self) -> tuple[str, str, tuple[str, ...], bool, str, str]:
+        return (
+            self.dashboard_id,
+            self.dashboard_title,
+            self.tiles,
+            self.table is not None,
+            self.table or "",
+            self.message,
+        )
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
 
     def line(self) -> str:
         tiles = ", ".join(self.tiles) if self.tiles else "-"
@@ -215,7 +236,12 @@ class Resolver:
 
         usage = tables_used(self.content, dashboard)
         nodes: set[NodeRef] = set()
-        for used, tiles in sorted(usage.tables.items()):
+        # UsedTable.connection may be None: order by a key that never compares None with text
+        by_table = sorted(
+            usage.tables.items(),
+            key=lambda item: (item[0].table, item[0].connection is not None, item[0].connection or ""),
+        )
+        for used, tiles in by_table:
             found, problem = self.resolve_table(used.table, used.connection)
             if problem:
                 finding(tiles, used.table, problem)

@@ -124,6 +124,9 @@ class LookerContent:
     explores: dict[tuple[str, str], Explore] = field(default_factory=dict)
     connections: dict[str, Connection] = field(default_factory=dict)
     model_connections: dict[str, str] = field(default_factory=dict)  # model -> connection name
+    # What could not be read (one line each: a malformed LookML file, an include that matches
+    # nothing, an imported project not given); the rest was. Shown as warnings, not in snapshots.
+    problems: list[str] = field(default_factory=list)
 
     def explore(self, model: str, name: str) -> Explore | None:
         return self.explores.get((model, name))

@@ -8,6 +8,7 @@ report it as a problem instead of guessing.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _CONSTANT = re.compile(r"@\{\s*(" + _NAME + r")\s*\}")
@@ -40,6 +41,20 @@ def substitute_constants(text: str, constants: dict[str, str]) -> tuple[str, lis
             break
         text = new
     return text, missing
+
+
+def substitute_all(value: Any, constants: dict[str, str]) -> Any:
+    """``@{constant}`` replaced in every string of parsed LookML or YAML (Looker substitutes text).
+
+    Unknown constants are left as written, for the caller to report.
+    """
+    if isinstance(value, str):
+        return substitute_constants(value, constants)[0] if "@{" in value else value
+    if isinstance(value, list):
+        return [substitute_all(v, constants) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute_all(v, constants) for k, v in value.items()}
+    return value
 
 
 def take_prod(text: str) -> str:
