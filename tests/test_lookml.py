@@ -576,7 +576,7 @@ def test_cli_warns_about_bad_lookml_and_strict_keeps_the_exposures_file(repo, ex
     [problem] = read_lookml(FIXTURES / repo).problems
     assert err.splitlines() == [
         f"dbtmeta: warning: {problem}",
-        "warning: the Looker content has no dashboards: all 4 generated exposures go "
+        "dbtmeta: warning: the Looker content has no dashboards: all 4 generated exposures go "
         "(check the source and the API user's permissions)",
         f"dbtmeta: 0 unresolved tables or tiles, 1 LookML problems (--strict): {exposures} left as it was",
     ]

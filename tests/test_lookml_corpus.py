@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ExampleBuild, run_dbt
-
 from dbtmeta.artifacts import load_manifest
-from dbtmeta.looker.lookml import read_lookml
 from dbtmeta.resolve import resolve_all
+
+from dbtmeta.looker.lookml import read_lookml
 
 CORPUS = Path(__file__).parent / "fixtures" / "lookml_corpus"
 
