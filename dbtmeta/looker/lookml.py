@@ -11,6 +11,7 @@ sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed) and reads t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,21 +25,38 @@ _DASHBOARD_SUFFIX = ".dashboard.lookml"
 
 
 def read_lookml(
-    repo_dir: str | Path, *, base_url: str | None = None, dialect: str | None = None
+    repo_dir: str | Path,
+    *,
+    base_url: str | None = None,
+    dialect: str | None = None,
+    connections: Mapping[str, Connection] | None = None,
+    user_attributes: Mapping[str, str] | None = None,
 ) -> LookerContent:
-    """Parse the LookML project in ``repo_dir``. Raises ``InputError`` (one line) on bad input."""
+    """Parse the LookML project in ``repo_dir``. Raises ``InputError`` (one line) on bad input.
+
+    ``connections``: defaults the user gives per Looker connection name (database, schema,
+    dialect); ``user_attributes``: values for ``_user_attributes[...]`` in Liquid.
+    """
     from dbtmeta.looker.lookml_dashboards import read_dashboards
 
     repo = _Repo(Path(repo_dir))
     content = LookerContent(source="lookml", base_url=base_url.rstrip("/") if base_url else None)
     constants = repo.constants()
+    given = dict(connections or {})
+    attributes = dict(user_attributes or {})
     for model_path in repo.model_files():
         model_name = model_path.name[: -len(_MODEL_SUFFIX)]
-        model = _Model(model_name, repo, constants, dialect)
+        model = _Model(model_name, repo, constants, dialect, attributes)
         model.load(model_path)
         if model.connection:
+            known = given.get(model.connection)
+            if known is not None:
+                model.dialect = known.dialect or dialect
+                conn = Connection(model.connection, model.dialect, known.database, known.schema)
+            else:
+                conn = Connection(model.connection, dialect=dialect)
             content.model_connections[model_name] = model.connection
-            content.connections.setdefault(model.connection, Connection(model.connection, dialect=dialect))
+            content.connections.setdefault(model.connection, conn)
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
         files = [(path, repo.display(path)) for path in model.dashboard_files]
@@ -203,11 +221,17 @@ def _explore_filter_aliases(spec: dict[str, Any]) -> list[str]:
 
 
 def _filter_fields(block: dict[str, Any]) -> list[str]:
-    """Field names of a ``filters: [view.field: "value", ...]`` list (lkml: ``filters__all``)."""
+    """Field names of ``filters: [view.field: "value", ...]`` and of the older block form
+    ``filters: { field: view.field value: "x" }`` (lkml gives both as ``filters__all``)."""
     fields = []
-    for group in _as_list(block.get("filters__all")):
+    for group in _as_list(block.get("filters__all")) + _as_list(block.get("filters")):
         for condition in _as_list(group):
-            fields.extend(str(k) for k in (condition if isinstance(condition, dict) else {}))
+            if not isinstance(condition, dict):
+                continue
+            if isinstance(condition.get("field"), str) and set(condition) <= {"field", "value"}:
+                fields.append(condition["field"])
+            else:
+                fields.extend(str(k) for k in condition)
     return fields
 
 
@@ -245,21 +269,27 @@ class _Model:
     repo: _Repo
     constants: dict[str, str]
     dialect: str | None
+    user_attributes: dict[str, str] = field(default_factory=dict)
     connection: str | None = None
     dashboard_files: list[Path] = field(default_factory=list)
     # name -> (definitions, refinements), each in include order
     _views: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = field(default_factory=dict)
     _explores: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = field(default_factory=dict)
     _explore_cache: dict[str, Explore | None] = field(default_factory=dict)
-    _sources: dict[str, ViewSource] = field(default_factory=dict)
+    _sources: dict[tuple[str, str | None], ViewSource] = field(default_factory=dict)
     _resolving: list[str] = field(default_factory=list)
+    # views whose tables depend on the explore (Liquid reading _explore._name), directly or not
+    _per_explore: set[str] = field(default_factory=set)
+    _explore_ctx: str | None = None  # the explore being built, for _explore._name
 
     # -- loading ---------------------------------------------------------------------------
 
     def load(self, model_path: Path) -> None:
         data = self.repo.parse(model_path)
         connection = data.get("connection")
-        self.connection = str(connection) if connection else None
+        # `connection: "@{connection}"` in blocks: messages and --connection use the real name
+        name = tpl.substitute_constants(str(connection), self.constants)[0].strip() if connection else ""
+        self.connection = name or None
         seen: set[Path] = set()
         self._load_file(model_path, data, seen)
 
@@ -344,8 +374,11 @@ class _Model:
         return self._definition(self._views, name, exclusive=("sql_table_name", "derived_table"))
 
     def view_source(self, name: str) -> ViewSource:
-        if name in self._sources:
-            return self._sources[name]
+        key = (name, self._explore_ctx if name in self._per_explore else None)
+        if key in self._sources:
+            if name in self._per_explore:
+                self._per_explore.update(self._resolving)
+            return self._sources[key]
         if name in self._resolving:
             return ViewSource(
                 name, (), f"view {name} depends on itself (through ${{...SQL_TABLE_NAME}} or explore_source)"
@@ -355,8 +388,17 @@ class _Model:
             source = self._compute_source(name)
         finally:
             self._resolving.pop()
-        self._sources[name] = source
+        self._sources[(name, self._explore_ctx if name in self._per_explore else None)] = source
         return source
+
+    def _render(self, view: str, text: str) -> tuple[str | None, str | None]:
+        """Liquid in ``text`` rendered for ``view`` (text unchanged when it has none)."""
+        if not tpl.has_liquid(text):
+            return text, None
+        if tpl.uses_explore_name(text):
+            self._per_explore.update(self._resolving)
+        context = tpl.LiquidContext(self.name, view, self._explore_ctx, self.user_attributes)
+        return tpl.render_liquid(text, context)
 
     def _compute_source(self, name: str) -> ViewSource:
         view = self._view_def(name)
@@ -379,15 +421,14 @@ class _Model:
         text, missing = tpl.substitute_constants(raw, self.constants)
         if missing:
             return ViewSource(name, (), f"sql_table_name uses unknown constant @{{{missing[0]}}}")
-        text = tpl.take_prod(text).strip()
+        rendered, problem = self._render(name, tpl.take_prod(text))
+        if rendered is None:
+            return ViewSource(name, (), f"sql_table_name {raw.strip()!r} {problem}")
+        text = rendered.strip()
         refs = tpl.views_of_table_refs(text)
         if refs and text == f"${{{refs[0]}.SQL_TABLE_NAME}}":
             target = self.view_source(refs[0])
             return ViewSource(name, target.tables, target.problem)
-        if tpl.has_liquid(text):
-            return ViewSource(
-                name, (), f"sql_table_name {raw.strip()!r} uses Liquid, which depends on the user or query"
-            )
         if tpl.has_substitution(text):
             return ViewSource(
                 name, (), f"sql_table_name {raw.strip()!r} has a substitution that cannot be resolved"
@@ -406,10 +447,10 @@ class _Model:
         sql, missing = tpl.substitute_constants(raw, self.constants)
         if missing:
             return ViewSource(name, (), f"derived table SQL uses unknown constant @{{{missing[0]}}}")
-        sql = tpl.neutralise_conditions(tpl.take_prod(sql))
-        sql, placeholders = tpl.swap_table_refs(sql)
-        if tpl.has_liquid(sql):
-            return ViewSource(name, (), "derived table SQL uses Liquid, which depends on the user or query")
+        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(sql)))
+        if rendered is None:
+            return ViewSource(name, (), f"derived table SQL of view {name} {problem}")
+        sql, placeholders = tpl.swap_table_refs(rendered)
         if tpl.has_substitution(sql):
             return ViewSource(name, (), "derived table SQL has a ${...} substitution that cannot be resolved")
         try:
@@ -419,6 +460,42 @@ class _Model:
         tables: list[str] = []
         for table in found:
             target_view = placeholders.get(table.strip('"`[]').lower())
+            if target_view is None:
+                tables.append(table)
+                continue
+            target = self.view_source(target_view)
+            if target.problem:
+                return ViewSource(name, (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {target.problem}")
+            tables.extend(target.tables)
+        return ViewSource(name, tuple(dict.fromkeys(tables)))
+
+    def _join_sql_source(self, name: str, alias: str, raw: Any) -> ViewSource:
+        """Tables a join's own ``sql:`` clause reads: none for ``sql: ;;`` (nested fields read
+        through the parent view) or ``LEFT JOIN UNNEST(${parent.array})``."""
+        from dbtmeta.sqlnames import SqlParseError, tables_in_sql
+
+        text, missing = tpl.substitute_constants(str(raw or ""), self.constants)
+        if missing:
+            return ViewSource(name, (), f"join {alias} sql uses unknown constant @{{{missing[0]}}}")
+        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(text)))
+        if rendered is None:
+            return ViewSource(name, (), f"join {alias} sql {problem}")
+        if not rendered.strip():
+            return ViewSource(name, ())
+        sql, placeholders = tpl.swap_table_refs(rendered)
+        # `${view.field}` markers (LookML, not SQL) become plain column names sqlglot can parse.
+        sql = tpl.swap_field_refs(sql)
+        base = tpl.PLACEHOLDER_PREFIX + "join_base"
+        try:
+            found = tables_in_sql(f"SELECT * FROM {base} {sql}", self.dialect)
+        except SqlParseError as exc:
+            return ViewSource(name, (), f"join {alias} sql: {exc}")
+        tables: list[str] = []
+        for table in found:
+            bare = table.strip('"`[]').lower()
+            if bare == base:
+                continue
+            target_view = placeholders.get(bare)
             if target_view is None:
                 tables.append(table)
                 continue
@@ -547,7 +624,11 @@ class _Model:
 
     def explore(self, name: str) -> Explore | None:
         if name not in self._explore_cache:
-            self._explore_cache[name] = self._build_explore(name)
+            outer, self._explore_ctx = self._explore_ctx, name
+            try:
+                self._explore_cache[name] = self._build_explore(name)
+            finally:
+                self._explore_ctx = outer
         return self._explore_cache[name]
 
     def _build_explore(self, name: str) -> Explore | None:
@@ -567,9 +648,12 @@ class _Model:
         for join in joins:
             alias = str(join["name"])
             view = str(join.get("from") or alias)
-            source = self.view_source(view)
-            if join.get("sql_table_name"):
+            if "sql" in join:  # the join clause written out: its tables, not the view's
+                source = self._join_sql_source(view, alias, join.get("sql"))
+            elif join.get("sql_table_name"):
                 source = self._table_name_source(view, str(join["sql_table_name"]))
+            else:
+                source = self.view_source(view)
             required = [str(r) for r in _as_list(join.get("required_joins"))]
             # Looker also brings in the joins a join's sql_on / sql refers to.
             for key in ("sql_on", "sql", "sql_where"):
