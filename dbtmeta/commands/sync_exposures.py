@@ -51,6 +51,22 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
     help="SQL dialect for table names (default: the Looker connection's, else the manifest adapter).",
 )
 @click.option(
+    "--connection",
+    "connection",
+    multiple=True,
+    metavar="NAME:KEY=VALUE,...",
+    help="Defaults of a Looker connection for 1-2 part table names and case rules: "
+    "'warehouse:database=analytics,schema=marts,dialect=snowflake' (repeatable).",
+)
+@click.option(
+    "--user-attribute",
+    "user_attribute",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value of a Looker user attribute for Liquid in sql_table_name and derived SQL "
+    "(_user_attributes['NAME']; repeatable).",
+)
+@click.option(
     "--default-owner-email", help="Owner email for items Looker gives no owner for (LookML dashboards)."
 )
 @click.option(
@@ -93,6 +109,8 @@ def command(
     strict: bool,
     schema_map: tuple[str, ...],
     dialect: str | None,
+    connection: tuple[str, ...],
+    user_attribute: tuple[str, ...],
     default_owner_email: str | None,
     default_owner_name: str | None,
     maturity_rule: tuple[str, ...],
@@ -112,13 +130,20 @@ def command(
     from dbtmeta.artifacts import load_project_manifest
     from dbtmeta.exposures import ExposureSettings, MaturityRule, OwnerRule
     from dbtmeta.exposures_sync import apply, plan_sync
-    from dbtmeta.resolve import parse_schema_map
+    from dbtmeta.resolve import (
+        apply_connection_defaults,
+        parse_connections,
+        parse_schema_map,
+        parse_user_attributes,
+    )
 
     if check and dry_run:
         raise UsageError("--check and --dry-run do not go together: --check already writes nothing")
     rules = [MaturityRule.parse(text) for text in maturity_rule]
     owner_rules = [OwnerRule.parse(text) for text in owner_rule]
     mapping = parse_schema_map(schema_map)
+    connections = parse_connections(connection)
+    user_attributes = parse_user_attributes(user_attribute)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
     source = click.get_current_context().get_parameter_source("base_url")
@@ -131,7 +156,17 @@ def command(
         concurrency=concurrency,
         include_looks=include_looks,
         dialect=dialect,
+        connections=connections,
+        user_attributes=user_attributes,
     )
+    apply_connection_defaults(content, connections)
+    for name in sorted(set(connections) - set(content.model_connections.values())):
+        used = ", ".join(sorted(set(content.model_connections.values()))) or "none"
+        click.echo(
+            f"dbtmeta: warning: --connection {name}: no Looker model uses this connection "
+            f"(connections used: {used})",
+            err=True,
+        )
     settings = ExposureSettings(
         project_name=manifest.project_name,
         base_url=content.base_url or dashboard_url_base,
@@ -192,6 +227,8 @@ def _load_content(
     concurrency: int,
     include_looks: bool,
     dialect: str | None,
+    connections: dict[str, Any],
+    user_attributes: dict[str, str],
 ):
     if snapshot:
         if lookml_dir or api_given:
@@ -204,7 +241,9 @@ def _load_content(
     if lookml_dir and not api_given:
         from dbtmeta.looker.lookml import read_lookml
 
-        return read_lookml(lookml_dir, dialect=dialect)
+        return read_lookml(
+            lookml_dir, dialect=dialect, connections=connections, user_attributes=user_attributes
+        )
     base_url = getattr(api_settings, "base_url", None)
     if not (api_given or base_url or os.path.isfile("looker.ini")):
         raise UsageError(

@@ -11,7 +11,8 @@ sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed) and reads t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,8 @@ class _Repo:
 
             text = self.text(path)
             try:
-                parsed = lkml.load(text)
+                with _lkml_warnings(self.display(path)):
+                    parsed = lkml.load(text)
             except Exception as exc:  # lkml raises SyntaxError, and others on odd input
                 detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise InputError(
@@ -155,6 +157,28 @@ class _Repo:
             if found:
                 return found
         return []
+
+
+@contextmanager
+def _lkml_warnings(display: str) -> Iterator[None]:
+    """lkml's own log warnings (duplicate top-level keys...) as one ``dbtmeta: warning:`` line each."""
+    import logging
+
+    import click
+
+    class _Echo(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            click.echo(f"dbtmeta: warning: {display}: {record.getMessage()}", err=True)
+
+    logger = logging.getLogger("lkml")
+    handler = _Echo(logging.WARNING)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _collapse_dots(path: str) -> str:
