@@ -155,7 +155,8 @@ def command(
         api_settings=api_settings_from_options(**looker),
         concurrency=concurrency,
         include_looks=include_looks,
-        dialect=dialect,
+        # LookML has no connection details: the warehouse is the one the dbt project builds in
+        dialect=dialect or manifest.adapter_type,
         connections=connections,
         user_attributes=user_attributes,
     )
