@@ -442,12 +442,13 @@ class _Model:
     def _table_name_source(self, name: str, raw: str) -> ViewSource:
         from dbtmeta.sqlnames import SqlParseError, split_table_name
 
+        shown = " ".join(raw.split())  # one line in messages
         text, missing = tpl.substitute_constants(raw, self.constants)
         if missing:
             return ViewSource(name, (), f"sql_table_name uses unknown constant @{{{missing[0]}}}")
         rendered, problem = self._render(name, tpl.take_prod(text))
         if rendered is None:
-            return ViewSource(name, (), f"sql_table_name {raw.strip()!r} {problem}")
+            return ViewSource(name, (), f"sql_table_name {shown!r} {problem}")
         text = rendered.strip()
         refs = tpl.views_of_table_refs(text)
         if refs and text == f"${{{refs[0]}.SQL_TABLE_NAME}}":
@@ -455,7 +456,7 @@ class _Model:
             return ViewSource(name, target.tables, target.problem)
         if tpl.has_substitution(text):
             return ViewSource(
-                name, (), f"sql_table_name {raw.strip()!r} has a substitution that cannot be resolved"
+                name, (), f"sql_table_name {shown!r} has a substitution that cannot be resolved"
             )
         if text.startswith("("):
             return self._derived_sql_source(name, text.strip("()"))
