@@ -194,7 +194,9 @@ def parse_connections(items: Iterable[str]) -> dict[str, Connection]:
     from dbtmeta.sqlnames import sqlglot_dialect
 
     found: dict[str, Connection] = {}
-    example = "NAME:database=DB,schema=SCHEMA,dialect=DIALECT (e.g. warehouse:database=analytics,schema=marts)"
+    example = (
+        "NAME:database=DB,schema=SCHEMA,dialect=DIALECT (e.g. warehouse:database=analytics,schema=marts)"
+    )
     for item in items:
         name, colon, rest = item.partition(":")
         name = name.strip()

@@ -108,7 +108,6 @@ def split_table_name(name: str, dialect: str | None) -> tuple[str | None, str | 
     """
     import sqlglot
     from sqlglot import exp
-    from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
 
     text = name.strip()

@@ -123,3 +123,164 @@ def test_corpus_pattern_gives_exactly_the_expected_depends_on(
     depends_on = {e["config"]["meta"]["looker_id"]: e.get("depends_on", []) for e in generated}
     assert depends_on == case["depends_on"]
     assert err.splitlines() == case.get("stderr", [])
+
+
+# ------------------------------------------------------------------------- the rules, one by one
+
+
+def test_field_refs_reads_only_view_field_markers() -> None:
+    from dbtmeta.looker.lookml_templates import field_refs
+
+    text = '${users.state} = "CA" AND ${ orders.id } > ${TABLE}.x OR ${calc} + ${v.SQL_TABLE_NAME}'
+    text += " ${users.state}"
+    assert field_refs(text) == ["users.state", "orders.id"]
+    assert field_refs("${unterminated.x") == []
+
+
+def test_dynamic_fields_count_only_when_the_query_uses_them() -> None:
+    from dbtmeta.looker.usage import dynamic_field_refs
+
+    items = [
+        {"table_calculation": "ratio", "expression": "${a_measure} / ${orders.count}"},
+        {"measure": "a_measure", "based_on": "grouped", "type": "count_distinct"},
+        {"dimension": "grouped", "calculation_type": "bin", "args": ["products.price", "10", "0", "100"]},
+        {"measure": "filtered", "based_on": "orders.id", "filters": {"customers.state": "CA"}},
+        {"measure": "not_used", "based_on": "promos.id", "filter_expression": "${stores.region} = 'x'"},
+        {"expression": "${suppliers.id}"},  # no name: it cannot be told apart, so it counts
+        "not a mapping",
+    ]
+    assert dynamic_field_refs(items, ["ratio", "filtered"]) == [
+        "suppliers.id",
+        "orders.count",
+        "orders.id",
+        "customers.state",
+        "products.price",
+    ]
+    assert dynamic_field_refs(items, []) == ["suppliers.id"]
+
+
+def test_a_filter_that_listens_to_another_reads_its_field() -> None:
+    from dbtmeta.looker.lookml import read_lookml
+
+    content = read_lookml(CORPUS / "fields_dashboard_filters")
+    filtered = next(d for d in content.dashboards if d.id == "shop::filtered")
+    assert [(q.id, q.fields, q.filters) for q in filtered.filters] == [
+        ("Region", ("stores.region",), ()),
+        ("Promo code", ("promos.code",), ("stores.region",)),
+    ]
+
+
+def test_sorts_are_kept_but_do_not_choose_joins() -> None:
+    from dbtmeta.looker.content import Query
+
+    query = Query("m", "e", fields=("orders.count",), sorts=("promos.code",), pivots=("stores.region",))
+    assert query.referenced_fields() == ("orders.count", "stores.region")
+
+
+def _cli(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    raise AssertionError("main() did not exit")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--connection", "warehouse"],
+            "dbtmeta: error: --connection 'warehouse' is not NAME:database=DB,schema=SCHEMA,dialect=DIALECT "
+            "(e.g. warehouse:database=analytics,schema=marts)",
+        ),
+        (
+            ["--connection", "wh:db=x"],
+            "dbtmeta: error: --connection 'wh:db=x': 'db=x' is not one of database=VALUE, schema=VALUE, "
+            "dialect=VALUE",
+        ),
+        (
+            ["--connection", "wh:schema=a,schema=b"],
+            "dbtmeta: error: --connection 'wh:schema=a,schema=b' gives schema twice",
+        ),
+        (
+            ["--connection", "wh:dialect=excel"],
+            "dbtmeta: error: --connection 'wh:dialect=excel': unknown dialect 'excel' (use a dbt adapter "
+            "type such as bigquery, snowflake, postgres, redshift, duckdb)",
+        ),
+        (
+            ["--connection", "wh:schema=a", "--connection", "wh:schema=b"],
+            "dbtmeta: error: --connection 'wh' is given twice; give each connection once",
+        ),
+        (
+            ["--user-attribute", "dataset"],
+            "dbtmeta: error: --user-attribute 'dataset' is not NAME=VALUE (e.g. dataset=analytics)",
+        ),
+        (
+            ["--user-attribute", "a=1", "--user-attribute", "a=2"],
+            "dbtmeta: error: --user-attribute 'a' is given twice with different values",
+        ),
+    ],
+)
+def test_bad_connection_and_user_attribute_options_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    spec = yaml.safe_load((CORPUS / "tables_liquid" / "expected.yml").read_text(encoding="utf-8"))
+    project = _project(tmp_path, spec)
+    out = tmp_path / "exposures.yml"
+    code = _sync(CORPUS / "tables_liquid", project, out, args)
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [message]
+    assert not out.exists()
+
+
+def test_connections_and_user_attributes_from_the_config_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_env: Path
+) -> None:
+    spec = yaml.safe_load((CORPUS / "tables_liquid" / "expected.yml").read_text(encoding="utf-8"))
+    project = _project(tmp_path, spec)
+    config = tmp_path / "dbtmeta.yml"
+    config.write_text(
+        "sync_exposures:\n"
+        "  connection: ['warehouse:schema=prod,dialect=duckdb']\n"
+        "  user_attribute: [dataset=prod, region=us]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "exposures.yml"
+    code = _cli(
+        [
+            "--config",
+            str(config),
+            "sync-exposures",
+            "--lookml-dir",
+            str(CORPUS / "tables_liquid"),
+            "--project-dir",
+            str(project),
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    generated = yaml.safe_load(out.read_text(encoding="utf-8"))["exposures"]
+    templated = next(e for e in generated if e["config"]["meta"]["looker_id"] == "shop::templated")
+    assert "ref('us_customers')" in templated["depends_on"] and "ref('orders')" in templated["depends_on"]
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "unresolved: 'Parameterised' (shop::parameterised) tile(s) by_parameter: shop::returns view "
+        "parameterised: sql_table_name '{% parameter source_table %}' uses Liquid that depends on the "
+        "query or user (unexpected tag 'parameter')"
+    ]
+
+
+def test_lkml_warnings_come_out_in_our_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dbtmeta.looker.lookml import read_lookml
+
+    (tmp_path / "m.model.lkml").write_text(
+        'connection: "a"\nconnection: "b"\nexplore: t {}\nview: t { sql_table_name: s.t ;; }\n',
+        encoding="utf-8",
+    )
+    content = read_lookml(tmp_path)
+    assert content.model_connections == {"m": "b"}
+    assert capsys.readouterr().err.splitlines() == [
+        f'dbtmeta: warning: {tmp_path / "m.model.lkml"}: Multiple declarations of top-level key "connection" '
+        "found. Using the last-declared value."
+    ]

@@ -193,8 +193,8 @@ def render_liquid(text: str, context: LiquidContext) -> tuple[str | None, str | 
         if attributes.missing:
             name = attributes.missing[0]
             return None, (
-                f"uses Liquid user attribute {name!r}, which has no value: give --user-attribute {name}=VALUE "
-                "(or user_attribute in the config)"
+                f"uses Liquid user attribute {name!r}, which has no value: "
+                f"give --user-attribute {name}=VALUE (or user_attribute in the config)"
             )
         if context.explore is None and "_explore" in template.global_variables():
             return None, "uses Liquid _explore._name outside an explore"
