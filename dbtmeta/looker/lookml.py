@@ -3,9 +3,10 @@
 ``read_lookml(repo_dir)`` finds every ``*.model.lkml``, follows its ``include:`` globs, applies
 view/explore refinements (``+name``) and ``extends``, resolves each view to the warehouse tables
 it reads (``sql_table_name`` with ``@{constants}`` and ``-- if prod --``, derived tables through
-sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed) and reads the
-``*.dashboard.lookml`` files the model includes. What cannot be known without a user context
-(Liquid) becomes a ``ViewSource.problem``: it is never guessed.
+sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed, Liquid rendered with the
+user attributes given) and reads the ``*.dashboard.lookml`` files the model includes. What cannot
+be known (a user attribute nobody gave, Liquid that depends on the query) becomes a
+``ViewSource.problem``: it is never guessed.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """LookML substitution syntax in SQL text: ``@{constants}``, ``-- if prod --``, ``${view.X}``, Liquid.
 
 Only LookML's own markers are matched here; the SQL itself is always parsed by sqlglot
-(``dbtmeta.sqlnames``). Liquid that depends on the user or the query is never evaluated: callers
-report it as a problem instead of guessing.
+(``dbtmeta.sqlnames``). Liquid is rendered with python-liquid, with the user attributes the user
+supplied and Looker's ``_model``/``_view``/``_explore`` names; what needs a value nobody gave, or
+depends on the query, is never guessed: callers report it as a problem.
 """
 
 from __future__ import annotations
