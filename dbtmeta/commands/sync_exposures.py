@@ -14,7 +14,7 @@ from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from dbtmeta.vocabulary import MATURITIES
 
 if TYPE_CHECKING:
-    from dbtmeta.looker.content import LookerContent
+    from dbtmeta.looker.content import Connection, LookerContent
 
 if TYPE_CHECKING:
     from dbtmeta.looker.content import LookerContent
@@ -65,6 +65,22 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
     help="SQL dialect for table names (default: the Looker connection's, else the manifest adapter).",
 )
 @click.option(
+    "--connection",
+    "connection",
+    multiple=True,
+    metavar="NAME:KEY=VALUE,...",
+    help="Defaults of a Looker connection for 1-2 part table names and case rules: "
+    "'warehouse:database=analytics,schema=marts,dialect=snowflake' (repeatable).",
+)
+@click.option(
+    "--user-attribute",
+    "user_attribute",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value of a Looker user attribute for Liquid in sql_table_name and derived SQL "
+    "(_user_attributes['NAME']; repeatable).",
+)
+@click.option(
     "--default-owner-email", help="Owner email for items Looker gives no owner for (LookML dashboards)."
 )
 @click.option(
@@ -106,6 +122,8 @@ def command(
     strict: bool,
     schema_map: tuple[str, ...],
     dialect: str | None,
+    connection: tuple[str, ...],
+    user_attribute: tuple[str, ...],
     default_owner_email: str | None,
     default_owner_name: str | None,
     maturity_rule: tuple[str, ...],
@@ -124,6 +142,7 @@ def command(
     """
     from dbtmeta.console import info, warn
     from dbtmeta.dbt.artifacts import load_project_manifest
+    from dbtmeta.exposures.resolve import parse_user_attributes
     from dbtmeta.exposures.sync import SyncOptions, apply
     from dbtmeta.exposures.sync import plan as plan_sync
 
@@ -134,6 +153,7 @@ def command(
         strict=strict,
         schema_map=schema_map,
         dialect=dialect,
+        connection=connection,
         default_owner_email=default_owner_email,
         default_owner_name=default_owner_name,
         maturity_rule=maturity_rule,
@@ -143,7 +163,8 @@ def command(
         dashboard_url_base=dashboard_url_base,
         include_looks=include_looks,
     )
-    options.parsed()  # a malformed rule fails before any slow work
+    connections = options.parsed()[3]  # a malformed rule fails before any slow work
+    user_attributes = parse_user_attributes(user_attribute)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
     source = click.get_current_context().get_parameter_source("base_url")
@@ -158,8 +179,14 @@ def command(
         api_settings=api_settings_from_options(**looker),
         concurrency=concurrency,
         include_looks=include_looks,
-        dialect=dialect,
+        # LookML has no connection details: the warehouse is the one the dbt project builds in
+        dialect=dialect or manifest.adapter_type,
+        connections=connections,
+        user_attributes=user_attributes,
     )
+    for name in sorted(set(connections) - set(content.model_connections.values())):
+        used = ", ".join(sorted(set(content.model_connections.values()))) or "none"
+        warn(f"--connection {name}: no Looker model uses this connection (connections used: {used})")
     plan = plan_sync(content, manifest, project, options)
     for problem in content.problems:
         warn(str(problem))
@@ -202,6 +229,8 @@ def _load_content(
     concurrency: int,
     include_looks: bool,
     dialect: str | None,
+    connections: dict[str, Connection],
+    user_attributes: dict[str, str],
 ) -> LookerContent:
     if snapshot:
         if lookml_dir or api_given:
@@ -214,7 +243,13 @@ def _load_content(
     if lookml_dir and not api_given:
         from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
 
-        return read_lookml(lookml_dir, dialect=dialect, imports=parse_lookml_imports(lookml_import))
+        return read_lookml(
+            lookml_dir,
+            dialect=dialect,
+            imports=parse_lookml_imports(lookml_import),
+            connections=connections,
+            user_attributes=user_attributes,
+        )
     base_url = getattr(api_settings, "base_url", None)
     if not (api_given or base_url or os.path.isfile("looker.ini")):
         raise UsageError(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtmeta.exposures.naming import assign_names
-from dbtmeta.exposures.resolve import Finding, resolve_all
+from dbtmeta.exposures.resolve import Finding, apply_connection_defaults, resolve_all
 from dbtmeta.exposures.yaml_file import (
     ExposureSettings,
     MaturityRule,
@@ -24,7 +24,7 @@ from dbtmeta.exposures.yaml_file import (
     read_existing,
     render,
 )
-from dbtmeta.looker.content import LookerContent
+from dbtmeta.looker.content import Connection, LookerContent
 
 DEFAULT_OUTPUT = os.path.join("models", "exposures", "looker_exposures.yml")
 
@@ -41,6 +41,7 @@ class SyncOptions:
     strict: bool = False
     schema_map: Sequence[str] = ()
     dialect: str | None = None
+    connection: Sequence[str] = ()
     default_owner_email: str | None = None
     default_owner_name: str | None = None
     maturity_rule: Sequence[str] = ()
@@ -56,14 +57,15 @@ class SyncOptions:
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known and value is not None})
 
-    def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str]]:
-        """The rules and the schema map, parsed; UsageError on a malformed one (call it early)."""
-        from dbtmeta.exposures.resolve import parse_schema_map
+    def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str], dict[str, Connection]]:
+        """Rules, schema map and connection defaults, parsed; UsageError on a malformed one."""
+        from dbtmeta.exposures.resolve import parse_connections, parse_schema_map
 
         return (
             [MaturityRule.parse(text) for text in self.maturity_rule],
             [OwnerRule.parse(text) for text in self.owner_rule],
             parse_schema_map(self.schema_map),
+            parse_connections(self.connection),
         )
 
 
@@ -71,7 +73,8 @@ def plan(
     content: LookerContent, manifest: Any, project_dir: str | os.PathLike[str], options: SyncOptions
 ) -> SyncPlan:
     """Parse ``options`` (UsageError on a malformed rule or map) and plan the sync."""
-    maturity_rules, owner_rules, schema_map = options.parsed()
+    maturity_rules, owner_rules, schema_map, connections = options.parsed()
+    apply_connection_defaults(content, connections)
     settings = ExposureSettings(
         project_name=manifest.project_name,
         base_url=content.base_url or options.dashboard_url_base,

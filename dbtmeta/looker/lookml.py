@@ -3,9 +3,10 @@
 ``read_lookml(repo_dir)`` finds every ``*.model.lkml``, follows its ``include:`` globs, applies
 view/explore refinements (``+name``) and ``extends``, resolves each view to the warehouse tables
 it reads (``sql_table_name`` with ``@{constants}`` and ``-- if prod --``, derived tables through
-sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed) and reads the
-``*.dashboard.lookml`` files the model includes. What cannot be known without a user context
-(Liquid) becomes a ``ViewSource.problem``: it is never guessed.
+sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed, Liquid rendered with the
+user attributes given) and reads the ``*.dashboard.lookml`` files the model includes. What cannot
+be known (a user attribute nobody gave, Liquid that depends on the query) becomes a
+``ViewSource.problem``: it is never guessed.
 """
 
 from __future__ import annotations
@@ -31,8 +32,13 @@ def read_lookml(
     base_url: str | None = None,
     dialect: str | None = None,
     imports: Mapping[str, str | Path] | None = None,
+    connections: Mapping[str, Connection] | None = None,
+    user_attributes: Mapping[str, str] | None = None,
 ) -> LookerContent:
     """Parse the LookML project in ``repo_dir``; ``imports`` maps imported project names to directories.
+
+    ``connections``: defaults the user gives per Looker connection name (database, schema,
+    dialect); ``user_attributes``: values for ``_user_attributes[...]`` in Liquid.
 
     Raises ``InputError`` (one line) only when there is no project to read. Anything wrong inside the
     project (a malformed file, an include that matches nothing, an imported project not given) is
@@ -43,13 +49,21 @@ def read_lookml(
 
     repo = _Repo(Path(repo_dir), {name: Path(d) for name, d in (imports or {}).items()})
     content = LookerContent(source="lookml", base_url=base_url.rstrip("/") if base_url else None)
+    given = dict(connections or {})
+    attributes = dict(user_attributes or {})
     for model_path in repo.model_files():
         model_name = model_path.name[: -len(_MODEL_SUFFIX)]
-        model = _Model(model_name, repo, repo.constants(None), dialect)
+        model = _Model(model_name, repo, repo.constants(None), dialect, attributes)
         model.load(model_path)
         if model.connection:
+            known = given.get(model.connection)
+            if known is not None:
+                model.dialect = known.dialect or dialect
+                conn = Connection(model.connection, model.dialect, known.database, known.schema)
+            else:
+                conn = Connection(model.connection, dialect=dialect)
             content.model_connections[model_name] = model.connection
-            content.connections.setdefault(model.connection, Connection(model.connection, dialect=dialect))
+            content.connections.setdefault(model.connection, conn)
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
         files = [(path, repo.display(path)) for path in model.dashboard_files]
@@ -411,11 +425,17 @@ def _explore_filter_aliases(spec: dict[str, Any]) -> list[str]:
 
 
 def _filter_fields(block: dict[str, Any]) -> list[str]:
-    """Field names of a ``filters: [view.field: "value", ...]`` list (lkml: ``filters__all``)."""
+    """Field names of ``filters: [view.field: "value", ...]`` and of the older block form
+    ``filters: { field: view.field value: "x" }`` (lkml gives both as ``filters__all``)."""
     fields: list[str] = []
-    for group in _as_list(block.get("filters__all")):
+    for group in _as_list(block.get("filters__all")) + _as_list(block.get("filters")):
         for condition in _as_list(group):
-            fields.extend(str(k) for k in (condition if isinstance(condition, dict) else {}))
+            if not isinstance(condition, dict):
+                continue
+            if isinstance(condition.get("field"), str) and set(condition) <= {"field", "value"}:
+                fields.append(condition["field"])
+            else:
+                fields.extend(str(k) for k in condition)
     return fields
 
 
@@ -453,24 +473,30 @@ class _Model:
     repo: _Repo
     constants: dict[str, str]
     dialect: str | None
+    user_attributes: dict[str, str] = field(default_factory=dict)
     connection: str | None = None
     dashboard_files: list[Path] = field(default_factory=list)
     # name -> (definitions, refinements), each in include order
     _views: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = field(default_factory=dict)
     _explores: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = field(default_factory=dict)
     _explore_cache: dict[str, Explore | None] = field(default_factory=dict)
-    _sources: dict[str, ViewSource] = field(default_factory=dict)
+    _sources: dict[tuple[str, str | None], ViewSource] = field(default_factory=dict)
     _resolving: list[str] = field(default_factory=list)
     missing_projects: list[str] = field(default_factory=list)  # //project/ includes not given
     notes: list[str] = field(default_factory=list)  # includes that failed: hints for what is missing
     blocked: dict[str, set[str]] = field(default_factory=dict)  # missing project -> what it blocks
+    # views whose tables depend on the explore (Liquid reading _explore._name), directly or not
+    _per_explore: set[str] = field(default_factory=set)
+    _explore_ctx: str | None = None  # the explore being built, for _explore._name
 
     # -- loading ---------------------------------------------------------------------------
 
     def load(self, model_path: Path) -> None:
         data = self.repo.parse(model_path, self.name) or {}
         connection = data.get("connection")
-        self.connection = str(connection) if connection else None
+        # `connection: "@{connection}"` in blocks: messages and --connection use the real name
+        name = tpl.substitute_constants(str(connection), self.constants)[0].strip() if connection else ""
+        self.connection = name or None
         seen: set[Path] = set()
         self._load_file(model_path, data, seen)
 
@@ -604,8 +630,11 @@ class _Model:
         return self._definition(self._views, name, exclusive=("sql_table_name", "derived_table"))
 
     def view_source(self, name: str) -> ViewSource:
-        if name in self._sources:
-            return self._sources[name]
+        key = (name, self._explore_ctx if name in self._per_explore else None)
+        if key in self._sources:
+            if name in self._per_explore:
+                self._per_explore.update(self._resolving)
+            return self._sources[key]
         if name in self._resolving:
             return ViewSource(
                 name, (), f"view {name} depends on itself (through ${{...SQL_TABLE_NAME}} or explore_source)"
@@ -615,8 +644,17 @@ class _Model:
             source = self._compute_source(name)
         finally:
             self._resolving.pop()
-        self._sources[name] = source
+        self._sources[(name, self._explore_ctx if name in self._per_explore else None)] = source
         return source
+
+    def _render(self, view: str, text: str) -> tuple[str | None, str | None]:
+        """Liquid in ``text`` rendered for ``view`` (text unchanged when it has none)."""
+        if not tpl.has_liquid(text):
+            return text, None
+        if tpl.uses_explore_name(text):
+            self._per_explore.update(self._resolving)
+        context = tpl.LiquidContext(self.name, view, self._explore_ctx, self.user_attributes)
+        return tpl.render_liquid(text, context)
 
     def _compute_source(self, name: str) -> ViewSource:
         view = self._view_def(name)
@@ -640,21 +678,21 @@ class _Model:
     def _table_name_source(self, name: str, raw: str) -> ViewSource:
         from dbtmeta.sqlnames import SqlParseError, split_table_name
 
+        shown = " ".join(raw.split())  # one line in messages
         text, missing = tpl.substitute_constants(raw, self.constants)
         if missing:
             return ViewSource(name, (), f"sql_table_name uses unknown constant @{{{missing[0]}}}")
-        text = tpl.take_prod(text).strip()
+        rendered, problem = self._render(name, tpl.take_prod(text))
+        if rendered is None:
+            return ViewSource(name, (), f"sql_table_name {shown!r} {problem}")
+        text = rendered.strip()
         refs = tpl.views_of_table_refs(text)
         if refs and text == f"${{{refs[0]}.SQL_TABLE_NAME}}":
             target = self.view_source(refs[0])
             return ViewSource(name, target.tables, target.problem)
-        if tpl.has_liquid(text):
-            return ViewSource(
-                name, (), f"sql_table_name {raw.strip()!r} uses Liquid, which depends on the user or query"
-            )
         if tpl.has_substitution(text):
             return ViewSource(
-                name, (), f"sql_table_name {raw.strip()!r} has a substitution that cannot be resolved"
+                name, (), f"sql_table_name {shown!r} has a substitution that cannot be resolved"
             )
         if text.startswith("("):
             return self._derived_sql_source(name, text.strip("()"))
@@ -670,10 +708,10 @@ class _Model:
         sql, missing = tpl.substitute_constants(raw, self.constants)
         if missing:
             return ViewSource(name, (), f"derived table SQL uses unknown constant @{{{missing[0]}}}")
-        sql = tpl.neutralise_conditions(tpl.take_prod(sql))
-        sql, placeholders = tpl.swap_table_refs(sql)
-        if tpl.has_liquid(sql):
-            return ViewSource(name, (), "derived table SQL uses Liquid, which depends on the user or query")
+        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(sql)))
+        if rendered is None:
+            return ViewSource(name, (), f"derived table SQL of view {name} {problem}")
+        sql, placeholders = tpl.swap_table_refs(rendered)
         if tpl.has_substitution(sql):
             return ViewSource(name, (), "derived table SQL has a ${...} substitution that cannot be resolved")
         try:
@@ -683,6 +721,42 @@ class _Model:
         tables: list[str] = []
         for table in found:
             target_view = placeholders.get(table.strip('"`[]').lower())
+            if target_view is None:
+                tables.append(table)
+                continue
+            target = self.view_source(target_view)
+            if target.problem:
+                return ViewSource(name, (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {target.problem}")
+            tables.extend(target.tables)
+        return ViewSource(name, tuple(dict.fromkeys(tables)))
+
+    def _join_sql_source(self, name: str, alias: str, raw: Any) -> ViewSource:
+        """Tables a join's own ``sql:`` clause reads: none for ``sql: ;;`` (nested fields read
+        through the parent view) or ``LEFT JOIN UNNEST(${parent.array})``."""
+        from dbtmeta.sqlnames import SqlParseError, tables_in_sql
+
+        text, missing = tpl.substitute_constants(str(raw or ""), self.constants)
+        if missing:
+            return ViewSource(name, (), f"join {alias} sql uses unknown constant @{{{missing[0]}}}")
+        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(text)))
+        if rendered is None:
+            return ViewSource(name, (), f"join {alias} sql {problem}")
+        if not rendered.strip():
+            return ViewSource(name, ())
+        sql, placeholders = tpl.swap_table_refs(rendered)
+        # `${view.field}` markers (LookML, not SQL) become plain column names sqlglot can parse.
+        sql = tpl.swap_field_refs(sql)
+        base = tpl.PLACEHOLDER_PREFIX + "join_base"
+        try:
+            found = tables_in_sql(f"SELECT * FROM {base} {sql}", self.dialect)
+        except SqlParseError as exc:
+            return ViewSource(name, (), f"join {alias} sql: {exc}")
+        tables: list[str] = []
+        for table in found:
+            bare = table.strip('"`[]').lower()
+            if bare == base:
+                continue
+            target_view = placeholders.get(bare)
             if target_view is None:
                 tables.append(table)
                 continue
@@ -811,7 +885,11 @@ class _Model:
 
     def explore(self, name: str) -> Explore | None:
         if name not in self._explore_cache:
-            self._explore_cache[name] = self._build_explore(name)
+            outer, self._explore_ctx = self._explore_ctx, name
+            try:
+                self._explore_cache[name] = self._build_explore(name)
+            finally:
+                self._explore_ctx = outer
         return self._explore_cache[name]
 
     def _build_explore(self, name: str) -> Explore | None:
@@ -837,9 +915,12 @@ class _Model:
         for join in joins:
             alias = str(join["name"])
             view = str(join.get("from") or alias)
-            source = self.view_source(view)
-            if join.get("sql_table_name"):
+            if "sql" in join:  # the join clause written out: its tables, not the view's
+                source = self._join_sql_source(view, alias, join.get("sql"))
+            elif join.get("sql_table_name"):
                 source = self._table_name_source(view, str(join["sql_table_name"]))
+            else:
+                source = self.view_source(view)
             required = [str(r) for r in _as_list(join.get("required_joins"))]
             # Looker also brings in the joins a join's sql_on / sql refers to.
             for key in ("sql_on", "sql", "sql_where"):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dbtmeta.errors import InputError
 from dbtmeta.looker.content import Dashboard, Query, Tile
-
-_FIELD_IN_EXPRESSION = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 
 class DashboardFileError(InputError):
@@ -174,17 +171,33 @@ def _dashboard(data: dict[str, Any], model: str, base_url: str | None) -> Dashbo
     dashboard_id = f"{model}::{name}"
     tiles = tuple(_tile(e, i, model) for i, e in enumerate(_dicts(data.get("elements"))))
     filters = []
-    for item in _dicts(data.get("filters")):
-        explore, field = _text(item.get("explore")), _text(item.get("field"))
-        if explore and field:
-            filters.append(
-                Query(
-                    model=_text(item.get("model")) or model,
-                    explore=explore,
-                    fields=(field,),
-                    id=_text(item.get("name")) or field,
-                )
+    bound = {
+        _text(item.get("name")) or _text(item.get("field")) or "": item
+        for item in _dicts(data.get("filters"))
+        if _text(item.get("explore")) and _text(item.get("field"))
+    }
+    for item in bound.values():
+        explore, field = _text(item.get("explore")) or "", _text(item.get("field")) or ""
+        filter_model = _text(item.get("model")) or model
+        # Suggestions of a filter that listens to others are filtered by their fields (same explore).
+        listened = []
+        for other_name in _names(item.get("listens_to_filters")):
+            other = bound.get(other_name)
+            if (
+                other is not None
+                and (_text(other.get("model")) or model) == filter_model
+                and _text(other.get("explore")) == explore
+            ):
+                listened.append(_text(other.get("field")) or "")
+        filters.append(
+            Query(
+                model=filter_model,
+                explore=explore,
+                fields=(field,),
+                filters=tuple(dict.fromkeys(listened)),
+                id=_text(item.get("name")) or field,
             )
+        )
     return Dashboard(
         id=dashboard_id,
         kind="dashboard",
@@ -212,29 +225,36 @@ def _tile(element: dict[str, Any], index: int, model: str) -> Tile:
 
 
 def _query(data: dict[str, Any], model: str) -> Query:
-    raw_filters = data.get("filters")
-    filters = [_text(k) or "" for k in raw_filters] if isinstance(raw_filters, dict) else []
+    from dbtmeta.looker.lookml_templates import field_refs
+    from dbtmeta.looker.usage import dynamic_field_refs
+
+    # legacy dashboards list `dimensions:` and `measures:` instead of `fields:`
+    fields = _names(data.get("fields")) + _names(data.get("dimensions")) + _names(data.get("measures"))
+    pivots = _names(data.get("pivots"))
+    filters = _filter_names(data.get("filters"))
+    expression = data.get("filter_expression")
+    if isinstance(expression, str):
+        filters.extend(field_refs(expression))
     listen = data.get("listen")
     if isinstance(listen, dict):  # dashboard filter name -> the field it filters in this tile
         filters.extend(_text(v) or "" for v in listen.values())
     sorts = tuple(s.split()[0] for s in _names(data.get("sorts")) if s.strip())
-    dynamic = []
-    for item in _dicts(data.get("dynamic_fields")):
-        for key in ("expression", "based_on", "sql"):
-            value = item.get(key)
-            if isinstance(value, str):
-                dynamic.extend(_FIELD_IN_EXPRESSION.findall(value))
-                if key == "based_on" and "." in value:
-                    dynamic.append(value.strip())
+    dynamic = dynamic_field_refs(_dicts(data.get("dynamic_fields")), (*fields, *pivots, *filters))
     return Query(
         model=_text(data.get("model")) or model,
         explore=_text(data.get("explore")) or "",
-        fields=_names(data.get("fields")),
+        fields=tuple(dict.fromkeys(fields)),
         filters=tuple(f for f in dict.fromkeys(filters) if f),
         sorts=sorts,
-        pivots=_names(data.get("pivots")),
-        dynamic_fields=tuple(dict.fromkeys(dynamic)),
+        pivots=pivots,
+        dynamic_fields=tuple(dynamic),
     )
+
+
+def _filter_names(value: Any) -> list[str]:
+    """Filtered fields of ``filters: {view.f: value}``, or of a list of such mappings."""
+    items = value if isinstance(value, list) else [value]
+    return [_text(k) or "" for item in items if isinstance(item, dict) for k in item]
 
 
 def _text(value: Any) -> str | None:
