@@ -4,7 +4,7 @@ Runs the fake Looker (tests/fake_looker) in its own process with ``--latency`` s
 request, then crawls it with the real looker-sdk at concurrency 1 and at the default concurrency,
 in the same run. Reports API calls made (by endpoint), the call budget, and wall times.
 
-    /work/venv/bin/python bench/bench_crawl.py [--dashboards 1000 --tiles 5 --explores 100 --latency 0.05]
+    python bench/bench_crawl.py [--dashboards 1000 --tiles 5 --explores 100 --latency 0.05]
 """
 
 from __future__ import annotations
