@@ -221,16 +221,16 @@ class _Repo:
             if "value" in override:
                 self.main.constants[override["name"]] = str(override["value"])
         self.main.constants = _resolve_constants(self.main.constants)
+        overrides: dict[str, list[dict[str, Any]]] = {}
         for dep in _dependencies(own):
-            name, _ = tpl.substitute_constants(
-                str(dep.get("project") or dep.get("name") or ""), self.main.constants
-            )
-            project = self.projects.get(name)
-            if project is None:
-                continue
+            raw_name = str(dep.get("project") or dep.get("name") or "")
+            name, _ = tpl.substitute_constants(raw_name, self.main.constants)
+            overrides.setdefault(name, []).extend(_named(dep.get("override_constants")))
+        # Every project given, declared here or not (an imported project may import one itself).
+        for name, project in self.projects.items():
             theirs = self._manifest(project)
             constants = {c["name"]: str(c.get("value", "")) for c in _named(theirs.get("constants"))}
-            for override in _named(dep.get("override_constants")):
+            for override in overrides.get(name, []):
                 if "value" in override:
                     # The value is written in the importing project: "@{X}" is the importer's X.
                     value, _ = tpl.substitute_constants(str(override["value"]), self.main.constants)
@@ -377,7 +377,10 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out))
+    try:
+        return re.compile("".join(out))
+    except re.error:  # e.g. a reversed range [z-a]: Looker matches nothing with it either
+        return re.compile("(?!)")
 
 
 def _line_of(text: str, needle: str) -> int | None:
