@@ -288,10 +288,10 @@ class _Repo:
             base = from_file.parent.relative_to(project.root).as_posix()
             full = pattern if base in ("", ".") else f"{base}/{pattern}"
         full = _collapse_dots(full)
-        regexes = [_glob_regex(full + ext) for ext in ("", ".lkml", ".lookml")]
+        regex = _glob_regex(full, optional_suffix=r"(?:\.lkml|\.lookml)?")
         found = []
         for name in self.files(project):
-            if name.endswith(_LOOKML_EXTENSIONS) and any(r.fullmatch(name) for r in regexes):
+            if name.endswith(_LOOKML_EXTENSIONS) and regex.fullmatch(name):
                 path = project.root / name
                 self._owner[path] = project
                 found.append(path)
@@ -349,7 +349,8 @@ def _collapse_dots(path: str) -> str:
     return "/".join(parts)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_regex(pattern: str, optional_suffix: str = "") -> re.Pattern[str]:
+    """A Looker include pattern as a regex over project-relative paths (then ``optional_suffix``)."""
     out = []
     i = 0
     while i < len(pattern):
@@ -378,7 +379,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pattern[i]))
             i += 1
     try:
-        return re.compile("".join(out))
+        return re.compile("".join(out) + optional_suffix)
     except re.error:  # e.g. a reversed range [z-a]: Looker matches nothing with it either
         return re.compile("(?!)")
 
