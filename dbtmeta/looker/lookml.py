@@ -235,16 +235,16 @@ class _Repo:
             if "value" in override:
                 self.main.constants[override["name"]] = str(override["value"])
         self.main.constants = _resolve_constants(self.main.constants)
+        overrides: dict[str, list[dict[str, Any]]] = {}
         for dep in _dependencies(own):
-            name, _ = tpl.substitute_constants(
-                str(dep.get("project") or dep.get("name") or ""), self.main.constants
-            )
-            project = self.projects.get(name)
-            if project is None:
-                continue
+            raw_name = str(dep.get("project") or dep.get("name") or "")
+            name, _ = tpl.substitute_constants(raw_name, self.main.constants)
+            overrides.setdefault(name, []).extend(_named(dep.get("override_constants")))
+        # Every project given, declared here or not (an imported project may import one itself).
+        for name, project in self.projects.items():
             theirs = self._manifest(project)
             constants = {c["name"]: str(c.get("value", "")) for c in _named(theirs.get("constants"))}
-            for override in _named(dep.get("override_constants")):
+            for override in overrides.get(name, []):
                 if "value" in override:
                     # The value is written in the importing project: "@{X}" is the importer's X.
                     value, _ = tpl.substitute_constants(str(override["value"]), self.main.constants)
@@ -302,10 +302,10 @@ class _Repo:
             base = from_file.parent.relative_to(project.root).as_posix()
             full = pattern if base in ("", ".") else f"{base}/{pattern}"
         full = _collapse_dots(full)
-        regexes = [_glob_regex(full + ext) for ext in ("", ".lkml", ".lookml")]
+        regex = _glob_regex(full, optional_suffix=r"(?:\.lkml|\.lookml)?")
         found = []
         for name in self.files(project):
-            if name.endswith(_LOOKML_EXTENSIONS) and any(r.fullmatch(name) for r in regexes):
+            if name.endswith(_LOOKML_EXTENSIONS) and regex.fullmatch(name):
                 path = project.root / name
                 self._owner[path] = project
                 found.append(path)
@@ -363,7 +363,8 @@ def _collapse_dots(path: str) -> str:
     return "/".join(parts)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_regex(pattern: str, optional_suffix: str = "") -> re.Pattern[str]:
+    """A Looker include pattern as a regex over project-relative paths (then ``optional_suffix``)."""
     out = []
     i = 0
     while i < len(pattern):
@@ -391,7 +392,10 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out))
+    try:
+        return re.compile("".join(out) + optional_suffix)
+    except re.error:  # e.g. a reversed range [z-a]: Looker matches nothing with it either
+        return re.compile("(?!)")
 
 
 def _line_of(text: str, needle: str) -> int | None:
