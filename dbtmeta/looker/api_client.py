@@ -247,9 +247,7 @@ class ApiObject:
         if name not in self._fields:
             raise AttributeError(f"Looker API model {self._model} has no attribute {name!r}")
         if self._strict:
-            raise AttributeError(
-                f"Looker's {self._model} answer has no {name!r}: ask for it in fields="
-            )
+            raise AttributeError(f"Looker's {self._model} answer has no {name!r}: ask for it in fields=")
         return None
 
     def __bool__(self) -> bool:

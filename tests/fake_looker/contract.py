@@ -105,9 +105,7 @@ class Contract:
         self.spec = spec
         self.schemas: dict[str, Any] = spec["components"]["schemas"]
         self._defs = {
-            keep: {
-                name: _convert(schema, keep_required=keep) for name, schema in self.schemas.items()
-            }
+            keep: {name: _convert(schema, keep_required=keep) for name, schema in self.schemas.items()}
             for keep in (True, False)
         }
         self._validators: dict[tuple[str, bool], Any] = {}
@@ -127,9 +125,7 @@ class Contract:
     def operation(self, method: str, wire_path: str) -> Operation | None:
         path = self.spec_path(wire_path)
         # A literal segment beats a parameter (/dashboards/search over /dashboards/{dashboard_id}).
-        matches = sorted(
-            (t for pattern, t in self._paths if pattern.match(path)), key=lambda t: t.count("{")
-        )
+        matches = sorted((t for pattern, t in self._paths if pattern.match(path)), key=lambda t: t.count("{"))
         for template in matches:
             op = self.spec["paths"][template].get(method.lower())
             if op is not None:
@@ -164,7 +160,7 @@ class Contract:
             validator = self._validators[key] = Draft202012Validator(root)
         return [
             f"{'/'.join(str(p) for p in error.absolute_path) or '(top)'}: {error.message[:300]}"
-            for error in validator.iter_errors(value)
+            for error in (_innermost(e) for e in validator.iter_errors(value))
         ]
 
     def check_answer(
@@ -235,7 +231,7 @@ class Contract:
         problems = []
         for name, sub in tree.items():
             if name not in props:
-                problems.append(f"field {prefix}{name!r} is not a property of the answer's schema")
+                problems.append(f"field {prefix + name!r} is not a property of the answer's schema")
             elif sub is not None:
                 problems += self._fields_in(props[name], sub, f"{prefix}{name}.")
         return problems
@@ -251,6 +247,16 @@ class Contract:
 
     def properties(self, schema_name: str) -> set[str]:
         return set(self.schemas[schema_name].get("properties", {}))
+
+
+def _innermost(error: Any) -> Any:
+    """Through ``anyOf: [X, null]``: the error of X, not "is not valid under any of the schemas"."""
+    while error.context:
+        real = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
+        if len(real) != 1:
+            break
+        error = real[0]
+    return error
 
 
 def _fits(schema: dict[str, Any], value: str) -> bool:
