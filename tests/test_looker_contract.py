@@ -254,6 +254,8 @@ def test_a_field_read_but_not_requested_fails_the_crawl(monkeypatch: pytest.Monk
 
     # The crawler stops asking for the tile's title_text, but still reads it.
     monkeypatch.setattr(api, "DASHBOARD_FIELDS", api.DASHBOARD_FIELDS.replace("title_text,", ""))
-    with FakeLooker(example_dataset()) as looker:
-        with pytest.raises(RemoteError, match="DashboardElement answer has no 'title_text'"):
-            crawl(_settings(looker), concurrency=2)
+    with (
+        FakeLooker(example_dataset()) as looker,
+        pytest.raises(RemoteError, match="DashboardElement answer has no 'title_text'"),
+    ):
+        crawl(_settings(looker), concurrency=2)

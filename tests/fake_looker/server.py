@@ -334,9 +334,25 @@ def _search(items: dict[str, Any], query: dict[str, str]) -> list[Any]:
 
 
 DASHBOARD_BASE = frozenset(
-    "can content_favorite_id content_metadata_id description hidden id model query_timezone readonly "
-    "refresh_interval refresh_interval_to_i folder title user_id slug preferred_viewer "
-    "certification_metadata".split()
+    [
+        "can",
+        "content_favorite_id",
+        "content_metadata_id",
+        "description",
+        "hidden",
+        "id",
+        "model",
+        "query_timezone",
+        "readonly",
+        "refresh_interval",
+        "refresh_interval_to_i",
+        "folder",
+        "title",
+        "user_id",
+        "slug",
+        "preferred_viewer",
+        "certification_metadata",
+    ]
 )  # the properties of Looker's DashboardBase schema
 
 
