@@ -63,13 +63,27 @@ class CallStats:
         return sum(self.calls.values())
 
 
+_COLLECTIONS = frozenset(
+    {"dashboards", "looks", "queries", "merge_queries", "users", "lookml_models", "explores", "connections"}
+)
+
+
+_SEARCHES = frozenset({("search", "dashboards"), ("search", "looks")})
+
+
 def _endpoint_name(method: str, path: str) -> str:
-    """``GET /api/4.0/dashboards/12`` -> ``GET dashboards/{id}`` (ids replaced, for counting)."""
+    """``GET /api/4.0/dashboards/12`` -> ``GET dashboards/{id}`` (ids replaced, for counting).
+
+    A segment right after a collection is an id (an explore named ``users`` included), except
+    ``dashboards/search`` and ``looks/search``.
+    """
     rest = urlsplit(path).path.split("/api/", 1)[-1]
     parts = rest.split("/")[1:] if re.match(r"^\d+\.\d+$", rest.split("/")[0]) else rest.split("/")
-    known = {"dashboards", "search", "looks", "queries", "merge_queries", "users", "lookml_models"}
-    known |= {"explores", "connections", "run", "sql", "login", "logout"}
-    return f"{method} " + "/".join(p if p in known else "{id}" for p in parts)
+    named = [
+        "{id}" if i and parts[i - 1] in _COLLECTIONS and (part, parts[i - 1]) not in _SEARCHES else part
+        for i, part in enumerate(parts)
+    ]
+    return f"{method} " + "/".join(named)
 
 
 class _Resolved:
