@@ -23,6 +23,8 @@ from conftest import CACHE_ROOT, dbt_env, dbt_executable
 
 from dbtmeta.cli import main
 from dbtmeta.exposures import (
+    HEADER,
+    HEADER_TOP_LEVEL_META,
     ExposureSettings,
     build_entry,
     read_existing,
@@ -73,10 +75,12 @@ def test_entry_writes_tags_and_meta_where_the_dbt_reads_them(tmp_path: Path) -> 
     new = _entry(True)
     assert list(new)[-1] == "config" and new["config"] == {"tags": tags, "meta": meta}
     # Both forms read back: the name given to each Looker item is kept across a dbt upgrade.
-    for entry in (old, new):
+    for entry, header in ((old, HEADER_TOP_LEVEL_META), (new, HEADER)):
         path = tmp_path / "x.yml"
         path.write_text(render([entry]), encoding="utf-8")
+        assert path.read_text(encoding="utf-8").startswith(header)  # names where looker_id is
         assert read_existing(str(path)).names == {"dashboard:7": "sales"}
+    assert "# meta.looker_id." in HEADER_TOP_LEVEL_META and "# config.meta.looker_id." in HEADER
 
 
 def test_project_form_from_manifest_or_require_dbt_version(tmp_path: Path) -> None:
