@@ -23,6 +23,7 @@ from dbtmeta.exposures.yaml_file import (
     looker_key,
     read_existing,
     render,
+    tags_meta_under_config,
 )
 from dbtmeta.looker.content import Connection, LookerContent
 
@@ -150,6 +151,8 @@ def plan_sync(
         settings = ExposureSettings(project_name=manifest.project_name)
     if settings.base_url is None and content.base_url:
         settings.base_url = content.base_url
+    if settings.tags_meta_in_config is None:
+        settings.tags_meta_in_config = project_tags_meta_under_config(manifest, project)
     existing = read_existing(str(path))
     resolutions = resolve_all(
         content, manifest, dialect=dialect, schema_map=schema_map, include_looks=include_looks
@@ -175,6 +178,24 @@ def plan_sync(
         findings=sorted(f for r in resolutions for f in r.findings),
         entries=entries,
     )
+
+
+def project_tags_meta_under_config(manifest: Any, project_dir: Path) -> bool:
+    """Where the project's dbt reads exposure tags/meta: the manifest's ``dbt_version``, else
+    ``require-dbt-version`` in dbt_project.yml (see :func:`tags_meta_under_config`)."""
+    metadata = getattr(manifest, "metadata", None)
+    dbt_version = metadata.get("dbt_version") if isinstance(metadata, dict) else None
+    require = None
+    if not isinstance(dbt_version, str):
+        import yaml
+
+        try:
+            config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            config = None  # dbt reports a broken dbt_project.yml; keep the default form
+        if isinstance(config, dict):
+            require = config.get("require-dbt-version")
+    return tags_meta_under_config(dbt_version, require)
 
 
 def apply(plan: SyncPlan) -> bool:
