@@ -91,7 +91,7 @@ def _read_toml(path: Path, text: str) -> Any:
         import tomllib  # Python 3.11+
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
         except ModuleNotFoundError:
             warn(
                 f"skipping [tool.dbtmeta] in {path}: reading TOML on Python 3.10 "
@@ -192,6 +192,9 @@ def _convert_one(value: Any, param: click.Parameter, where: str, base: Path) -> 
         converted = param.type.convert(value, param, None)
     except click.BadParameter as exc:
         raise UsageError(f"{where}: {exc.message}") from None
+    rebase = getattr(param.type, "relative_to", None)
+    if callable(rebase) and isinstance(converted, str):  # NAME=DIR and the like: the path part
+        return rebase(converted, str(base))
     if _is_path(param) and isinstance(converted, str) and "://" not in converted:
         expanded = os.path.expanduser(converted)
         if not os.path.isabs(expanded):

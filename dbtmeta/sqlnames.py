@@ -4,10 +4,11 @@ Dialects may be given as dbt adapter types (``duckdb``, ``snowflake``, ``sqlserv
 dialect names (``bigquery_standard_sql``, ``postgres``...) or sqlglot names; ``None`` means
 sqlglot's generic dialect (unquoted identifiers lower-cased).
 
-Case rules are the warehouse's own, as sqlglot knows them: unquoted identifiers are lower-cased on
-Postgres/DuckDB/Redshift and upper-cased on Snowflake; quoted identifiers are kept on Postgres and
-Snowflake, and lower-cased where the warehouse ignores case even when quoted (DuckDB, Redshift,
-BigQuery, Databricks). Normalised names of the same relation compare equal.
+Case rules are the warehouse's own (docs/lookml.md has the table): unquoted identifiers are
+lower-cased on Postgres/DuckDB/Redshift and upper-cased on Snowflake; quoted identifiers are kept
+on Postgres and Snowflake, and lower-cased where the warehouse ignores case even when quoted
+(DuckDB, Redshift, Databricks). BigQuery dataset and table names are case-sensitive, quoted or
+not (project ids are lower-cased). Normalised names of the same relation compare equal.
 
 sqlglot is imported inside the functions: this module is imported by ``dbtmeta --help`` paths.
 """
@@ -65,17 +66,28 @@ def sqlglot_dialect(dialect: str | None) -> str:
     return name
 
 
-def normalize(identifier: str, dialect: str | None, *, quoted: bool = False) -> str:
-    """One identifier (database, schema or table name) as the warehouse resolves it.
+def normalize(identifier: str, dialect: str | None, *, quoted: bool = False, part: str = "table") -> str:
+    """One identifier (``part``: ``database``, ``schema`` or ``table``) as the warehouse resolves it.
 
     Use it on manifest values (``database``, ``schema``, ``alias``/``identifier``), which are
     stored unquoted: ``quoted`` says whether dbt quotes that part (its ``quoting`` config).
     """
     from sqlglot import exp
+
+    return _normalize_part(exp.to_identifier(identifier, quoted=quoted), sqlglot_dialect(dialect), part)
+
+
+_PARTS = ("database", "schema", "table")
+
+
+def _normalize_part(identifier: Any, read: str, part: str) -> str:
+    """sqlglot's case rule for the dialect, except BigQuery: dataset and table names are
+    case-sensitive there (``Organization`` and ``organization`` are two tables); projects are not."""
     from sqlglot.dialects.dialect import Dialect
 
-    d = Dialect.get_or_raise(sqlglot_dialect(dialect))
-    return d.normalize_identifier(exp.to_identifier(identifier, quoted=quoted)).name
+    if read == "bigquery" and part in ("schema", "table"):
+        return str(identifier.name)
+    return str(Dialect.get_or_raise(read).normalize_identifier(identifier).name)
 
 
 def normalize_relation(
@@ -83,9 +95,9 @@ def normalize_relation(
 ) -> tuple[str | None, str | None, str]:
     """``normalize`` applied to each part of a relation given as separate (unquoted) parts."""
     return (
-        normalize(database, dialect, quoted=quoted) if database else None,
-        normalize(schema, dialect, quoted=quoted) if schema else None,
-        normalize(identifier, dialect, quoted=quoted),
+        normalize(database, dialect, quoted=quoted, part="database") if database else None,
+        normalize(schema, dialect, quoted=quoted, part="schema") if schema else None,
+        normalize(identifier, dialect, quoted=quoted, part="table"),
     )
 
 
@@ -96,7 +108,6 @@ def split_table_name(name: str, dialect: str | None) -> tuple[str | None, str | 
     """
     import sqlglot
     from sqlglot import exp
-    from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
 
     text = name.strip()
@@ -114,13 +125,15 @@ def split_table_name(name: str, dialect: str | None) -> tuple[str | None, str | 
     if table is None or not isinstance(table.this, exp.Identifier) or not 1 <= len(table.parts) <= 3:
         raise SqlParseError(f"{name!r} is not a table name of one to three parts")
     bare = _bare(table)
+    assert statement is not None  # a Select was found in it
     has_comments = any(node.comments for node in statement.walk())
     if has_comments or statement != exp.select("*").from_(bare):
         raise SqlParseError(f"{name!r} is not a plain table name (extra text around the name)")
-    d = Dialect.get_or_raise(read)
-    names: list[str | None] = [d.normalize_identifier(p.copy()).name for p in bare.parts]
-    names = [None] * (3 - len(names)) + names
-    return names[0], names[1], names[2]  # type: ignore[return-value]
+    parts = list(bare.parts)
+    positions = _PARTS[3 - len(parts) :]
+    names: list[str | None] = [None] * (3 - len(parts))
+    names += [_normalize_part(p.copy(), read, pos) for p, pos in zip(parts, positions, strict=True)]
+    return names[0], names[1], str(names[2])
 
 
 def tables_in_sql(sql: str, dialect: str | None) -> list[str]:

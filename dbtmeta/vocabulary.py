@@ -42,3 +42,9 @@ def depends_on_nodes(node: Mapping[str, Any] | None) -> list[str]:
 def is_test(unique_id: str) -> bool:
     """Whether ``unique_id`` names a data test or a unit test."""
     return unique_id.startswith(TEST_PREFIXES)
+
+
+def dict_at(node: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """``node[key]`` when it is a mapping (``owner``, ``config``, ``meta``...), else an empty dict."""
+    value = node.get(key)
+    return dict(value) if isinstance(value, Mapping) else {}

@@ -428,3 +428,30 @@ def test_progress_bar_on_a_terminal(looker: FakeLooker, tmp_path: Path) -> None:
     shown = b"".join(chunks).decode(errors="replace")
     assert "Crawling Looker" in shown
     assert CLIENT_SECRET not in shown
+
+
+def _bench_budget():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_crawl.py"
+    spec = importlib.util.spec_from_file_location("bench_crawl", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.budget
+
+
+def test_crawl_makes_exactly_the_benchmark_budget_per_endpoint() -> None:
+    """The crawl benchmark's budget (written from Looker's content) is what the crawl spends."""
+    budget = _bench_budget()
+    data = generated_dataset(23, 3, 7, merged_every=4, lookml_dashboards=2, users=5)
+    expected = budget(data, page_size=5)
+    assert expected["GET dashboards/search"] == 5 and expected["GET merge_queries/{id}"] == 6
+    assert expected["GET queries/{id}"] == 12 and expected["GET lookml_models/{id}/explores/{id}"] == 7
+    with FakeLooker(data) as server:
+        _, stats = crawl_with_stats(settings(server), concurrency=4, page_size=5)
+    assert dict(stats.calls) == expected
+    example = example_dataset()
+    with FakeLooker(example) as server:  # with the LookML repository: no generated-SQL calls
+        _, stats = crawl_with_stats(settings(server), concurrency=4, lookml_dir=str(EXAMPLE_LOOKML))
+    assert dict(stats.calls) == budget(example)

@@ -117,8 +117,12 @@ def test_tables_in_sql_ignores_names_in_comments_and_strings():
 
 
 def test_tables_in_sql_names_round_trip_through_split():
-    for table in tables_in_sql('SELECT * FROM "ANALYTICS"."Marts".fct JOIN b.c ON 1=1', "snowflake"):
-        split_table_name(table, "snowflake")
+    """Names found in SQL split back into the parts Snowflake resolves: quoted keep case, bare fold up."""
+    tables = tables_in_sql('SELECT * FROM "ANALYTICS"."Marts".fct JOIN b.c ON 1=1', "snowflake")
+    assert [split_table_name(table, "snowflake") for table in tables] == [
+        ("ANALYTICS", "Marts", "FCT"),
+        (None, "B", "C"),
+    ]
 
 
 @pytest.mark.parametrize("sql", ["", "SELECT * FROM", "SELECT * FROM {{ ref('x') }}", "SELECT ((("])
@@ -156,3 +160,35 @@ def test_quoted_and_unquoted_forms_meet_on_duckdb(schema, table, upper):
 def test_names_found_in_sql_resolve_to_the_relation_read(sql, dialect, expected):
     (found,) = tables_in_sql(sql, dialect)
     assert split_table_name(found, dialect)[1:] == expected
+
+
+# The case table of docs/lookml.md: (dialect, name in LookML, manifest relation, same relation?)
+CASE_TABLE = [
+    ("bigquery", "crm.Organization", "`p`.`crm`.`Organization`", True),
+    ("bigquery", "crm.organization", "`p`.`crm`.`Organization`", False),  # case-sensitive tables
+    ("bigquery", "CRM.organization", "`p`.`crm`.`organization`", False),  # and datasets
+    ("bigquery", "`P.crm.organization`", "`p`.`crm`.`organization`", True),  # project ids are not
+    ("snowflake", "marts.fct_orders", "ANALYTICS.MARTS.FCT_ORDERS", True),  # unquoted -> upper
+    ("snowflake", '"marts"."fct_orders"', "ANALYTICS.MARTS.FCT_ORDERS", False),  # quoted kept
+    ("snowflake", 'MARTS."Mixed"', 'ANALYTICS.MARTS."Mixed"', True),
+    ("postgres", "Marts.Fct_Orders", '"analytics"."marts"."fct_orders"', True),  # unquoted -> lower
+    ("postgres", '"Marts"."fct_orders"', '"analytics"."marts"."fct_orders"', False),  # quoted kept
+    ("redshift", "Marts.Fct_Orders", '"analytics"."marts"."fct_orders"', True),
+    ("redshift", '"Marts"."Fct_Orders"', '"analytics"."marts"."fct_orders"', True),  # case-insensitive
+    ("duckdb", '"MARTS"."Fct_Orders"', '"analytics"."marts"."fct_orders"', True),  # case-insensitive
+    ("duckdb", "MARTS.FCT_ORDERS", '"analytics"."marts"."fct_orders"', True),
+]
+
+
+@pytest.mark.parametrize(("dialect", "name", "relation", "same"), CASE_TABLE)
+def test_case_rules_per_warehouse(dialect: str, name: str, relation: str, same: bool) -> None:
+    looker = split_table_name(name, dialect)
+    manifest = split_table_name(relation, dialect)
+    assert (looker[1:] == manifest[1:] and looker[0] in (None, manifest[0])) is same
+
+
+def test_bigquery_manifest_parts_keep_the_case_of_datasets_and_tables() -> None:
+    parts = normalize_relation("My-Proj", "CRM", "Organization", "bigquery")
+    assert parts == ("my-proj", "CRM", "Organization")
+    assert normalize("Analytics", "bigquery", part="schema") == "Analytics"
+    assert normalize("My-Proj", "bigquery", part="database") == "my-proj"

@@ -394,10 +394,6 @@ def test_corrupt_state_file(example_build, capsys, tmp_path):
     assert state.read_text() == "{not json"
 
 
-def test_at_least_twenty_bad_inputs():
-    assert len(CASES) + len(REAL_CASES) + len(FLAG_CASES) + 1 >= 20
-
-
 def test_real_process_exit_codes_and_streams(example_build):
     import subprocess
     import sys

@@ -51,13 +51,12 @@ def send_alerts(report: HealthReport, options: SlackOptions, *, now: datetime | 
     for route in routes:
         alerts = [e for e in route.exposures if e.unique_id not in recovered_ids]
         recovered = [e for e in route.exposures if e.unique_id in recovered_ids]
-        audience = f"for {route.channel}" if route.channel else (f"for {route.owner}" if route.owner else "")
         payload = build_message(
             alerts,
             recovered=recovered,
             project_name=report.project_name,
             generated_at=report.generated_at,
-            audience=audience,
+            audience=route.audience,
         )
         if route.channel:
             payload["channel"] = route.channel

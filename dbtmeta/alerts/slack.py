@@ -199,11 +199,12 @@ class Route:
     exposures: list[Any] = field(default_factory=list)
 
     @property
-    def title_suffix(self) -> str:
+    def audience(self) -> str:
+        """Who the message is for, for its title: ``for #channel``, ``for owner``, or nothing."""
         if self.channel:
-            return f" for {self.channel}"
+            return f"for {self.channel}"
         if self.owner:
-            return f" for {self.owner}"
+            return f"for {self.owner}"
         return ""
 
 

@@ -104,3 +104,27 @@ def emit(render: Callable[[Console], None], output: str | None, *, flag: str = "
         write_atomic(output, buffer.getvalue())
     except OSError as exc:
         raise UsageError(f"cannot write {flag} {output!r}: {exc.strerror or exc}") from None
+
+
+class LookmlImport(click.types.StringParamType):
+    """``NAME=DIR``: an imported LookML project and where it is checked out.
+
+    In the config file DIR is relative to the config file, like every other path there.
+    """
+
+    name = "NAME=DIR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        name, eq, directory = text.partition("=")
+        if not eq or not name.strip() or not directory.strip():
+            self.fail(f"{text!r} is not NAME=DIR (e.g. block-config=../block-config)", param, ctx)
+        return f"{name.strip()}={directory.strip()}"
+
+    def relative_to(self, value: str, base: str) -> str:
+        """``value`` with a relative DIR made relative to ``base`` (the config file's folder)."""
+        import os
+
+        name, _, directory = value.partition("=")
+        expanded = os.path.expanduser(directory)
+        return f"{name}={expanded if os.path.isabs(expanded) else os.path.join(base, expanded)}"

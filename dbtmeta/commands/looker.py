@@ -100,12 +100,12 @@ Examples:
 @click.option(
     "--output",
     "-o",
-    "out",
+    "output",
     metavar="FILE",
     type=click.Path(dir_okay=False, writable=True),
     help="Snapshot file to write (JSON, required). Replaced atomically; left untouched if the crawl fails.",
 )
-@click.option("--out", "out_old", hidden=True, type=click.Path(dir_okay=False, writable=True))  # old name
+@click.option("--out", "out", hidden=True, type=click.Path(dir_okay=False, writable=True))  # the old name
 @click.option("--include-looks", is_flag=True, help="Also crawl standalone Looks.")
 @click.option(
     "--lookml-dir",
@@ -115,8 +115,8 @@ Examples:
 @click.option("--progress/--no-progress", default=True, help="Progress bar (only on a terminal).")
 @looker_options
 def pull(
+    output: str | None,
     out: str | None,
-    out_old: str | None,
     include_looks: bool,
     lookml_dir: str | None,
     progress: bool,
@@ -129,7 +129,7 @@ def pull(
     Credentials: LOOKERSDK_CLIENT_ID / LOOKERSDK_CLIENT_SECRET or looker.ini (never on the command line).
     Exit codes: 0 saved, 2 bad options or input, 3 Looker unreachable or refused.
     """
-    out = out or out_old
+    out = output or out
     if not out:
         raise click.UsageError("Missing option '--output': the snapshot file to write.")
     from dbtmeta.console import info

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from dbtmeta.commands._options import project_options
+from dbtmeta.commands._options import LookmlImport, project_options
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from dbtmeta.vocabulary import MATURITIES
+
+if TYPE_CHECKING:
+    from dbtmeta.looker.content import Connection, LookerContent
+
+if TYPE_CHECKING:
+    from dbtmeta.looker.content import LookerContent
 
 
 @click.command(
@@ -26,6 +32,13 @@ Exit codes: 0 written or up to date, 1 --check found a difference or --strict fo
 unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-exposures.md.""",
 )
 @click.option("--lookml-dir", type=click.Path(file_okay=False), help="Read a LookML repository.")
+@click.option(
+    "--lookml-import",
+    multiple=True,
+    type=LookmlImport(),
+    metavar="NAME=DIR",
+    help="Where the LookML project NAME that manifest.lkml imports is checked out (repeatable).",
+)
 @click.option("--snapshot", type=click.Path(dir_okay=False), help="Read a `dbtmeta looker pull` snapshot.")
 @looker_options
 @click.option(
@@ -50,6 +63,22 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 @click.option(
     "--dialect",
     help="SQL dialect for table names (default: the Looker connection's, else the manifest adapter).",
+)
+@click.option(
+    "--connection",
+    "connection",
+    multiple=True,
+    metavar="NAME:KEY=VALUE,...",
+    help="Defaults of a Looker connection for 1-2 part table names and case rules: "
+    "'warehouse:database=analytics,schema=marts,dialect=snowflake' (repeatable).",
+)
+@click.option(
+    "--user-attribute",
+    "user_attribute",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value of a Looker user attribute for Liquid in sql_table_name and derived SQL "
+    "(_user_attributes['NAME']; repeatable).",
 )
 @click.option(
     "--default-owner-email", help="Owner email for items Looker gives no owner for (LookML dashboards)."
@@ -80,6 +109,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 )
 def command(
     lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
     snapshot: str | None,
     concurrency: int,
     include_looks: bool,
@@ -92,6 +122,8 @@ def command(
     strict: bool,
     schema_map: tuple[str, ...],
     dialect: str | None,
+    connection: tuple[str, ...],
+    user_attribute: tuple[str, ...],
     default_owner_email: str | None,
     default_owner_name: str | None,
     maturity_rule: tuple[str, ...],
@@ -110,6 +142,7 @@ def command(
     """
     from dbtmeta.console import info, warn
     from dbtmeta.dbt.artifacts import load_project_manifest
+    from dbtmeta.exposures.resolve import parse_user_attributes
     from dbtmeta.exposures.sync import SyncOptions, apply
     from dbtmeta.exposures.sync import plan as plan_sync
 
@@ -120,6 +153,7 @@ def command(
         strict=strict,
         schema_map=schema_map,
         dialect=dialect,
+        connection=connection,
         default_owner_email=default_owner_email,
         default_owner_name=default_owner_name,
         maturity_rule=maturity_rule,
@@ -129,21 +163,33 @@ def command(
         dashboard_url_base=dashboard_url_base,
         include_looks=include_looks,
     )
-    options.parsed()  # a malformed rule fails before any slow work
+    connections = options.parsed()[3]  # a malformed rule fails before any slow work
+    user_attributes = parse_user_attributes(user_attribute)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
     source = click.get_current_context().get_parameter_source("base_url")
     explicit_url = looker["base_url"] if source is not click.core.ParameterSource.ENVIRONMENT else None
+    if lookml_import and not lookml_dir:
+        raise UsageError("--lookml-import goes with --lookml-dir: it says where that project's imports are")
     content = _load_content(
         lookml_dir=lookml_dir,
+        lookml_import=lookml_import,
         snapshot=snapshot,
         api_given=bool(looker["looker_ini"] or explicit_url),
         api_settings=api_settings_from_options(**looker),
         concurrency=concurrency,
         include_looks=include_looks,
-        dialect=dialect,
+        # LookML has no connection details: the warehouse is the one the dbt project builds in
+        dialect=dialect or manifest.adapter_type,
+        connections=connections,
+        user_attributes=user_attributes,
     )
+    for name in sorted(set(connections) - set(content.model_connections.values())):
+        used = ", ".join(sorted(set(content.model_connections.values()))) or "none"
+        warn(f"--connection {name}: no Looker model uses this connection (connections used: {used})")
     plan = plan_sync(content, manifest, project, options)
+    for problem in content.problems:
+        warn(str(problem))
     for finding in plan.findings:
         warn(f"unresolved: {finding.line()}")
     if plan.exposures == 0 and plan.removed:
@@ -151,8 +197,11 @@ def command(
             f"the Looker content has no dashboards: all {len(plan.removed)} generated "
             "exposures go (check the source and the API user's permissions)"
         )
-    if strict and plan.findings:
-        info(f"{len(plan.findings)} unresolved tables or tiles (--strict): {plan.path} left as it was")
+    if strict and (plan.findings or content.problems):
+        info(
+            f"{len(plan.findings)} unresolved tables or tiles, {len(content.problems)} LookML "
+            f"problems (--strict): {plan.path} left as it was"
+        )
         return EXIT_FINDINGS
     if check or dry_run:
         if plan.changed:
@@ -173,13 +222,16 @@ def command(
 def _load_content(
     *,
     lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
     snapshot: str | None,
     api_given: bool,
     api_settings: object,
     concurrency: int,
     include_looks: bool,
     dialect: str | None,
-):
+    connections: dict[str, Connection],
+    user_attributes: dict[str, str],
+) -> LookerContent:
     if snapshot:
         if lookml_dir or api_given:
             raise UsageError(
@@ -189,9 +241,15 @@ def _load_content(
 
         return load_snapshot(snapshot)
     if lookml_dir and not api_given:
-        from dbtmeta.looker.lookml import read_lookml
+        from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
 
-        return read_lookml(lookml_dir, dialect=dialect)
+        return read_lookml(
+            lookml_dir,
+            dialect=dialect,
+            imports=parse_lookml_imports(lookml_import),
+            connections=connections,
+            user_attributes=user_attributes,
+        )
     base_url = getattr(api_settings, "base_url", None)
     if not (api_given or base_url or os.path.isfile("looker.ini")):
         raise UsageError(

@@ -14,12 +14,11 @@ networkx is imported inside :func:`build_graph` so that importing this module st
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.errors import InputError
-from dbtmeta.vocabulary import depends_on_nodes
+from dbtmeta.vocabulary import depends_on_nodes, dict_at
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -90,7 +89,7 @@ def node_info(unique_id: str, raw: dict[str, Any]) -> NodeInfo:
     version = raw.get("version")
     if resource_type == "model" and version is not None and raw.get("latest_version") != version:
         name = f"{name}.v{version}"
-    owner = raw.get("owner") if isinstance(raw.get("owner"), dict) else {}
+    owner = dict_at(raw, "owner")
     return NodeInfo(
         unique_id=unique_id,
         resource_type=resource_type,
@@ -110,7 +109,7 @@ def node_info(unique_id: str, raw: dict[str, Any]) -> NodeInfo:
 class LineageGraph:
     """A DAG (networkx.DiGraph) of node unique ids, parent -> child, with :class:`NodeInfo` per node."""
 
-    def __init__(self, graph: nx.DiGraph, infos: dict[str, NodeInfo], project_name: str = "") -> None:
+    def __init__(self, graph: nx.DiGraph[str], infos: dict[str, NodeInfo], project_name: str = "") -> None:
         self.graph = graph
         self.infos = infos
         self.project_name = project_name
@@ -128,13 +127,6 @@ class LineageGraph:
     def descendants(self, unique_id: str, depth: int | None = None) -> dict[str, int]:
         """Downstream nodes -> distance (1 = direct child)."""
         return self._walk(unique_id, depth, upstream=False)
-
-    def descendants_of(self, unique_ids: Iterable[str]) -> set[str]:
-        out: set[str] = set()
-        for unique_id in unique_ids:
-            if unique_id in self.infos:
-                out.update(self.descendants(unique_id))
-        return out
 
     def parents(self, unique_id: str) -> list[str]:
         return sorted(self.graph.predecessors(unique_id))
@@ -234,7 +226,7 @@ def build_graph(manifest: Manifest, *, include_tests: bool = False) -> LineageGr
     """The lineage DAG of a loaded manifest (see :mod:`dbtmeta.dbt.artifacts`)."""
     import networkx as nx
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     infos: dict[str, NodeInfo] = {}
     wanted = LINEAGE_TYPES | ({"test"} if include_tests else frozenset())
     groups: list[dict[str, dict[str, Any]]] = [manifest.nodes, manifest.sources, manifest.exposures]

@@ -42,7 +42,7 @@ def validate_strict(path: str | os.PathLike[str], kind: str) -> Any:
         return parse(data)
     except ValidationError as exc:
         errors = exc.errors()
-        first = errors[0] if errors else {}
+        first: dict[str, Any] = dict(errors[0]) if errors else {}
         location = ".".join(str(part) for part in first.get("loc", ())) or "(top level)"
         message = str(first.get("msg", "invalid")).replace("\n", " ")[:200]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -19,12 +19,13 @@ Rules (documented in docs/sync-exposures.md):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dbtmeta.errors import UsageError
-from dbtmeta.looker.content import Dashboard, LookerContent
+from dbtmeta.looker.content import Connection, Dashboard, LookerContent
 
 Key = tuple[str | None, str | None, str]
 
@@ -58,15 +59,35 @@ class NodeRef:
         return f"ref({', '.join(args)})"
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class Finding:
-    """A table (or tile) that could not be resolved to exactly one dbt node, and where it is used."""
+    """A table (or tile) that could not be resolved to exactly one dbt node, and where it is used.
+
+    Ordered by dashboard, title, tiles, then problems without a table before tables, then message:
+    a total order (``table`` may be None, which plain tuple comparison cannot order against text).
+    """
 
     dashboard_id: str
     dashboard_title: str
     tiles: tuple[str, ...]
     table: str | None
     message: str
+
+    def sort_key(self) -> tuple[str, str, tuple[str, ...], bool, str, str]:
+        return (
+            self.dashboard_id,
+            self.dashboard_title,
+            self.tiles,
+            self.table is not None,
+            self.table or "",
+            self.message,
+        )
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
 
     def line(self) -> str:
         tiles = ", ".join(self.tiles) if self.tiles else "-"
@@ -182,6 +203,76 @@ def parse_schema_map(items: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
+_CONNECTION_KEYS = ("database", "schema", "dialect")
+
+
+def parse_connections(items: Iterable[str]) -> dict[str, Connection]:
+    """``["wh:database=db,schema=analytics,dialect=snowflake", ...]`` -> {"wh": Connection(...)}.
+
+    Defaults for a Looker connection, for one- and two-part table names and the case rules.
+    Raises UsageError on a malformed item.
+    """
+    from dbtmeta.sqlnames import sqlglot_dialect
+
+    found: dict[str, Connection] = {}
+    example = (
+        "NAME:database=DB,schema=SCHEMA,dialect=DIALECT (e.g. warehouse:database=analytics,schema=marts)"
+    )
+    for item in items:
+        name, colon, rest = item.partition(":")
+        name = name.strip()
+        if not colon or not name or not rest.strip():
+            raise UsageError(f"--connection {item!r} is not {example}")
+        values: dict[str, str] = {}
+        for pair in rest.split(","):
+            key, eq, value = pair.partition("=")
+            key, value = key.strip().lower(), value.strip()
+            if not eq or key not in _CONNECTION_KEYS or not value:
+                raise UsageError(
+                    f"--connection {item!r}: {pair.strip()!r} is not one of "
+                    f"{', '.join(k + '=VALUE' for k in _CONNECTION_KEYS)}"
+                )
+            if key in values:
+                raise UsageError(f"--connection {item!r} gives {key} twice")
+            values[key] = value
+        dialect = values.get("dialect")
+        if dialect and not sqlglot_dialect(dialect):
+            raise UsageError(
+                f"--connection {item!r}: unknown dialect {dialect!r} "
+                "(use a dbt adapter type such as bigquery, snowflake, postgres, redshift, duckdb)"
+            )
+        if name in found:
+            raise UsageError(f"--connection {name!r} is given twice; give each connection once")
+        found[name] = Connection(name, dialect, values.get("database"), values.get("schema"))
+    return found
+
+
+def parse_user_attributes(items: Iterable[str]) -> dict[str, str]:
+    """``["dataset=analytics", ...]`` -> {"dataset": "analytics"}. Raises UsageError when malformed."""
+    found: dict[str, str] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise UsageError(f"--user-attribute {item!r} is not NAME=VALUE (e.g. dataset=analytics)")
+        if name in found and found[name] != value:
+            raise UsageError(f"--user-attribute {name!r} is given twice with different values")
+        found[name] = value
+    return found
+
+
+def apply_connection_defaults(content: LookerContent, defaults: Mapping[str, Connection]) -> None:
+    """Put the user's connection defaults over what the content knows (the values given win)."""
+    for name, given in defaults.items():
+        known = content.connections.get(name, Connection(name))
+        content.connections[name] = Connection(
+            name,
+            given.dialect or known.dialect,
+            given.database or known.database,
+            given.schema or known.schema,
+        )
+
+
 class Resolver:
     """Turns the tables each dashboard reads into dbt nodes, reporting whatever it cannot match."""
 
@@ -199,7 +290,8 @@ class Resolver:
         self.index = index
         self.dialect = dialect or index.dialect
         self.schema_map = {
-            normalize(k, self.dialect): normalize(v, self.dialect) for k, v in (schema_map or {}).items()
+            normalize(k, self.dialect, part="schema"): normalize(v, self.dialect, part="schema")
+            for k, v in (schema_map or {}).items()
         }
         self._cache: dict[tuple[str, str | None], tuple[NodeRef | None, str | None]] = {}
 
@@ -215,7 +307,12 @@ class Resolver:
 
         usage = tables_used(self.content, dashboard)
         nodes: set[NodeRef] = set()
-        for used, tiles in sorted(usage.tables.items()):
+        # UsedTable.connection may be None: order by a key that never compares None with text
+        by_table = sorted(
+            usage.tables.items(),
+            key=lambda item: (item[0].table, item[0].connection is not None, item[0].connection or ""),
+        )
+        for used, tiles in by_table:
             found, problem = self.resolve_table(used.table, used.connection)
             if problem:
                 finding(tiles, used.table, problem)
@@ -248,9 +345,9 @@ class Resolver:
         except SqlParseError as exc:
             return None, str(exc)
         if database is None and conn and conn.database:
-            database = normalize(conn.database, dialect)
+            database = normalize(conn.database, dialect, part="database")
         if schema is None and conn and conn.schema:
-            schema = normalize(conn.schema, dialect)
+            schema = normalize(conn.schema, dialect, part="schema")
         if schema is None:
             return None, (
                 f"no schema: the name has one part and connection {connection!r} has no default schema"

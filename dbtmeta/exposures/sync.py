@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtmeta.exposures.naming import assign_names
-from dbtmeta.exposures.resolve import Finding, resolve_all
+from dbtmeta.exposures.resolve import Finding, apply_connection_defaults, resolve_all
 from dbtmeta.exposures.yaml_file import (
     ExposureSettings,
     MaturityRule,
@@ -23,8 +23,9 @@ from dbtmeta.exposures.yaml_file import (
     looker_key,
     read_existing,
     render,
+    tags_meta_under_config,
 )
-from dbtmeta.looker.content import LookerContent
+from dbtmeta.looker.content import Connection, LookerContent
 
 DEFAULT_OUTPUT = os.path.join("models", "exposures", "looker_exposures.yml")
 
@@ -41,6 +42,7 @@ class SyncOptions:
     strict: bool = False
     schema_map: Sequence[str] = ()
     dialect: str | None = None
+    connection: Sequence[str] = ()
     default_owner_email: str | None = None
     default_owner_name: str | None = None
     maturity_rule: Sequence[str] = ()
@@ -56,14 +58,15 @@ class SyncOptions:
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known and value is not None})
 
-    def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str]]:
-        """The rules and the schema map, parsed; UsageError on a malformed one (call it early)."""
-        from dbtmeta.exposures.resolve import parse_schema_map
+    def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str], dict[str, Connection]]:
+        """Rules, schema map and connection defaults, parsed; UsageError on a malformed one."""
+        from dbtmeta.exposures.resolve import parse_connections, parse_schema_map
 
         return (
             [MaturityRule.parse(text) for text in self.maturity_rule],
             [OwnerRule.parse(text) for text in self.owner_rule],
             parse_schema_map(self.schema_map),
+            parse_connections(self.connection),
         )
 
 
@@ -71,7 +74,8 @@ def plan(
     content: LookerContent, manifest: Any, project_dir: str | os.PathLike[str], options: SyncOptions
 ) -> SyncPlan:
     """Parse ``options`` (UsageError on a malformed rule or map) and plan the sync."""
-    maturity_rules, owner_rules, schema_map = options.parsed()
+    maturity_rules, owner_rules, schema_map, connections = options.parsed()
+    apply_connection_defaults(content, connections)
     settings = ExposureSettings(
         project_name=manifest.project_name,
         base_url=content.base_url or options.dashboard_url_base,
@@ -147,6 +151,8 @@ def plan_sync(
         settings = ExposureSettings(project_name=manifest.project_name)
     if settings.base_url is None and content.base_url:
         settings.base_url = content.base_url
+    if settings.tags_meta_in_config is None:
+        settings.tags_meta_in_config = project_tags_meta_under_config(manifest, project)
     existing = read_existing(str(path))
     resolutions = resolve_all(
         content, manifest, dialect=dialect, schema_map=schema_map, include_looks=include_looks
@@ -172,6 +178,24 @@ def plan_sync(
         findings=sorted(f for r in resolutions for f in r.findings),
         entries=entries,
     )
+
+
+def project_tags_meta_under_config(manifest: Any, project_dir: Path) -> bool:
+    """Where the project's dbt reads exposure tags/meta: the manifest's ``dbt_version``, else
+    ``require-dbt-version`` in dbt_project.yml (see :func:`tags_meta_under_config`)."""
+    metadata = getattr(manifest, "metadata", None)
+    dbt_version = metadata.get("dbt_version") if isinstance(metadata, dict) else None
+    require = None
+    if not isinstance(dbt_version, str):
+        import yaml
+
+        try:
+            config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            config = None  # dbt reports a broken dbt_project.yml; keep the default form
+        if isinstance(config, dict):
+            require = config.get("require-dbt-version")
+    return tags_meta_under_config(dbt_version, require)
 
 
 def apply(plan: SyncPlan) -> bool:

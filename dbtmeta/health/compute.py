@@ -48,7 +48,7 @@ from dbtmeta.dbt.artifacts import (
     gc_paused,
 )
 from dbtmeta.health.model import Cause, ExposureHealth, HealthReport, Status
-from dbtmeta.vocabulary import TEST_PREFIXES, depends_on_nodes
+from dbtmeta.vocabulary import TEST_PREFIXES, depends_on_nodes, dict_at
 
 # dbt result statuses (lower case) -> the health they give; anything else (success, pass, no-op,
 # reused...) is healthy.
@@ -202,7 +202,11 @@ def _display_name(manifest: Manifest, unique_id: str) -> tuple[str, str]:
         )
     source = manifest.sources.get(unique_id)
     if source is not None:
-        return "source", f"{source.get('source_name') or ''}.{source.get('name') or ''}".strip(".")
+        # source.<package>.<source_name>.<table>: the id holds both parts when the node lacks them.
+        id_parts = unique_id.split(".")
+        source_name = source.get("source_name") or (id_parts[2] if len(id_parts) >= 4 else "")
+        table = source.get("name") or id_parts[-1]
+        return "source", f"{source_name}.{table}".strip(".")
     return unique_id.split(".", 1)[0], unique_id.rsplit(".", 1)[-1]
 
 
@@ -211,7 +215,7 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _tags_and_meta(exposure: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
-    config = exposure.get("config") if isinstance(exposure.get("config"), dict) else {}
+    config = dict_at(exposure, "config")
     tags: list[str] = []
     for source in (exposure.get("tags"), config.get("tags")):
         if isinstance(source, list):
@@ -511,7 +515,7 @@ def _exposure_health(walk: _Walk, unique_id: str, exposure: dict[str, Any]) -> E
         )
     causes.sort(key=lambda cause: (-cause.severity.rank, cause.unique_id))
     status = causes[0].severity if causes else (Status.FRESH if exposure_ran else Status.UNKNOWN)
-    owner = exposure.get("owner") if isinstance(exposure.get("owner"), dict) else {}
+    owner = dict_at(exposure, "owner")
     tags, meta = _tags_and_meta(exposure)
     return ExposureHealth(
         unique_id=unique_id,

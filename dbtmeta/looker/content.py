@@ -20,15 +20,19 @@ class Query:
     model: str
     explore: str
     fields: tuple[str, ...] = ()
-    filters: tuple[str, ...] = ()  # filtered field names ("view.field"), values dropped
+    # filtered field names ("view.field"), values dropped; also the fields of filter_expression
+    filters: tuple[str, ...] = ()
     sorts: tuple[str, ...] = ()  # field names, without " desc"
     pivots: tuple[str, ...] = ()
-    dynamic_fields: tuple[str, ...] = ()  # "view.field" references found in dynamic_fields
+    # "view.field" references of the dynamic fields (custom fields, table calculations) the query uses
+    dynamic_fields: tuple[str, ...] = ()
     id: str | None = None
     sql: str | None = None  # SQL Looker generated for it, when fetched (templated/derived views)
 
     def referenced_fields(self) -> tuple[str, ...]:
-        return self.fields + self.filters + self.sorts + self.pivots + self.dynamic_fields
+        """The fields that decide the query's joins. Sorts are left out: Looker ignores a sort on a
+        field the query does not select, and a selected field already counts through ``fields``."""
+        return self.fields + self.filters + self.pivots + self.dynamic_fields
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ class LookerContent:
     explores: dict[tuple[str, str], Explore] = field(default_factory=dict)
     connections: dict[str, Connection] = field(default_factory=dict)
     model_connections: dict[str, str] = field(default_factory=dict)  # model -> connection name
+    # What could not be read (one line each: a malformed LookML file, an include that matches
+    # nothing, an imported project not given); the rest was. Shown as warnings, not in snapshots.
+    problems: list[str] = field(default_factory=list)
 
     def explore(self, model: str, name: str) -> Explore | None:
         return self.explores.get((model, name))

@@ -3,19 +3,22 @@
 ``read_lookml(repo_dir)`` finds every ``*.model.lkml``, follows its ``include:`` globs, applies
 view/explore refinements (``+name``) and ``extends``, resolves each view to the warehouse tables
 it reads (``sql_table_name`` with ``@{constants}`` and ``-- if prod --``, derived tables through
-sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed) and reads the
-``*.dashboard.lookml`` files the model includes. What cannot be known without a user context
-(Liquid) becomes a ``ViewSource.problem``: it is never guessed.
+sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed, Liquid rendered with the
+user attributes given) and reads the ``*.dashboard.lookml`` files the model includes. What cannot
+be known (a user attribute nobody gave, Liquid that depends on the query) becomes a
+``ViewSource.problem``: it is never guessed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.errors import InputError
+from dbtmeta.errors import InputError, UsageError
 from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import Connection, Explore, ExploreView, LookerContent, ViewSource
 
@@ -24,57 +27,156 @@ _DASHBOARD_SUFFIX = ".dashboard.lookml"
 
 
 def read_lookml(
-    repo_dir: str | Path, *, base_url: str | None = None, dialect: str | None = None
+    repo_dir: str | Path,
+    *,
+    base_url: str | None = None,
+    dialect: str | None = None,
+    imports: Mapping[str, str | Path] | None = None,
+    connections: Mapping[str, Connection] | None = None,
+    user_attributes: Mapping[str, str] | None = None,
 ) -> LookerContent:
-    """Parse the LookML project in ``repo_dir``. Raises ``InputError`` (one line) on bad input."""
+    """Parse the LookML project in ``repo_dir``; ``imports`` maps imported project names to directories.
+
+    ``connections``: defaults the user gives per Looker connection name (database, schema,
+    dialect); ``user_attributes``: values for ``_user_attributes[...]`` in Liquid.
+
+    Raises ``InputError`` (one line) only when there is no project to read. Anything wrong inside the
+    project (a malformed file, an include that matches nothing, an imported project not given) is
+    recorded in ``LookerContent.problems`` and in the ``ViewSource.problem`` of every view it blocks:
+    the rest of the project is still read.
+    """
     from dbtmeta.looker.lookml_dashboards import read_dashboards
 
-    repo = _Repo(Path(repo_dir))
+    repo = _Repo(Path(repo_dir), {name: Path(d) for name, d in (imports or {}).items()})
     content = LookerContent(source="lookml", base_url=base_url.rstrip("/") if base_url else None)
-    constants = repo.constants()
+    given = dict(connections or {})
+    attributes = dict(user_attributes or {})
     for model_path in repo.model_files():
         model_name = model_path.name[: -len(_MODEL_SUFFIX)]
-        model = _Model(model_name, repo, constants, dialect)
+        model = _Model(model_name, repo, repo.constants(None), dialect, attributes)
         model.load(model_path)
         if model.connection:
+            known = given.get(model.connection)
+            if known is not None:
+                model.dialect = known.dialect or dialect
+                conn = Connection(model.connection, model.dialect, known.database, known.schema)
+            else:
+                conn = Connection(model.connection, dialect=dialect)
             content.model_connections[model_name] = model.connection
-            content.connections.setdefault(model.connection, Connection(model.connection, dialect=dialect))
+            content.connections.setdefault(model.connection, conn)
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
         files = [(path, repo.display(path)) for path in model.dashboard_files]
-        content.dashboards.extend(read_dashboards(files, model_name, content.base_url))
+        constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
+        dashboards, problems = read_dashboards(files, model_name, content.base_url, constants)
+        content.dashboards.extend(dashboards)
+        for where, message in problems:
+            repo.problem(where, message, model_name)
+        for project, names in model.blocked.items():
+            repo.blocked.setdefault(project, set()).update(names)
     content.dashboards.sort(key=lambda d: d.id)
+    content.problems = repo.problem_lines()
     return content
 
 
-class _Repo:
-    """The files of one LookML project, parsed once each."""
+def parse_lookml_imports(items: Iterable[str]) -> dict[str, str]:
+    """``["NAME=DIR", ...]`` (``--lookml-import``) -> {name: dir}. Raises ``UsageError`` on bad items."""
+    found: dict[str, str] = {}
+    for item in items:
+        name, eq, directory = item.partition("=")
+        name, directory = name.strip().lstrip("/"), directory.strip()
+        if not eq or not name or not directory:
+            raise UsageError(
+                f"--lookml-import {item!r} is not NAME=DIR (the imported project's name as in "
+                "manifest.lkml, then the directory of its checkout), e.g. block-config=../block-config"
+            )
+        if not Path(directory).is_dir():
+            raise UsageError(
+                f"--lookml-import {name}={directory}: {directory} is not a directory; "
+                "give the checkout of the imported LookML project"
+            )
+        if name in found and found[name] != directory:
+            raise UsageError(f"--lookml-import {name} is given twice ({found[name]} and {directory})")
+        found[name] = directory
+    return found
 
-    def __init__(self, root: Path) -> None:
+
+@dataclass
+class _Project:
+    """One LookML project: the one being read (``name`` None) or an imported one."""
+
+    name: str | None
+    root: Path
+    constants: dict[str, str] = field(default_factory=dict)
+    files: list[str] | None = None
+
+
+class _Repo:
+    """The files of the LookML project and of the projects it imports, parsed once each."""
+
+    def __init__(self, root: Path, imports: dict[str, Path]) -> None:
         if not root.is_dir():
             raise InputError(
                 f"LookML directory {root} does not exist or is not a directory: "
                 "pass the root of a LookML project (the folder with *.model.lkml files)"
             )
         self.root = root
-        self._files: list[str] | None = None
-        self._parsed: dict[Path, dict[str, Any]] = {}
+        self.main = _Project(None, root)
+        self.projects: dict[str, _Project] = {
+            name: _Project(name, directory) for name, directory in imports.items()
+        }
+        self._parsed: dict[Path, dict[str, Any] | None] = {}
+        self._owner: dict[Path, _Project] = {}
+        self._problems: dict[tuple[str, str], set[str]] = {}
+        self.missing: dict[str, list[str]] = {}  # project not given -> where it is included
+        self.blocked: dict[str, set[str]] = {}  # project not given -> views/explores it blocks
+        self._read_manifests()
+
+    # -- problems --------------------------------------------------------------------------
+
+    def problem(self, where: str, message: str, model: str | None = None) -> None:
+        models = self._problems.setdefault((where, message), set())
+        if model:
+            models.add(model)
+
+    def problem_lines(self) -> list[str]:
+        lines = []
+        for (where, message), models in self._problems.items():
+            who = ""
+            if models:
+                label = "model" if len(models) == 1 else "models"
+                who = f" ({label} {', '.join(sorted(models))})"
+            lines.append(f"{where}{who}: {message}")
+        for name, sites in self.missing.items():
+            blocked = sorted(self.blocked.get(name, ()))
+            what = f"; it blocks {', '.join(blocked)}" if blocked else ""
+            lines.append(
+                f"imported LookML project {name!r} (included by {', '.join(sorted(set(sites)))}) was not "
+                f"given: pass --lookml-import {name}=DIR (or lookml_import in the config){what}"
+            )
+        return sorted(lines)
+
+    # -- files -----------------------------------------------------------------------------
 
     def display(self, path: Path) -> str:
         return str(path)
 
-    def all_files(self) -> list[str]:
-        """Repo-relative posix paths of every file, hidden folders (.git...) left out."""
-        if self._files is None:
-            self._files = sorted(
-                p.relative_to(self.root).as_posix()
-                for p in self.root.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
+    def project_of(self, path: Path) -> _Project:
+        return self._owner.get(path, self.main)
+
+    def files(self, project: _Project) -> list[str]:
+        """Project-relative posix paths of every file, hidden folders (.git...) left out."""
+        if project.files is None:
+            root = project.root
+            project.files = sorted(
+                p.relative_to(root).as_posix()
+                for p in root.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
             )
-        return self._files
+        return project.files
 
     def model_files(self) -> list[Path]:
-        models = [self.root / f for f in self.all_files() if f.endswith(_MODEL_SUFFIX)]
+        models = [self.root / f for f in self.files(self.main) if f.endswith(_MODEL_SUFFIX)]
         if not models:
             raise InputError(
                 f"no *{_MODEL_SUFFIX} file found under {self.root}: "
@@ -82,61 +184,172 @@ class _Repo:
             )
         return models
 
-    def text(self, path: Path) -> str:
+    def text(self, path: Path) -> str | None:
         try:
             return path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read LookML file {self.display(path)}: {exc}; fix the file") from exc
+            self.problem(self.display(path), f"cannot read the file ({exc}); fix the file")
+            return None
 
-    def parse(self, path: Path) -> dict[str, Any]:
+    def parse(self, path: Path, model: str | None = None) -> dict[str, Any] | None:
+        """The file's LookML with its project's ``@{constants}`` substituted; None (a problem) if bad."""
         if path not in self._parsed:
-            import lkml
-
-            text = self.text(path)
-            try:
-                parsed = lkml.load(text)
-            except Exception as exc:  # lkml raises SyntaxError, and others on odd input
-                detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise InputError(
-                    f"{self.display(path)}: not valid LookML ({detail}); fix the file "
-                    "or leave it out of the model's include:"
-                ) from exc
-            self._parsed[path] = parsed if isinstance(parsed, dict) else {}
+            self._parsed[path] = self._parse(path)
+        if model and self._problems:  # the file's problems concern every model that includes it
+            display = self.display(path)
+            for (where, _message), models in self._problems.items():
+                if where == display:
+                    models.add(model)
         return self._parsed[path]
 
-    def constants(self) -> dict[str, str]:
-        """Constants of ``manifest.lkml`` (``value:``), with this project's ``override_constant``s."""
-        path = self.root / "manifest.lkml"
+    def _parse(self, path: Path) -> dict[str, Any] | None:
+        import lkml
+
+        text = self.text(path)
+        if text is None:
+            return None
+        with _lkml_log() as messages:
+            try:
+                parsed = lkml.load(text)
+            except Exception as exc:  # lkml raises SyntaxError, KeyError, and others on odd input
+                detail = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__).strip('"')
+                self.problem(
+                    self.display(path),
+                    f"not valid LookML ({detail}); fix the file or leave it out of the include:",
+                )
+                return None
+        for message in messages:
+            self.problem(self.display(path), f"lkml: {message}")
+        if not isinstance(parsed, dict):
+            return {}
+        constants = self.project_of(path).constants
+        return tpl.substitute_all(parsed, constants) if constants else parsed
+
+    # -- manifests and constants -----------------------------------------------------------
+
+    def _read_manifests(self) -> None:
+        """Constants of every project: each project's own, the importer's ``override_constant``s on top."""
+        own = self._manifest(self.main)
+        self.main.constants = {c["name"]: str(c.get("value", "")) for c in _named(own.get("constants"))}
+        for override in _named(own.get("override_constants")):  # not Looker's syntax; kept for old files
+            if "value" in override:
+                self.main.constants[override["name"]] = str(override["value"])
+        self.main.constants = _resolve_constants(self.main.constants)
+        overrides: dict[str, list[dict[str, Any]]] = {}
+        for dep in _dependencies(own):
+            raw_name = str(dep.get("project") or dep.get("name") or "")
+            name, _ = tpl.substitute_constants(raw_name, self.main.constants)
+            overrides.setdefault(name, []).extend(_named(dep.get("override_constants")))
+        # Every project given, declared here or not (an imported project may import one itself).
+        for name, project in self.projects.items():
+            theirs = self._manifest(project)
+            constants = {c["name"]: str(c.get("value", "")) for c in _named(theirs.get("constants"))}
+            for override in overrides.get(name, []):
+                if "value" in override:
+                    # The value is written in the importing project: "@{X}" is the importer's X.
+                    value, _ = tpl.substitute_constants(str(override["value"]), self.main.constants)
+                    constants[override["name"]] = value
+            project.constants = _resolve_constants(constants)
+        for project in self.projects.values():
+            for name, value in project.constants.items():
+                # Old habit this reader kept: the importer's files may use an imported project's constant.
+                self.main.constants.setdefault(name, value)
+
+    def _manifest(self, project: _Project) -> dict[str, Any]:
+        path = project.root / "manifest.lkml"
         if not path.is_file():
             return {}
-        data = self.parse(path)
-        constants = {c["name"]: str(c.get("value", "")) for c in _named(data.get("constants"))}
-        overrides = _named(data.get("override_constants"))
-        for key in ("local_dependencies", "remote_dependencies", "local_dependency", "remote_dependency"):
-            for dep in _as_list(data.get(key)):
-                if isinstance(dep, dict):
-                    overrides = _named(dep.get("override_constants")) + overrides
-        for override in overrides:
-            if "value" in override:
-                constants[override["name"]] = str(override["value"])
-        return constants
+        self._owner[path] = project
+        import lkml
 
-    def glob(self, pattern: str, from_file: Path) -> list[Path]:
-        """Files an ``include:`` pattern names (``/``-rooted or relative to ``from_file``, ``*``, ``**``)."""
+        text = self.text(path)
+        if text is None:
+            return {}
+        with _lkml_log() as messages:
+            try:
+                data = lkml.load(text)
+            except Exception as exc:
+                detail = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__).strip('"')
+                self.problem(
+                    self.display(path), f"not valid LookML ({detail}); its constants and imports are not used"
+                )
+                return {}
+        for message in messages:
+            self.problem(self.display(path), f"lkml: {message}")
+        return data if isinstance(data, dict) else {}
+
+    def constants(self, project: _Project | None) -> dict[str, str]:
+        return (project or self.main).constants
+
+    # -- includes --------------------------------------------------------------------------
+
+    def glob(self, pattern: str, from_file: Path) -> list[Path] | None:
+        """Files an ``include:`` names; None when it names an imported project that was not given.
+
+        ``/``-rooted or relative to ``from_file``; ``//project/...`` in an imported project; ``*``,
+        ``**``, ``?`` and ``[...]`` / ``[!...]`` classes; ``.lkml``/``.lookml`` may be left out.
+        """
+        project = self.project_of(from_file)
         if pattern.startswith("//"):
-            return []  # another project (remote/local dependency): not part of this repository
-        if pattern.startswith("/"):
+            name, _, rest = pattern[2:].partition("/")
+            target = self.projects.get(name)
+            if target is None:
+                return None
+            project, full = target, rest
+        elif pattern.startswith("/"):
             full = pattern.lstrip("/")
         else:
-            base = from_file.parent.relative_to(self.root).as_posix()
+            base = from_file.parent.relative_to(project.root).as_posix()
             full = pattern if base in ("", ".") else f"{base}/{pattern}"
         full = _collapse_dots(full)
-        for candidate in (full, full + ".lkml", full + ".lookml"):
-            regex = _glob_regex(candidate)
-            found = [self.root / f for f in self.all_files() if regex.fullmatch(f)]
-            if found:
-                return found
-        return []
+        regex = _glob_regex(full, optional_suffix=r"(?:\.lkml|\.lookml)?")
+        found = []
+        for name in self.files(project):
+            if name.endswith(_LOOKML_EXTENSIONS) and regex.fullmatch(name):
+                path = project.root / name
+                self._owner[path] = project
+                found.append(path)
+        return found
+
+
+_LOOKML_EXTENSIONS = (".lkml", ".lookml")
+_MISSING_PARENTS = "__dbtmeta_missing_extends__"  # set on a merged definition whose extends are undefined
+
+
+def _dependencies(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    deps: list[dict[str, Any]] = []
+    for key in ("local_dependencies", "remote_dependencies", "local_dependency", "remote_dependency"):
+        deps.extend(d for d in _as_list(manifest.get(key)) if isinstance(d, dict))
+    return deps
+
+
+def _resolve_constants(constants: dict[str, str]) -> dict[str, str]:
+    """Constants whose values use other constants of the same project, expanded."""
+    return {name: tpl.substitute_constants(value, constants)[0] for name, value in constants.items()}
+
+
+@contextmanager
+def _lkml_log() -> Iterator[list[str]]:
+    """Collect what lkml logs (e.g. a top-level key declared twice) instead of letting it reach stderr."""
+    import logging
+
+    messages: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                messages.append(record.getMessage())
+
+    logger = logging.getLogger("lkml")
+    handler = _Collect()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _collapse_dots(path: str) -> str:
@@ -150,7 +363,8 @@ def _collapse_dots(path: str) -> str:
     return "/".join(parts)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_regex(pattern: str, optional_suffix: str = "") -> re.Pattern[str]:
+    """A Looker include pattern as a regex over project-relative paths (then ``optional_suffix``)."""
     out = []
     i = 0
     while i < len(pattern):
@@ -166,10 +380,22 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         elif pattern[i] == "?":
             out.append("[^/]")
             i += 1
+        elif pattern[i] == "[" and pattern.find("]", i + 2) != -1:
+            end = pattern.find("]", i + 2)  # a ']' right after '[' (or '[!') is part of the class
+            body = pattern[i + 1 : end]
+            negate = body[:1] in ("!", "^")
+            if negate:
+                body = body[1:]
+            body = body.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("^", "\\^")
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
+            i = end + 1
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out))
+    try:
+        return re.compile("".join(out) + optional_suffix)
+    except re.error:  # e.g. a reversed range [z-a]: Looker matches nothing with it either
+        return re.compile("(?!)")
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -203,11 +429,17 @@ def _explore_filter_aliases(spec: dict[str, Any]) -> list[str]:
 
 
 def _filter_fields(block: dict[str, Any]) -> list[str]:
-    """Field names of a ``filters: [view.field: "value", ...]`` list (lkml: ``filters__all``)."""
-    fields = []
-    for group in _as_list(block.get("filters__all")):
+    """Field names of ``filters: [view.field: "value", ...]`` and of the older block form
+    ``filters: { field: view.field value: "x" }`` (lkml gives both as ``filters__all``)."""
+    fields: list[str] = []
+    for group in _as_list(block.get("filters__all")) + _as_list(block.get("filters")):
         for condition in _as_list(group):
-            fields.extend(str(k) for k in (condition if isinstance(condition, dict) else {}))
+            if not isinstance(condition, dict):
+                continue
+            if isinstance(condition.get("field"), str) and set(condition) <= {"field", "value"}:
+                fields.append(condition["field"])
+            else:
+                fields.extend(str(k) for k in condition)
     return fields
 
 
@@ -245,21 +477,30 @@ class _Model:
     repo: _Repo
     constants: dict[str, str]
     dialect: str | None
+    user_attributes: dict[str, str] = field(default_factory=dict)
     connection: str | None = None
     dashboard_files: list[Path] = field(default_factory=list)
     # name -> (definitions, refinements), each in include order
     _views: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = field(default_factory=dict)
     _explores: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = field(default_factory=dict)
     _explore_cache: dict[str, Explore | None] = field(default_factory=dict)
-    _sources: dict[str, ViewSource] = field(default_factory=dict)
+    _sources: dict[tuple[str, str | None], ViewSource] = field(default_factory=dict)
     _resolving: list[str] = field(default_factory=list)
+    missing_projects: list[str] = field(default_factory=list)  # //project/ includes not given
+    notes: list[str] = field(default_factory=list)  # includes that failed: hints for what is missing
+    blocked: dict[str, set[str]] = field(default_factory=dict)  # missing project -> what it blocks
+    # views whose tables depend on the explore (Liquid reading _explore._name), directly or not
+    _per_explore: set[str] = field(default_factory=set)
+    _explore_ctx: str | None = None  # the explore being built, for _explore._name
 
     # -- loading ---------------------------------------------------------------------------
 
     def load(self, model_path: Path) -> None:
-        data = self.repo.parse(model_path)
+        data = self.repo.parse(model_path, self.name) or {}
         connection = data.get("connection")
-        self.connection = str(connection) if connection else None
+        # `connection: "@{connection}"` in blocks: messages and --connection use the real name
+        name = tpl.substitute_constants(str(connection), self.constants)[0].strip() if connection else ""
+        self.connection = name or None
         seen: set[Path] = set()
         self._load_file(model_path, data, seen)
 
@@ -270,21 +511,63 @@ class _Model:
         for explore in _named(data.get("explores")):
             self._add(self._explores, explore)
         for pattern in _as_list(data.get("includes")):
-            matches = self.repo.glob(str(pattern), path)
-            if not matches and not str(pattern).startswith("//"):
-                line = _line_of(self.repo.text(path), str(pattern))
-                where = f"{self.repo.display(path)}:{line}" if line else self.repo.display(path)
-                raise InputError(
-                    f"{where}: include {pattern!r} matches no file; fix the pattern or add the file"
+            if not isinstance(pattern, str) or not pattern.strip():
+                continue
+            matches = self.repo.glob(pattern, path)
+            if matches is None:  # an imported project that was not given
+                project = pattern[2:].partition("/")[0]
+                self.repo.missing.setdefault(project, []).append(self._where(path, pattern))
+                if project not in self.missing_projects:
+                    self.missing_projects.append(project)
+                continue
+            if not matches:
+                where = self._where(path, pattern)
+                self.repo.problem(
+                    where, f"include {pattern!r} matches no file; fix the pattern or add the file", self.name
                 )
+                self.notes.append(f"include {pattern!r} at {where} matches no file")
+                continue
             for match in matches:
-                if match in seen or match.name.endswith(_MODEL_SUFFIX):
+                if match in seen:
                     continue
                 if match.name.endswith(_DASHBOARD_SUFFIX):
                     seen.add(match)
                     self.dashboard_files.append(match)
-                elif match.name.endswith(".lkml"):
-                    self._load_file(match, self.repo.parse(match), seen)
+                    continue
+                parsed = self.repo.parse(match, self.name)
+                if parsed is None:
+                    seen.add(match)
+                    self.notes.append(f"{self.repo.display(match)} could not be read")
+                    continue
+                # An included model file (Looker's blocks include their config project's) brings its
+                # views, explores and includes; its connection stays its own.
+                self._load_file(match, parsed, seen)
+
+    def _where(self, path: Path, pattern: str) -> str:
+        """``file:line`` of an include (its pattern may have had ``@{constants}`` substituted)."""
+        text = self.repo.text(path) or ""
+        constants = self.repo.project_of(path).constants
+        line = _line_of(text, pattern) or _line_of(
+            "\n".join(tpl.substitute_constants(t, constants)[0] for t in text.splitlines()), pattern
+        )
+        return f"{self.repo.display(path)}:{line}" if line else self.repo.display(path)
+
+    def _undefined(self, what: str, name: str, blocked: str | None = None) -> str:
+        """Why ``name`` is missing, naming the imported projects not given and the broken includes.
+
+        ``blocked``: what this leaves unresolved (default: ``what name``), listed in the problem of
+        each imported project not given.
+        """
+        message = f"{what} {name} is not defined in any file model {self.name} includes"
+        if self.missing_projects:
+            projects = ", ".join(self.missing_projects)
+            flags = " ".join(f"--lookml-import {p}=DIR" for p in self.missing_projects)
+            message += f"; it may be in imported project {projects}, not given ({flags})"
+            for project in self.missing_projects:
+                self.blocked.setdefault(project, set()).add(blocked or f"{what} {name}")
+        if self.notes:
+            message += "; " + "; ".join(dict.fromkeys(self.notes))
+        return message
 
     @staticmethod
     def _add(
@@ -322,20 +605,27 @@ class _Model:
         for layer in layers:
             merged = _merge(merged, layer, list_keys=list_keys)
         base: dict[str, Any] = {}
+        missing: list[str] = []  # what it extends that is defined nowhere: never silently dropped
         for parent in _extends(merged):
             if parent in stack or parent == name:
                 continue
             parent_def = self._definition(
                 store, parent, list_keys=list_keys, exclusive=exclusive, stack=(*stack, name)
             )
-            if parent_def is not None:
-                parent_keys = {k: v for k, v in parent_def.items() if k != "extension"}
-                base = _merge(base, parent_keys, list_keys=list_keys)
+            if parent_def is None:
+                missing.append(parent)
+                continue
+            missing.extend(parent_def.get(_MISSING_PARENTS, ()))
+            parent_keys = {k: v for k, v in parent_def.items() if k not in ("extension", _MISSING_PARENTS)}
+            base = _merge(base, parent_keys, list_keys=list_keys)
         own = {k: v for k, v in merged.items() if k != "extends__all"}
         if any(key in own for key in exclusive):
             for key in exclusive:
                 base.pop(key, None)
-        return _merge(base, own, list_keys=list_keys)
+        result = _merge(base, own, list_keys=list_keys)
+        if missing:
+            result[_MISSING_PARENTS] = list(dict.fromkeys(missing))
+        return result
 
     # -- views -----------------------------------------------------------------------------
 
@@ -344,8 +634,11 @@ class _Model:
         return self._definition(self._views, name, exclusive=("sql_table_name", "derived_table"))
 
     def view_source(self, name: str) -> ViewSource:
-        if name in self._sources:
-            return self._sources[name]
+        key = (name, self._explore_ctx if name in self._per_explore else None)
+        if key in self._sources:
+            if name in self._per_explore:
+                self._per_explore.update(self._resolving)
+            return self._sources[key]
         if name in self._resolving:
             return ViewSource(
                 name, (), f"view {name} depends on itself (through ${{...SQL_TABLE_NAME}} or explore_source)"
@@ -355,13 +648,26 @@ class _Model:
             source = self._compute_source(name)
         finally:
             self._resolving.pop()
-        self._sources[name] = source
+        self._sources[(name, self._explore_ctx if name in self._per_explore else None)] = source
         return source
+
+    def _render(self, view: str, text: str) -> tuple[str | None, str | None]:
+        """Liquid in ``text`` rendered for ``view`` (text unchanged when it has none)."""
+        if not tpl.has_liquid(text):
+            return text, None
+        if tpl.uses_explore_name(text):
+            self._per_explore.update(self._resolving)
+        context = tpl.LiquidContext(self.name, view, self._explore_ctx, self.user_attributes)
+        return tpl.render_liquid(text, context)
 
     def _compute_source(self, name: str) -> ViewSource:
         view = self._view_def(name)
         if view is None:
-            return ViewSource(name, (), f"view {name} is not defined in any file model {self.name} includes")
+            return ViewSource(name, (), self._undefined("view", name))
+        if view.get(_MISSING_PARENTS):
+            parent = view[_MISSING_PARENTS][0]
+            why = self._undefined("view", parent, f"view {name} (extends {parent})")
+            return ViewSource(name, (), f"view {name} extends {parent}: {why}")
         derived = view.get("derived_table")
         if isinstance(derived, dict) and derived.get("sql"):
             return self._derived_sql_source(name, str(derived["sql"]))
@@ -376,21 +682,21 @@ class _Model:
     def _table_name_source(self, name: str, raw: str) -> ViewSource:
         from dbtmeta.sqlnames import SqlParseError, split_table_name
 
+        shown = " ".join(raw.split())  # one line in messages
         text, missing = tpl.substitute_constants(raw, self.constants)
         if missing:
             return ViewSource(name, (), f"sql_table_name uses unknown constant @{{{missing[0]}}}")
-        text = tpl.take_prod(text).strip()
+        rendered, problem = self._render(name, tpl.take_prod(text))
+        if rendered is None:
+            return ViewSource(name, (), f"sql_table_name {shown!r} {problem}")
+        text = rendered.strip()
         refs = tpl.views_of_table_refs(text)
         if refs and text == f"${{{refs[0]}.SQL_TABLE_NAME}}":
             target = self.view_source(refs[0])
             return ViewSource(name, target.tables, target.problem)
-        if tpl.has_liquid(text):
-            return ViewSource(
-                name, (), f"sql_table_name {raw.strip()!r} uses Liquid, which depends on the user or query"
-            )
         if tpl.has_substitution(text):
             return ViewSource(
-                name, (), f"sql_table_name {raw.strip()!r} has a substitution that cannot be resolved"
+                name, (), f"sql_table_name {shown!r} has a substitution that cannot be resolved"
             )
         if text.startswith("("):
             return self._derived_sql_source(name, text.strip("()"))
@@ -406,10 +712,10 @@ class _Model:
         sql, missing = tpl.substitute_constants(raw, self.constants)
         if missing:
             return ViewSource(name, (), f"derived table SQL uses unknown constant @{{{missing[0]}}}")
-        sql = tpl.neutralise_conditions(tpl.take_prod(sql))
-        sql, placeholders = tpl.swap_table_refs(sql)
-        if tpl.has_liquid(sql):
-            return ViewSource(name, (), "derived table SQL uses Liquid, which depends on the user or query")
+        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(sql)))
+        if rendered is None:
+            return ViewSource(name, (), f"derived table SQL of view {name} {problem}")
+        sql, placeholders = tpl.swap_table_refs(rendered)
         if tpl.has_substitution(sql):
             return ViewSource(name, (), "derived table SQL has a ${...} substitution that cannot be resolved")
         try:
@@ -419,6 +725,42 @@ class _Model:
         tables: list[str] = []
         for table in found:
             target_view = placeholders.get(table.strip('"`[]').lower())
+            if target_view is None:
+                tables.append(table)
+                continue
+            target = self.view_source(target_view)
+            if target.problem:
+                return ViewSource(name, (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {target.problem}")
+            tables.extend(target.tables)
+        return ViewSource(name, tuple(dict.fromkeys(tables)))
+
+    def _join_sql_source(self, name: str, alias: str, raw: Any) -> ViewSource:
+        """Tables a join's own ``sql:`` clause reads: none for ``sql: ;;`` (nested fields read
+        through the parent view) or ``LEFT JOIN UNNEST(${parent.array})``."""
+        from dbtmeta.sqlnames import SqlParseError, tables_in_sql
+
+        text, missing = tpl.substitute_constants(str(raw or ""), self.constants)
+        if missing:
+            return ViewSource(name, (), f"join {alias} sql uses unknown constant @{{{missing[0]}}}")
+        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(text)))
+        if rendered is None:
+            return ViewSource(name, (), f"join {alias} sql {problem}")
+        if not rendered.strip():
+            return ViewSource(name, ())
+        sql, placeholders = tpl.swap_table_refs(rendered)
+        # `${view.field}` markers (LookML, not SQL) become plain column names sqlglot can parse.
+        sql = tpl.swap_field_refs(sql)
+        base = tpl.PLACEHOLDER_PREFIX + "join_base"
+        try:
+            found = tables_in_sql(f"SELECT * FROM {base} {sql}", self.dialect)
+        except SqlParseError as exc:
+            return ViewSource(name, (), f"join {alias} sql: {exc}")
+        tables: list[str] = []
+        for table in found:
+            bare = table.strip('"`[]').lower()
+            if bare == base:
+                continue
+            target_view = placeholders.get(bare)
             if target_view is None:
                 tables.append(table)
                 continue
@@ -441,7 +783,7 @@ class _Model:
                 (),
                 f"explore_source {spec['name']} of view {name} is not an explore of model {self.name}",
             )
-        fields = []
+        fields: list[str] = []
         for column in _as_list(spec.get("columns")):
             if isinstance(column, dict):
                 target = column.get("field") or f"{explore.base_alias}.{column.get('name', '')}"
@@ -547,7 +889,11 @@ class _Model:
 
     def explore(self, name: str) -> Explore | None:
         if name not in self._explore_cache:
-            self._explore_cache[name] = self._build_explore(name)
+            outer, self._explore_ctx = self._explore_ctx, name
+            try:
+                self._explore_cache[name] = self._build_explore(name)
+            finally:
+                self._explore_ctx = outer
         return self._explore_cache[name]
 
     def _build_explore(self, name: str) -> Explore | None:
@@ -555,6 +901,12 @@ class _Model:
         if spec is None:
             return None
         base_alias = str(spec.get("view_name") or name)
+        if spec.get(_MISSING_PARENTS):
+            parent = spec[_MISSING_PARENTS][0]
+            why = self._undefined("explore", parent, f"explore {name} (extends {parent})")
+            problem = f"explore {name} extends {parent}: {why}"
+            source = ViewSource(str(spec.get("from") or base_alias), (), problem)
+            return Explore(self.name, name, base_alias, (ExploreView(base_alias, source),), self.connection)
         base_view = str(spec.get("from") or spec.get("view_name") or name)
         base_source = self.view_source(base_view)
         if spec.get("sql_table_name"):
@@ -567,9 +919,12 @@ class _Model:
         for join in joins:
             alias = str(join["name"])
             view = str(join.get("from") or alias)
-            source = self.view_source(view)
-            if join.get("sql_table_name"):
+            if "sql" in join:  # the join clause written out: its tables, not the view's
+                source = self._join_sql_source(view, alias, join.get("sql"))
+            elif join.get("sql_table_name"):
                 source = self._table_name_source(view, str(join["sql_table_name"]))
+            else:
+                source = self.view_source(view)
             required = [str(r) for r in _as_list(join.get("required_joins"))]
             # Looker also brings in the joins a join's sql_on / sql refers to.
             for key in ("sql_on", "sql", "sql_where"):

@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dbtmeta.errors import InputError
 from dbtmeta.looker.content import Dashboard, Query, Tile
 
-_FIELD_IN_EXPRESSION = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)\s*\}")
+
+class DashboardFileError(InputError):
+    """A ``.dashboard.lookml`` file that cannot be used at all: where (file[:line]) and what."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
 
 
-def read_dashboards(paths: list[tuple[Path, str]], model: str, base_url: str | None) -> list[Dashboard]:
-    """The dashboards in the ``.dashboard.lookml`` files ``model`` includes: (path, display name)."""
+def read_dashboards(
+    paths: list[tuple[Path, str]],
+    model: str,
+    base_url: str | None,
+    constants: Mapping[Path, dict[str, str]] | None = None,
+) -> tuple[list[Dashboard], list[tuple[str, str]]]:
+    """The dashboards in the ``.dashboard.lookml`` files ``model`` includes: (path, display name).
+
+    ``constants``: each file's project constants (``model: "@{MODEL}"`` in blocks' dashboards).
+    Returns (dashboards, problems); a problem is (where, message) and leaves out only the file or
+    dashboard it concerns.
+    """
+    from dbtmeta.looker.lookml_templates import substitute_all
+
     raw: dict[str, tuple[dict[str, Any], str]] = {}
+    problems: list[tuple[str, str]] = []
     for path, display in paths:
-        for item in load_dashboard_file(path, display):
+        try:
+            items = load_dashboard_file(path, display, problems)
+        except DashboardFileError as exc:
+            problems.append((exc.where, exc.message))
+            continue
+        file_constants = (constants or {}).get(path)
+        if file_constants:
+            items = [substitute_all(item, file_constants) for item in items]
+        for item in items:
             raw.setdefault(_text(item["dashboard"]) or "", (item, display))
     dashboards = []
     for name, (item, _display) in raw.items():
@@ -24,41 +52,92 @@ def read_dashboards(paths: list[tuple[Path, str]], model: str, base_url: str | N
         if str(item.get("extension", "")) == "required":
             continue  # a template for other dashboards, not a dashboard users open
         dashboards.append(_dashboard(merged, model, base_url))
-    return dashboards
+    return dashboards, problems
 
 
-def load_dashboard_file(path: Path, display: str) -> list[dict[str, Any]]:
-    """The YAML of one ``.dashboard.lookml`` file, checked to be a list of named dashboards."""
+def _ruby_tagged(loader: Any, tag_suffix: str, node: Any) -> Any:
+    """A ``!ruby/...`` tagged node (Looker's exports carry them) read as the plain data it holds."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+def dashboard_loader() -> type[Any]:
+    """A SafeLoader (the C one when PyYAML has it) that reads Ruby-tagged nodes as plain data.
+
+    Only ``!ruby/...`` tags are accepted, and they build nothing but dicts, lists and strings:
+    no Python or Ruby object is ever constructed.
+    """
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        loader: type[yaml.SafeLoader] = type("DashboardLoader", (base,), {})
+        loader.add_multi_constructor("!ruby/", _ruby_tagged)
+        _LOADER = loader
+    return _LOADER
+
+
+_LOADER: type[Any] | None = None
+
+
+def load_dashboard_file(
+    path: Path, display: str, problems: list[tuple[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """The named dashboards of one ``.dashboard.lookml`` file (YAML).
+
+    Raises ``InputError`` when the file cannot be used at all; a dashboard of the file that is
+    malformed is left out with a (where, message) added to ``problems``.
+    """
     import yaml
 
     try:
-        # The C loader when PyYAML has it: the same safe subset, about ten times faster.
-        data = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=dashboard_loader())
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read LookML dashboard {display}: {exc}; fix the file") from exc
+        raise DashboardFileError(display, f"cannot read the LookML dashboard ({exc}); fix the file") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{display}:{mark.line + 1}" if mark is not None else display
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(
-            f"{where}: LookML dashboard is not valid YAML ({problem}); fix it or remove it from the include:"
+        raise DashboardFileError(
+            where, f"LookML dashboard is not valid YAML ({problem}); fix it or remove it from the include:"
         ) from exc
     if isinstance(data, dict):
         data = [data]
-    if not isinstance(data, list) or not all(isinstance(d, dict) and _text(d.get("dashboard")) for d in data):
-        raise InputError(
-            f"{display}: a LookML dashboard file must be a YAML list of mappings with a 'dashboard:' name; "
-            "fix the file or remove it from the include:"
+    if not isinstance(data, list):
+        raise DashboardFileError(
+            display,
+            "a LookML dashboard file must be a YAML list of mappings with a 'dashboard:' name; "
+            "fix the file or remove it from the include:",
         )
-    for item in data:
-        for key in ("elements", "filters"):
-            if item.get(key) is not None and not isinstance(item[key], list):
-                raise InputError(
-                    f"{display}: '{key}' of dashboard {item['dashboard']} must be a list; fix the file"
+    found = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict) or not _text(item.get("dashboard")):
+            if problems is not None:
+                problems.append(
+                    (display, f"item {index + 1} is not a mapping with a 'dashboard:' name; it is left out")
                 )
-    return data
+            continue
+        bad = [
+            k for k in ("elements", "filters") if item.get(k) is not None and not isinstance(item[k], list)
+        ]
+        if bad:
+            if problems is not None:
+                problems.append(
+                    (
+                        display,
+                        f"'{bad[0]}' of dashboard {item['dashboard']} must be a list; "
+                        "the dashboard is left out until the file is fixed",
+                    )
+                )
+            continue
+        found.append(item)
+    return found
 
 
 def _extended(
@@ -92,17 +171,33 @@ def _dashboard(data: dict[str, Any], model: str, base_url: str | None) -> Dashbo
     dashboard_id = f"{model}::{name}"
     tiles = tuple(_tile(e, i, model) for i, e in enumerate(_dicts(data.get("elements"))))
     filters = []
-    for item in _dicts(data.get("filters")):
-        explore, field = _text(item.get("explore")), _text(item.get("field"))
-        if explore and field:
-            filters.append(
-                Query(
-                    model=_text(item.get("model")) or model,
-                    explore=explore,
-                    fields=(field,),
-                    id=_text(item.get("name")) or field,
-                )
+    bound = {
+        _text(item.get("name")) or _text(item.get("field")) or "": item
+        for item in _dicts(data.get("filters"))
+        if _text(item.get("explore")) and _text(item.get("field"))
+    }
+    for item in bound.values():
+        explore, field = _text(item.get("explore")) or "", _text(item.get("field")) or ""
+        filter_model = _text(item.get("model")) or model
+        # Suggestions of a filter that listens to others are filtered by their fields (same explore).
+        listened = []
+        for other_name in _names(item.get("listens_to_filters")):
+            other = bound.get(other_name)
+            if (
+                other is not None
+                and (_text(other.get("model")) or model) == filter_model
+                and _text(other.get("explore")) == explore
+            ):
+                listened.append(_text(other.get("field")) or "")
+        filters.append(
+            Query(
+                model=filter_model,
+                explore=explore,
+                fields=(field,),
+                filters=tuple(dict.fromkeys(listened)),
+                id=_text(item.get("name")) or field,
             )
+        )
     return Dashboard(
         id=dashboard_id,
         kind="dashboard",
@@ -130,29 +225,36 @@ def _tile(element: dict[str, Any], index: int, model: str) -> Tile:
 
 
 def _query(data: dict[str, Any], model: str) -> Query:
-    raw_filters = data.get("filters")
-    filters = [_text(k) or "" for k in raw_filters] if isinstance(raw_filters, dict) else []
+    from dbtmeta.looker.lookml_templates import field_refs
+    from dbtmeta.looker.usage import dynamic_field_refs
+
+    # legacy dashboards list `dimensions:` and `measures:` instead of `fields:`
+    fields = _names(data.get("fields")) + _names(data.get("dimensions")) + _names(data.get("measures"))
+    pivots = _names(data.get("pivots"))
+    filters = _filter_names(data.get("filters"))
+    expression = data.get("filter_expression")
+    if isinstance(expression, str):
+        filters.extend(field_refs(expression))
     listen = data.get("listen")
     if isinstance(listen, dict):  # dashboard filter name -> the field it filters in this tile
         filters.extend(_text(v) or "" for v in listen.values())
     sorts = tuple(s.split()[0] for s in _names(data.get("sorts")) if s.strip())
-    dynamic = []
-    for item in _dicts(data.get("dynamic_fields")):
-        for key in ("expression", "based_on", "sql"):
-            value = item.get(key)
-            if isinstance(value, str):
-                dynamic.extend(_FIELD_IN_EXPRESSION.findall(value))
-                if key == "based_on" and "." in value:
-                    dynamic.append(value.strip())
+    dynamic = dynamic_field_refs(_dicts(data.get("dynamic_fields")), (*fields, *pivots, *filters))
     return Query(
         model=_text(data.get("model")) or model,
         explore=_text(data.get("explore")) or "",
-        fields=_names(data.get("fields")),
+        fields=tuple(dict.fromkeys(fields)),
         filters=tuple(f for f in dict.fromkeys(filters) if f),
         sorts=sorts,
-        pivots=_names(data.get("pivots")),
-        dynamic_fields=tuple(dict.fromkeys(dynamic)),
+        pivots=pivots,
+        dynamic_fields=tuple(dynamic),
     )
+
+
+def _filter_names(value: Any) -> list[str]:
+    """Filtered fields of ``filters: {view.f: value}``, or of a list of such mappings."""
+    items = value if isinstance(value, list) else [value]
+    return [_text(k) or "" for item in items if isinstance(item, dict) for k in item]
 
 
 def _text(value: Any) -> str | None:

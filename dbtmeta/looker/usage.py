@@ -9,7 +9,9 @@ that SQL are used instead. Works the same on API, LookML and snapshot content.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dbtmeta.looker.content import Dashboard, Explore, ExploreView, LookerContent, Query
 
@@ -50,6 +52,57 @@ def tables_used(content: LookerContent, dashboard: Dashboard) -> DashboardUsage:
         _add_query(content, query, f"filter:{query.id or index}", usage)
     usage.problems = sorted(set(usage.problems))
     return usage
+
+
+_DYNAMIC_NAME_KEYS = ("table_calculation", "measure", "dimension")
+
+
+def dynamic_field_refs(items: Iterable[Any], selected: Iterable[str]) -> list[str]:
+    """The ``view.field`` names the dynamic fields of a query read, for those the query uses.
+
+    ``items``: the query's ``dynamic_fields`` (mappings: table calculations, custom measures and
+    dimensions). A dynamic field counts when its name is in ``selected`` (the query's fields,
+    pivots and filters), when a counted one refers to it (``${name}``), or when it has no name.
+    Read: ``expression`` and ``filter_expression`` (``${view.field}``), ``based_on``, the keys of
+    ``filters``, and the field a ``group_by``/``bin`` dimension is built on (first of ``args``).
+    """
+    from dbtmeta.looker.lookml_templates import field_refs, substitution_refs
+
+    by_name: dict[str, dict[str, Any]] = {}
+    unnamed: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        name = next((item[k] for k in _DYNAMIC_NAME_KEYS if isinstance(item.get(k), str)), None)
+        if name:
+            by_name.setdefault(name, item)
+        else:
+            unnamed.append(item)
+    todo = [*unnamed, *(by_name[n] for n in dict.fromkeys(selected) if n in by_name)]
+    done: set[int] = set()
+    refs: list[str] = []
+    while todo:
+        item = todo.pop(0)
+        if id(item) in done:
+            continue
+        done.add(id(item))
+        texts = [item.get(k) for k in ("expression", "filter_expression")]
+        for text in (t for t in texts if isinstance(t, str)):
+            refs.extend(field_refs(text))
+            todo.extend(by_name[r] for r in substitution_refs(text) if r in by_name)
+        names = [item.get("based_on")]
+        filters = item.get("filters")
+        if isinstance(filters, dict):
+            names.extend(str(k) for k in filters)
+        for ref in (n.strip() for n in names if isinstance(n, str)):
+            if "." in ref:
+                refs.append(ref)
+            elif ref in by_name:
+                todo.append(by_name[ref])
+        args = item.get("args")
+        if isinstance(args, list) and args and isinstance(args[0], str) and "." in args[0]:
+            refs.append(args[0].strip())
+    return list(dict.fromkeys(refs))
 
 
 def used_aliases(explore: Explore, query: Query) -> tuple[list[str], list[str]]:
@@ -111,7 +164,7 @@ def _add_query(content: LookerContent, query: Query, tile_id: str, usage: Dashbo
     for alias in aliases:
         item = explore.view(alias)
         assert item is not None
-        if item.source.problem or not item.source.tables:
+        if item.source.problem:
             unresolved.append(item)
             continue
         for table in item.source.tables:
@@ -121,8 +174,7 @@ def _add_query(content: LookerContent, query: Query, tile_id: str, usage: Dashbo
     tables_from_sql = _tables_from_generated_sql(content, query, connection) if query.sql else None
     if tables_from_sql is None:
         for item in unresolved:
-            why = item.source.problem or "no table found for this view"
-            problem(why, item.alias, item.source.view)
+            problem(item.source.problem or "", item.alias, item.source.view)
         return
     for table in tables_from_sql:
         usage.tables.setdefault(UsedTable(table, connection), set()).add(tile_id)

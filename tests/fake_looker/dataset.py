@@ -51,7 +51,6 @@ class FakeData:
             "host": "localhost",
             "database": database,
             "schema": schema,
-            "password": "********",
         }
 
     def add_explore(
