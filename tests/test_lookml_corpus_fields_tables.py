@@ -284,3 +284,57 @@ def test_lkml_warnings_come_out_in_our_format(tmp_path: Path, capsys: pytest.Cap
         f'dbtmeta: warning: {tmp_path / "m.model.lkml"}: Multiple declarations of top-level key "connection" '
         "found. Using the last-declared value."
     ]
+
+
+def test_explore_name_reaches_through_sql_table_name_references(tmp_path: Path) -> None:
+    from dbtmeta.looker.lookml import read_lookml
+
+    (tmp_path / "m.model.lkml").write_text(
+        """
+connection: "wh"
+view: base { sql_table_name: stats.{{ _explore._name }}_daily ;; }
+view: wrapper { derived_table: { sql: SELECT * FROM ${base.SQL_TABLE_NAME} ;; } }
+view: plain { sql_table_name: s.plain ;; }
+explore: first { view_name: plain join: wrapper { sql_on: 1 = 1 ;; } }
+explore: second { view_name: plain join: wrapper { sql_on: 1 = 1 ;; } }
+explore: third { view_name: wrapper }
+""",
+        encoding="utf-8",
+    )
+    content = read_lookml(tmp_path, dialect="duckdb")
+    tables = {
+        name: explore.view(alias).source.tables  # type: ignore[union-attr]
+        for (_, name), explore in content.explores.items()
+        for alias in ("wrapper",)
+    }
+    assert tables == {
+        "first": ("stats.first_daily",),
+        "second": ("stats.second_daily",),
+        "third": ("stats.third_daily",),
+    }
+
+
+def test_connection_defaults_apply_to_snapshot_content_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dbtmeta.looker.lookml import read_lookml
+    from dbtmeta.looker.snapshot import save_snapshot
+
+    directory = CORPUS / "tables_connection_defaults"
+    spec = yaml.safe_load((directory / "expected.yml").read_text(encoding="utf-8"))
+    project = _project(tmp_path, spec)
+    snapshot = tmp_path / "looker.json"
+    save_snapshot(read_lookml(directory, dialect="snowflake"), snapshot)
+    out = tmp_path / "exposures.yml"
+    args = ["--connection", "snowflake_prod:schema=MARTS", "--connection", "legacy_postgres:schema=marts"]
+    code = _cli(
+        ["sync-exposures", "--snapshot", str(snapshot), "--project-dir", str(project), "--output", str(out)]
+        + args
+    )
+    assert code == 0
+    assert capsys.readouterr().err == ""
+    generated = yaml.safe_load(out.read_text(encoding="utf-8"))["exposures"]
+    assert {e["config"]["meta"]["looker_id"]: e["depends_on"] for e in generated} == {
+        "sales::sales": ["ref('customers')", "ref('orders')", "source('web', 'events')"],
+        "legacy::stores": ["ref('stores')"],
+    }
