@@ -328,8 +328,16 @@ def test_connection_defaults_apply_to_snapshot_content_too(
     out = tmp_path / "exposures.yml"
     args = ["--connection", "snowflake_prod:schema=MARTS", "--connection", "legacy_postgres:schema=marts"]
     code = _cli(
-        ["sync-exposures", "--snapshot", str(snapshot), "--project-dir", str(project), "--output", str(out)]
-        + args
+        [
+            "sync-exposures",
+            "--snapshot",
+            str(snapshot),
+            "--project-dir",
+            str(project),
+            "--output",
+            str(out),
+            *args,
+        ]
     )
     assert code == 0
     assert capsys.readouterr().err == ""
