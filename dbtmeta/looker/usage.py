@@ -1,7 +1,9 @@
 """Which warehouse tables a dashboard reads, and through which tiles.
 
-A tile reads its explore's base view plus only the joins its fields, filters, sorts, pivots and
-dynamic fields reference, plus their ``required_joins`` (transitively). Each of those views has a
+A tile reads its explore's base view plus only the joins its fields, filters, pivots and the
+dynamic fields it selects reference (not its sorts: Looker ignores a sort on a field the query
+does not select), plus their ``required_joins`` (transitively). A view that reads no table (a
+join written as ``LEFT JOIN UNNEST(...)``) adds nothing and is no problem. Each of those views has a
 ``ViewSource``: the tables it reads, or a ``problem`` saying why they are unknown. When a view's
 tables are unknown and the query carries the SQL Looker generated for it (API mode), the tables of
 that SQL are used instead. Works the same on API, LookML and snapshot content.
