@@ -40,7 +40,7 @@ DEFAULT_CONCURRENCY = 16  # light metadata GETs; 429 Retry-After is honoured if 
 PAGE_SIZE = 100
 USER_BATCH = 100
 
-QUERY_FIELDS = "id,model,view,fields,filters,pivots,sorts,dynamic_fields"
+QUERY_FIELDS = "id,model,view,fields,filters,filter_expression,pivots,sorts,dynamic_fields"
 DASHBOARD_FIELDS = (
     "id,title,description,user_id,folder(id,name),created_at,updated_at,view_count,favorite_count,"
     "last_viewed_at,deleted,dashboard_filters(model,explore,dimension),"
@@ -486,29 +486,40 @@ def _field_name(value: str) -> str:
     return value.strip().split(" ")[0]
 
 
-_DYNAMIC_REF = re.compile(r"\$\{\s*([A-Za-z0-9_]+\.[A-Za-z0-9_]+)\s*\}")
-_BASED_ON = re.compile(r'"based_on"\s*:\s*"([A-Za-z0-9_]+\.[A-Za-z0-9_]+)"')
+def _dynamic_refs(text: str | None, selected: Sequence[str]) -> tuple[str, ...]:
+    """The fields the query's dynamic fields (a JSON list in the API) read, for those it uses."""
+    import json
 
+    from dbtmeta.looker.lookml_templates import field_refs
+    from dbtmeta.looker.usage import dynamic_field_refs
 
-def _dynamic_refs(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
-    refs = _DYNAMIC_REF.findall(text) + _BASED_ON.findall(text)
-    return tuple(dict.fromkeys(refs))
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return tuple(field_refs(text))  # not JSON: every ${view.field} in it, rather than none
+    return tuple(dynamic_field_refs(items if isinstance(items, list) else [], selected))
 
 
 def _query(raw: Any) -> Query:
+    from dbtmeta.looker.lookml_templates import field_refs
+
     if not isinstance(raw.model, str) or not isinstance(raw.view, str):
         raise MalformedResponse(f"query {raw.id} has no model/explore")
-    filters = raw.filters or {}
+    fields = tuple(raw.fields or ())
+    pivots = tuple(raw.pivots or ())
+    filters = [_field_name(f) for f in raw.filters or {}]
+    if isinstance(raw.filter_expression, str):  # custom filter: its ${view.field} references
+        filters.extend(field_refs(raw.filter_expression))
     return Query(
         model=str(raw.model),
         explore=str(raw.view),
-        fields=tuple(raw.fields or ()),
-        filters=tuple(_field_name(f) for f in filters),
+        fields=fields,
+        filters=tuple(dict.fromkeys(filters)),
         sorts=tuple(_field_name(s) for s in raw.sorts or ()),
-        pivots=tuple(raw.pivots or ()),
-        dynamic_fields=_dynamic_refs(raw.dynamic_fields),
+        pivots=pivots,
+        dynamic_fields=_dynamic_refs(raw.dynamic_fields, (*fields, *pivots, *filters)),
         id=str(raw.id) if raw.id is not None else None,
     )
 
