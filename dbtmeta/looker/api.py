@@ -66,24 +66,10 @@ class MalformedResponse(Exception):
     """An answer that parsed as JSON but lacks what every API 4.0 answer of its kind has."""
 
 
-def crawl(
-    settings: ApiSettings,
-    *,
-    include_looks: bool = False,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    progress: bool = False,
-    lookml_dir: str | None = None,
-    page_size: int = PAGE_SIZE,
-) -> LookerContent:
-    """Everything dbtmeta needs from Looker. Raises ``RemoteError``/``InputError``/``UsageError``."""
-    return crawl_with_stats(
-        settings,
-        include_looks=include_looks,
-        concurrency=concurrency,
-        progress=progress,
-        lookml_dir=lookml_dir,
-        page_size=page_size,
-    )[0]
+def crawl(settings: ApiSettings, **options: Any) -> LookerContent:
+    """Everything dbtmeta needs from Looker: :func:`crawl_with_stats` (same keyword options) without
+    the call statistics. Raises ``RemoteError``/``InputError``/``UsageError``."""
+    return crawl_with_stats(settings, **options)[0]
 
 
 def crawl_with_stats(
@@ -265,26 +251,19 @@ class _Crawler:
         return sql
 
     def _dashboard_page(self, offset: int) -> list[Any]:
-        result: list[Any] = self.call(
-            "GET /dashboards/search",
-            self.sdk.search_dashboards,
-            fields=DASHBOARD_FIELDS,
-            deleted="false",
-            sorts="id",
-            limit=self.page_size,
-            offset=offset,
+        # The SDK types `deleted` as a string for dashboards and a bool for Looks.
+        return self._search_page(
+            "GET /dashboards/search", self.sdk.search_dashboards, DASHBOARD_FIELDS, "false", offset
         )
-        return result
 
     def _looks_page(self, offset: int) -> list[Any]:
+        return self._search_page("GET /looks/search", self.sdk.search_looks, LOOK_FIELDS, False, offset)
+
+    def _search_page(
+        self, endpoint: str, method: Callable[..., Any], fields: str, deleted: str | bool, offset: int
+    ) -> list[Any]:
         page: list[Any] = self.call(
-            "GET /looks/search",
-            self.sdk.search_looks,
-            fields=LOOK_FIELDS,
-            deleted=False,
-            sorts="id",
-            limit=self.page_size,
-            offset=offset,
+            endpoint, method, fields=fields, deleted=deleted, sorts="id", limit=self.page_size, offset=offset
         )
         return page
 

@@ -722,9 +722,19 @@ class _Model:
             found = tables_in_sql(sql, self.dialect)
         except SqlParseError as exc:
             return ViewSource(name, (), f"derived table SQL of view {name}: {exc}")
+        return self._through_placeholders(name, found, placeholders)
+
+    def _through_placeholders(
+        self, name: str, found: list[str], placeholders: dict[str, str], skip: str | None = None
+    ) -> ViewSource:
+        """The tables SQL reads, with each ``${view.SQL_TABLE_NAME}`` placeholder replaced by that
+        view's own tables (``skip``: a placeholder that stands for no table)."""
         tables: list[str] = []
         for table in found:
-            target_view = placeholders.get(table.strip('"`[]').lower())
+            bare = table.strip('"`[]').lower()
+            if bare == skip:
+                continue
+            target_view = placeholders.get(bare)
             if target_view is None:
                 tables.append(table)
                 continue
@@ -755,20 +765,7 @@ class _Model:
             found = tables_in_sql(f"SELECT * FROM {base} {sql}", self.dialect)
         except SqlParseError as exc:
             return ViewSource(name, (), f"join {alias} sql: {exc}")
-        tables: list[str] = []
-        for table in found:
-            bare = table.strip('"`[]').lower()
-            if bare == base:
-                continue
-            target_view = placeholders.get(bare)
-            if target_view is None:
-                tables.append(table)
-                continue
-            target = self.view_source(target_view)
-            if target.problem:
-                return ViewSource(name, (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {target.problem}")
-            tables.extend(target.tables)
-        return ViewSource(name, tuple(dict.fromkeys(tables)))
+        return self._through_placeholders(name, found, placeholders, skip=base)
 
     def _explore_source(self, name: str, spec: Any) -> ViewSource:
         from dbtmeta.looker.content import Query
