@@ -265,9 +265,9 @@ def test_connections_and_user_attributes_from_the_config_file(
     assert "ref('us_customers')" in templated["depends_on"] and "ref('orders')" in templated["depends_on"]
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        "dbtmeta: warning: unresolved: 'Parameterised' (shop::parameterised) tile(s) by_parameter: shop::returns view "
-        "parameterised: sql_table_name '{% parameter source_table %}' uses Liquid that depends on the "
-        "query or user (unexpected tag 'parameter')"
+        "dbtmeta: warning: unresolved: 'Parameterised' (shop::parameterised) tile(s) by_parameter: "
+        "shop::returns view parameterised: sql_table_name '{% parameter source_table %}' uses Liquid "
+        "that depends on the query or user (unexpected tag 'parameter')"
     ]
 
 

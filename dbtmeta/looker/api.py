@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-from dbtmeta.errors import RemoteError
+from dbtmeta.errors import OptionError, RemoteError
 from dbtmeta.looker.api_client import ApiSettings, CallStats, LookerClient, LookerHTTPError
 from dbtmeta.looker.content import (
     Connection,
@@ -83,9 +83,7 @@ def crawl_with_stats(
 ) -> tuple[LookerContent, CallStats]:
     """``crawl`` plus the calls it made, by endpoint."""
     if concurrency < 1:
-        from dbtmeta.errors import UsageError
-
-        raise UsageError(f"--concurrency must be at least 1, got {concurrency}")
+        raise OptionError("concurrency", f"must be at least 1, got {concurrency}")
     if lookml_dir:
         from dbtmeta.looker.lookml import read_lookml
 

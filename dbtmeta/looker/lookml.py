@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.errors import InputError, UsageError
+from dbtmeta.errors import InputError, OptionError
 from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import Connection, Explore, ExploreView, LookerContent, ViewSource
 
@@ -86,17 +86,19 @@ def parse_lookml_imports(items: Iterable[str]) -> dict[str, str]:
         name, eq, directory = item.partition("=")
         name, directory = name.strip().lstrip("/"), directory.strip()
         if not eq or not name or not directory:
-            raise UsageError(
-                f"--lookml-import {item!r} is not NAME=DIR (the imported project's name as in "
-                "manifest.lkml, then the directory of its checkout), e.g. block-config=../block-config"
+            raise OptionError(
+                "lookml_import",
+                f"{item!r} is not NAME=DIR (the imported project's name as in "
+                "manifest.lkml, then the directory of its checkout), e.g. block-config=../block-config",
             )
         if not Path(directory).is_dir():
-            raise UsageError(
-                f"--lookml-import {name}={directory}: {directory} is not a directory; "
-                "give the checkout of the imported LookML project"
+            raise OptionError(
+                "lookml_import",
+                f"{name}={directory}: {directory} is not a directory; "
+                "give the checkout of the imported LookML project",
             )
         if name in found and found[name] != directory:
-            raise UsageError(f"--lookml-import {name} is given twice ({found[name]} and {directory})")
+            raise OptionError("lookml_import", f"{name} is given twice ({found[name]} and {directory})")
         found[name] = directory
     return found
 
