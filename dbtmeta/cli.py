@@ -16,7 +16,7 @@ import click
 
 from dbtmeta import __version__
 from dbtmeta.console import error
-from dbtmeta.errors import EXIT_USAGE, DbtmetaError
+from dbtmeta.errors import EXIT_USAGE, DbtmetaError, OptionError
 
 # name -> (module, one-line help). The help is here so that listing commands imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     except DbtmetaError as exc:
         if debug:
             raise
-        error(str(exc))
+        error(exc.for_cli() if isinstance(exc, OptionError) else str(exc))
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)

@@ -22,6 +22,8 @@ import yaml
 from conftest import CACHE_ROOT, dbt_env, dbt_executable
 
 from dbtmeta.cli import main
+from dbtmeta.exposures.resolve import DashboardResolution, NodeRef
+from dbtmeta.exposures.sync import project_tags_meta_under_config
 from dbtmeta.exposures.yaml_file import (
     HEADER,
     HEADER_TOP_LEVEL_META,
@@ -31,9 +33,7 @@ from dbtmeta.exposures.yaml_file import (
     render,
     tags_meta_under_config,
 )
-from dbtmeta.exposures.sync import project_tags_meta_under_config
 from dbtmeta.looker.content import Dashboard
-from dbtmeta.exposures.resolve import DashboardResolution, NodeRef
 
 CONSTRAINTS = Path(__file__).with_name("constraints-dbt18.txt")
 GENERATED = Path("models") / "exposures" / "looker_exposures.yml"

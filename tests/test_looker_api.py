@@ -455,3 +455,34 @@ def test_crawl_makes_exactly_the_benchmark_budget_per_endpoint() -> None:
     with FakeLooker(example) as server:  # with the LookML repository: no generated-SQL calls
         _, stats = crawl_with_stats(settings(server), concurrency=4, lookml_dir=str(EXAMPLE_LOOKML))
     assert dict(stats.calls) == budget(example)
+
+
+def test_custom_filters_and_the_dynamic_fields_a_query_selects_are_read() -> None:
+    data = example_dataset()
+    query = data.add_query(
+        "greenery",
+        "orders",
+        ["orders.count", "share"],
+        sorts=["customers.state desc"],
+        filter_expression='${promos.discount} > 0 AND ${orders.status} = "shipped"',
+        dynamic_fields=[
+            {"table_calculation": "share", "expression": "${orders.count} / ${ltv_sum}"},
+            {"measure": "ltv_sum", "based_on": "customer_order_facts.ltv", "type": "sum"},
+            {"measure": "unused", "based_on": "users.age", "type": "average"},
+        ],
+    )
+    data.add_dashboard("105", "Custom fields", [data.query_tile(query, "Share")], user_id="1")
+    with FakeLooker(data) as server:
+        content = crawl(settings(server), concurrency=2)
+    [tile] = next(d for d in content.dashboards if d.id == "105").tiles
+    [read] = tile.queries
+    assert read.filters == ("promos.discount", "orders.status")
+    assert read.dynamic_fields == ("orders.count", "customer_order_facts.ltv")
+    assert read.referenced_fields() == (
+        "orders.count",
+        "share",
+        "promos.discount",
+        "orders.status",
+        "orders.count",
+        "customer_order_facts.ltv",
+    )

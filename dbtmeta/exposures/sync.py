@@ -53,9 +53,14 @@ class SyncOptions:
     include_looks: bool = False
 
     @classmethod
+    def field_names(cls) -> frozenset[str]:
+        """The option names this class holds."""
+        return frozenset(f.name for f in fields(cls))
+
+    @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SyncOptions:
         """The options among ``values`` (other keys, such as the content source, are ignored)."""
-        known = {f.name for f in fields(cls)}
+        known = cls.field_names()
         return cls(**{key: value for key, value in values.items() if key in known and value is not None})
 
     def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str], dict[str, Connection]]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbtmeta.errors import InputError, UsageError
+from dbtmeta.errors import InputError, OptionError, UsageError
 from dbtmeta.exposures.resolve import DashboardResolution
 from dbtmeta.looker.content import Dashboard
 from dbtmeta.vocabulary import MATURITIES
@@ -152,7 +152,7 @@ def _split_rule(text: str, option: str, example: str) -> tuple[str, str]:
     index = text.find("=", skip)
     condition, value = (text[:index].strip(), text[index + 1 :].strip()) if index >= 0 else ("", "")
     if not condition or not value:
-        raise UsageError(f"{option} {text!r} is not CONDITION=VALUE (e.g. {example})")
+        raise OptionError(option, f"{text!r} is not CONDITION=VALUE (e.g. {example})")
     condition_matches(condition, Dashboard(id="0", kind="dashboard", title=""))  # validates it
     return condition, value
 
@@ -166,9 +166,9 @@ class MaturityRule:
 
     @classmethod
     def parse(cls, text: str) -> MaturityRule:
-        condition, level = _split_rule(text, "--maturity-rule", "'folder:Executive*=high', 'views>=100=high'")
+        condition, level = _split_rule(text, "maturity_rule", "'folder:Executive*=high', 'views>=100=high'")
         if level.lower() not in MATURITIES:
-            raise UsageError(f"--maturity-rule {text!r}: the level must be low, medium or high")
+            raise OptionError("maturity_rule", f"{text!r}: the level must be low, medium or high")
         return cls(condition, level.lower())
 
     def matches(self, dashboard: Dashboard) -> bool:
@@ -197,7 +197,7 @@ class OwnerRule:
 
     @classmethod
     def parse(cls, text: str) -> OwnerRule:
-        condition, owner = _split_rule(text, "--owner-rule", "'folder:Finance*=Finance <fin@acme.com>'")
+        condition, owner = _split_rule(text, "owner_rule", "'folder:Finance*=Finance <fin@acme.com>'")
         match = _OWNER_RE.match(owner)
         assert match is not None  # the bare branch takes anything non-empty
         if match.group("bare") is not None:

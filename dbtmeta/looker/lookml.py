@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.errors import InputError, UsageError
+from dbtmeta.errors import InputError, OptionError
 from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import Connection, Explore, ExploreView, LookerContent, ViewSource
 
@@ -86,17 +86,19 @@ def parse_lookml_imports(items: Iterable[str]) -> dict[str, str]:
         name, eq, directory = item.partition("=")
         name, directory = name.strip().lstrip("/"), directory.strip()
         if not eq or not name or not directory:
-            raise UsageError(
-                f"--lookml-import {item!r} is not NAME=DIR (the imported project's name as in "
-                "manifest.lkml, then the directory of its checkout), e.g. block-config=../block-config"
+            raise OptionError(
+                "lookml_import",
+                f"{item!r} is not NAME=DIR (the imported project's name as in "
+                "manifest.lkml, then the directory of its checkout), e.g. block-config=../block-config",
             )
         if not Path(directory).is_dir():
-            raise UsageError(
-                f"--lookml-import {name}={directory}: {directory} is not a directory; "
-                "give the checkout of the imported LookML project"
+            raise OptionError(
+                "lookml_import",
+                f"{name}={directory}: {directory} is not a directory; "
+                "give the checkout of the imported LookML project",
             )
         if name in found and found[name] != directory:
-            raise UsageError(f"--lookml-import {name} is given twice ({found[name]} and {directory})")
+            raise OptionError("lookml_import", f"{name} is given twice ({found[name]} and {directory})")
         found[name] = directory
     return found
 
@@ -722,9 +724,19 @@ class _Model:
             found = tables_in_sql(sql, self.dialect)
         except SqlParseError as exc:
             return ViewSource(name, (), f"derived table SQL of view {name}: {exc}")
+        return self._through_placeholders(name, found, placeholders)
+
+    def _through_placeholders(
+        self, name: str, found: list[str], placeholders: dict[str, str], skip: str | None = None
+    ) -> ViewSource:
+        """The tables SQL reads, with each ``${view.SQL_TABLE_NAME}`` placeholder replaced by that
+        view's own tables (``skip``: a placeholder that stands for no table)."""
         tables: list[str] = []
         for table in found:
-            target_view = placeholders.get(table.strip('"`[]').lower())
+            bare = table.strip('"`[]').lower()
+            if bare == skip:
+                continue
+            target_view = placeholders.get(bare)
             if target_view is None:
                 tables.append(table)
                 continue
@@ -755,20 +767,7 @@ class _Model:
             found = tables_in_sql(f"SELECT * FROM {base} {sql}", self.dialect)
         except SqlParseError as exc:
             return ViewSource(name, (), f"join {alias} sql: {exc}")
-        tables: list[str] = []
-        for table in found:
-            bare = table.strip('"`[]').lower()
-            if bare == base:
-                continue
-            target_view = placeholders.get(bare)
-            if target_view is None:
-                tables.append(table)
-                continue
-            target = self.view_source(target_view)
-            if target.problem:
-                return ViewSource(name, (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {target.problem}")
-            tables.extend(target.tables)
-        return ViewSource(name, tuple(dict.fromkeys(tables)))
+        return self._through_placeholders(name, found, placeholders, skip=base)
 
     def _explore_source(self, name: str, spec: Any) -> ViewSource:
         from dbtmeta.looker.content import Query
