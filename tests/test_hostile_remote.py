@@ -154,6 +154,29 @@ def test_looker_endless_body_is_a_remote_error(monkeypatch: pytest.MonkeyPatch, 
     )
 
 
+def test_looker_gzip_bomb_is_capped_after_decompression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 KB on the wire, 200 MiB once inflated: the cap counts inflated bytes."""
+    import zlib
+
+    from dbtmeta.looker import api_client
+
+    monkeypatch.setattr(api_client, "MAX_RESPONSE_BYTES", 2 * 2**20)
+    gzip = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    spaces = b" " * 2**20
+    bomb = gzip.compress(b"[") + b"".join(gzip.compress(spaces) for _ in range(200)) + gzip.compress(b"]")
+    bomb += gzip.flush()
+
+    def inflate(request: Request, handler: Handler) -> None:
+        handler.send(200, bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+
+    with HostileServer(looker_answer(inflate)) as server, pytest.raises(RemoteError) as info:
+        crawl(looker_settings(server, timeout=30))
+    assert str(info.value) == (
+        f"Looker at {server.base_url} sent more than 2 MiB in answer to GET /api/4.0/dashboards; "
+        "check that the base URL points at Looker"
+    )
+
+
 def test_slack_trickling_answer_is_cut_at_the_total_deadline() -> None:
     def trickle(request: Request, handler: Handler) -> None:
         handler.trickle(every=0.2, limit=100)
