@@ -21,40 +21,53 @@ from __future__ import annotations
 import json
 import re
 import threading
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
 MIN_LENGTH = 4  # shorter values are not secrets (masking them would mangle every message)
 PREFIX_LENGTH = 8  # a piece this long that starts like a secret is treated as a cut copy of it
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
-_forms: list[str] = []  # every form of every secret, longest first
+_secrets: set[tuple[str, bool]] = set()
+_forms: list[str] = []  # every form of every secret, longest first: masked with their cut copies
+_exact: list[str] = []  # forms masked only whole (a URL path: its pieces are registered apart)
 
 
-def register(value: str | None) -> None:
-    """Remember ``value`` as a secret from now on (``None``, empty and short values are ignored)."""
+def register(value: str | None, *, cut_copies: bool = True) -> None:
+    """Remember ``value`` as a secret from now on (``None``, empty and short values are ignored).
+
+    ``cut_copies=False``: mask only whole copies (in every form), for a value whose first
+    characters are common (``/services/...``) and whose secret pieces are registered one by one.
+    """
     if not value or len(value) < MIN_LENGTH:
         return
     with _lock:
-        if value in _secrets:
+        if (value, cut_copies) in _secrets:
             return
-        _secrets.add(value)
-        forms = set(_forms) | {f for f in _forms_of(value) if len(f) >= MIN_LENGTH}
-        _forms[:] = sorted(forms, key=len, reverse=True)
+        _secrets.add((value, cut_copies))
+        target = _forms if cut_copies else _exact
+        forms = set(target) | {f for f in _forms_of(value) if len(f) >= MIN_LENGTH}
+        target[:] = sorted(forms, key=len, reverse=True)
 
 
 def register_url(url: str) -> None:
-    """Register the secret parts of a URL: its path and query (a webhook's path is its key)."""
+    """Register the secret parts of a URL: its whole path and query, each token-like piece of them
+    (8+ characters with a digit, or 16+), and a password. The host is not a secret.
+
+    A webhook's path is its key; masking cut copies of the whole path would also mask every
+    ``/services/...`` in unrelated messages, so cut copies are caught by the pieces instead.
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
         register(url)
         return
-    if parts.path not in ("", "/"):
-        register(parts.path + (f"?{parts.query}" if parts.query else ""))
-    if parts.query:
-        register(parts.query)
+    whole = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.path not in ("", "/") or parts.query:
+        register(whole, cut_copies=False)
+    for piece in re.split(r"[/?&=;]", unquote(whole)):
+        if len(piece) >= 16 or (len(piece) >= PREFIX_LENGTH and any(ch.isdigit() for ch in piece)):
+            register(piece)
     if parts.password:
         register(parts.password)
 
@@ -76,9 +89,11 @@ def _forms_of(secret: str) -> set[str]:
 def scrub(text: str) -> str:
     """``text`` with every registered secret, in every form (and cut copies), replaced by ``***``."""
     with _lock:
-        forms = list(_forms)
-    if not forms or not text:
+        forms, exact = list(_forms), list(_exact)
+    if not (forms or exact) or not text:
         return text
+    for form in exact:
+        text = text.replace(form, MASK)
     by_head: dict[str, list[str]] = {}
     for form in forms:
         by_head.setdefault(form[:PREFIX_LENGTH], []).append(form)
@@ -132,3 +147,4 @@ def forget_all() -> None:
     with _lock:
         _secrets.clear()
         _forms.clear()
+        _exact.clear()

@@ -64,10 +64,18 @@ def test_short_values_are_not_secrets() -> None:
     assert secrets.scrub("abc abcd") == "abc abcd"
 
 
-def test_a_webhook_url_registers_its_path_not_its_host() -> None:
-    secrets.register_url("https://hooks.slack.com/services/T1/B2/zzSECRETzz")
-    assert secrets.scrub("https://hooks.slack.com/services/T1/B2/zzSECRETzz") == "https://hooks.slack.com***"
+def test_a_webhook_url_registers_its_path_and_tokens_not_its_host() -> None:
+    path = "/services/T024BE7LD/B0123456789/Xy7pQ2wErT9uIoAsdFghJkLz"
+    secrets.register_url("https://hooks.slack.com" + path)
+    assert secrets.scrub("https://hooks.slack.com" + path) == "https://hooks.slack.com***"
+    assert secrets.scrub(quote(path, safe="")) == "***"
+    assert secrets.scrub(path[:40] + "...") == "/services/***/***/***..."  # a cut copy
+    assert secrets.scrub(path[:30]) == "/services/***/***"
     assert secrets.scrub("posting to hooks.slack.com") == "posting to hooks.slack.com"
+    # Other paths that start alike are left alone.
+    assert (
+        secrets.scrub("models/services/orders.yml: /services/x") == "models/services/orders.yml: /services/x"
+    )
 
 
 def test_every_stderr_line_and_error_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
