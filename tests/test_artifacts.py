@@ -331,3 +331,26 @@ def test_json_cut_inside_a_string_is_reported_as_truncated(tmp_path):
     path.write_text(text + "\n{}", encoding="utf-8")  # extra data is not truncation
     with pytest.raises(InputError, match="is not valid JSON"):
         load_manifest(path)
+
+
+def test_unusable_files_are_skipped_with_their_reason_and_fail_only_when_alone():
+    manifest = load_manifest(FIXTURES / "manifest_ok.json")
+    docs, good = FIXTURES / "run_results_docs_generate.json", FIXTURES / "run_results_ok.json"
+    other = FIXTURES / "run_results_other_project.json"
+    merged = load_run_results([docs, good, other], manifest)
+    assert merged.paths == (str(good),)
+    assert [item.path for item in merged.skipped] == [str(docs), str(other)]
+    assert merged.skipped[0].reason.startswith("was written by `dbt docs generate`")
+    assert merged.skipped[1].reason.startswith("3 of 3 nodes are not in the manifest")
+    assert set(merged.results) == {
+        "model.shop.stg_orders",
+        "model.shop.orders",
+        "test.shop.not_null_orders_id.abc",
+    }
+    alone = load_run_results([docs, other], manifest, require_usable=False)
+    assert (alone.paths, alone.results, len(alone.skipped)) == ((), {}, 2)
+    with pytest.raises(InputError, match=r"dbt docs generate.*\(and the others too\)$"):
+        load_run_results([docs, other], manifest)
+    sources = load_sources(FIXTURES / "sources_other_project.json", manifest, require_usable=False)
+    assert sources.results == {} and sources.skipped is not None
+    assert sources.skipped.reason.startswith("1 of 1 nodes are not in the manifest")
