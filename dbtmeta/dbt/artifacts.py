@@ -332,6 +332,11 @@ def read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise InputError(f"{what} file {name!r} is nested too deeply to be a dbt artifact") from None
+    except ValueError as exc:  # a number of more than 4,300 digits (int conversion limit)
+        raise InputError(
+            f"{what} file {name!r} holds a number too long to be a dbt artifact value ({str(exc)[:60]}...); "
+            "give the file dbt wrote"
+        ) from None
     if not isinstance(data, dict):
         raise InputError(f"{what} file {name!r} holds a JSON {type(data).__name__}, not a dbt {what} object")
     return data
@@ -404,6 +409,12 @@ def manifest_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<ma
                 raise InputError(
                     f"manifest {str(path)!r}: {group_name}[{unique_id!r}] is not an object; "
                     "the file is damaged, re-run `dbt parse`"
+                )
+            name = node.get("name")
+            if name is not None and not isinstance(name, str):
+                raise InputError(
+                    f"manifest {str(path)!r}: {group_name}[{unique_id[:120]!r}].name is a "
+                    f"{type(name).__name__}, not a string; the file is damaged, re-run `dbt parse`"
                 )
     project_name = metadata.get("project_name")
     if not isinstance(project_name, str) or not project_name:
