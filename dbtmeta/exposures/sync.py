@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dbtmeta.errors import UsageError
 from dbtmeta.exposures.naming import assign_names
 from dbtmeta.exposures.resolve import Finding, apply_connection_defaults, resolve_all
 from dbtmeta.exposures.yaml_file import (
@@ -209,7 +210,10 @@ def apply(plan: SyncPlan) -> bool:
 
     if not plan.changed:
         return False
-    write_atomic(plan.path, plan.new_text)
+    try:
+        write_atomic(plan.path, plan.new_text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {str(plan.path)!r}: {exc.strerror or exc}") from None
     return True
 
 
