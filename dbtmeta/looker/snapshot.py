@@ -14,10 +14,12 @@ from typing import Any
 from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError
 from dbtmeta.looker.content import SNAPSHOT_FORMAT_VERSION, LookerContent
+from dbtmeta.text import dumps_json
 
 
 def dumps_snapshot(content: LookerContent) -> str:
-    return json.dumps(content.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The snapshot's text: strict JSON; a lone surrogate in a title is written as its ``\\uXXXX`` escape."""
+    return dumps_json(content.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
 def save_snapshot(content: LookerContent, path: str | os.PathLike[str]) -> None:
