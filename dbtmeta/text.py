@@ -104,13 +104,21 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
-def dumps_json(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
+def dumps_json(
+    value: Any, *, indent: int | None = None, sort_keys: bool = False, ascii_only: bool = False
+) -> str:
     """Strict JSON: non-finite numbers as ``null``; C1, bidi and surrogate characters as ``\\uXXXX``.
 
-    Non-ASCII text stays readable; the escaped characters can only occur inside strings, where a
-    ``\\uXXXX`` escape means the same character, so the document parses to the same data.
+    Non-ASCII text stays readable (all of it escaped with ``ascii_only``, for a stream that is not
+    UTF-8); the escaped characters can only occur inside strings, where a ``\\uXXXX`` escape means
+    the same character, so the document parses to the same data.
     """
     text = json.dumps(
-        finite(value), indent=indent, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False, default=str
+        finite(value),
+        indent=indent,
+        sort_keys=sort_keys,
+        ensure_ascii=ascii_only,
+        allow_nan=False,
+        default=str,
     )
     return _JSON_UNSAFE_RE.sub(_json_escape, text)

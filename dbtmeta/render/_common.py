@@ -80,6 +80,11 @@ def failing_rows(count: int) -> str:
     return f"{count} failing row{'s' if count != 1 else ''}"
 
 
+def ascii_only(console: Console) -> bool:
+    """True when the console's stream is not UTF-8: JSON must then escape all non-ASCII text."""
+    return not console.encoding.lower().replace("-", "").startswith("utf")
+
+
 def write_text(console: Console, text: str) -> None:
     """Write machine output to the console's stream as is: rich would re-segment megabytes of text."""
     stream = console.file

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.render._common import ascii_only
 from dbtmeta.render.markdown import md, md_link, mermaid_label
 from dbtmeta.text import GITHUB_COMMENT_LIMIT, cap_document, clean, dumps_json
 
@@ -114,7 +115,7 @@ def lineage_mermaid(lin: Lineage, console: Console) -> None:
 
 
 def lineage_json(lin: Lineage, console: Console) -> None:
-    console.out(dumps_json(lin.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(lin.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {
@@ -173,7 +174,7 @@ def _summary(imp: Impact) -> str:
 
 
 def impact_json(imp: Impact, console: Console) -> None:
-    console.out(dumps_json(imp.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(imp.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def impact_markdown_text(imp: Impact) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dbtmeta.health.model import UNHEALTHY, status_name
 from dbtmeta.render._common import (
     STATUS_LABEL,
+    ascii_only,
     display_name,
     failing_rows,
     is_web_url,
@@ -168,9 +169,9 @@ def report_message(report: HealthReport) -> dict[str, Any]:
     return message
 
 
-def to_text(report: HealthReport) -> str:
-    return dumps_json(report_message(report), indent=2) + "\n"
+def to_text(report: HealthReport, *, ascii_only: bool = False) -> str:
+    return dumps_json(report_message(report), indent=2, ascii_only=ascii_only) + "\n"
 
 
 def render(report: HealthReport, console: Console) -> None:
-    write_text(console, to_text(report))
+    write_text(console, to_text(report, ascii_only=ascii_only(console)))
