@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.errors import InputError
+from dbtmeta.files import read_text
 from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
 
 if TYPE_CHECKING:
@@ -120,8 +122,8 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
     import yaml
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(path, "exposures file")
+    except (OSError, UnicodeDecodeError, InputError) as exc:
         return [], [Problem(path, 0, "", "unreadable", f"cannot read the file: {exc}")]
     if "exposures" not in text:
         return None

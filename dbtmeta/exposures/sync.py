@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dbtmeta.errors import InputError
 from dbtmeta.exposures.naming import assign_names
 from dbtmeta.exposures.resolve import Finding, resolve_all
 from dbtmeta.exposures.yaml_file import (
@@ -24,6 +25,7 @@ from dbtmeta.exposures.yaml_file import (
     read_existing,
     render,
 )
+from dbtmeta.files import read_text
 from dbtmeta.looker.content import LookerContent
 
 DEFAULT_OUTPUT = os.path.join("models", "exposures", "looker_exposures.yml")
@@ -217,8 +219,8 @@ def _scan_yaml_exposures(project_dir: Path, output: Path) -> set[str]:
         if _resolved(path) == output:
             continue
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = yaml.load(read_text(path, "exposures file"), Loader=loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
             continue  # not ours to judge; dbt parse will complain if it matters
         exposures = data.get("exposures") if isinstance(data, dict) else None
         for item in exposures if isinstance(exposures, list) else []:

@@ -16,6 +16,7 @@ from typing import Any
 
 from dbtmeta.errors import InputError, UsageError
 from dbtmeta.exposures.resolve import DashboardResolution
+from dbtmeta.files import read_text
 from dbtmeta.looker.content import Dashboard
 from dbtmeta.vocabulary import MATURITIES
 
@@ -355,8 +356,7 @@ def read_existing(path: str) -> ExistingFile:
     import yaml
 
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
+        text = read_text(path, "exposures file", newline="")
     except FileNotFoundError:
         return ExistingFile(None)
     except (OSError, UnicodeDecodeError) as exc:

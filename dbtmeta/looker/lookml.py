@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtmeta.errors import InputError
+from dbtmeta.files import read_text
 from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import Connection, Explore, ExploreView, LookerContent, ViewSource
 
@@ -84,7 +85,7 @@ class _Repo:
 
     def text(self, path: Path) -> str:
         try:
-            return path.read_text(encoding="utf-8")
+            return read_text(path, "LookML file")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read LookML file {self.display(path)}: {exc}; fix the file") from exc
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtmeta.errors import InputError
+from dbtmeta.files import read_text
 from dbtmeta.looker.content import Dashboard, Query, Tile
 
 _FIELD_IN_EXPRESSION = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)\s*\}")
@@ -34,7 +35,7 @@ def load_dashboard_file(path: Path, display: str) -> list[dict[str, Any]]:
     try:
         # The C loader when PyYAML has it: the same safe subset, about ten times faster.
         data = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            read_text(path, "LookML dashboard"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         )
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read LookML dashboard {display}: {exc}; fix the file") from exc

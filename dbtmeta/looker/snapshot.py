@@ -13,6 +13,7 @@ from typing import Any
 
 from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError
+from dbtmeta.files import MAX_SNAPSHOT_BYTES, read_text
 from dbtmeta.looker.content import SNAPSHOT_FORMAT_VERSION, LookerContent
 from dbtmeta.text import dumps_json
 
@@ -24,7 +25,7 @@ def dumps_snapshot(content: LookerContent) -> str:
 
 def save_snapshot(content: LookerContent, path: str | os.PathLike[str]) -> None:
     """Write ``content`` to ``path`` atomically (a reader sees the old file or the whole new one)."""
-    write_atomic(path, dumps_snapshot(content))
+    write_atomic(path, dumps_snapshot(content), what="--output")
 
 
 def load_snapshot(path: str | os.PathLike[str]) -> LookerContent:
@@ -32,7 +33,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> LookerContent:
     target = Path(path)
     redo = "re-create it with 'dbtmeta looker pull --out FILE'"
     try:
-        text = target.read_text(encoding="utf-8")
+        text = read_text(target, "Looker snapshot", MAX_SNAPSHOT_BYTES)
     except FileNotFoundError:
         raise InputError(f"Looker snapshot {str(target)!r} not found: {redo}") from None
     except (OSError, UnicodeDecodeError) as exc:
