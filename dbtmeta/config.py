@@ -77,9 +77,10 @@ def read_config(path: Path) -> dict[str, Any]:
 def _read_yaml(path: Path, text: str) -> Any:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from dbtmeta import yamlsafe
+
     try:
-        return yaml.load(text, Loader=loader)
+        return yamlsafe.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark is not None else ""

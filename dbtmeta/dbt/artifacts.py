@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError
 from dbtmeta.files import MAX_ARTIFACT_BYTES, read_bytes, read_text
 
@@ -199,7 +200,7 @@ def _target_path_from_project(project_dir: Path) -> str | None:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.load(text)
     except yaml.YAMLError:
         return None
     value = data.get("target-path") if isinstance(data, dict) else None

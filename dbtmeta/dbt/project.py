@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError
 from dbtmeta.files import read_text
 
@@ -29,7 +30,7 @@ def resource_paths(project_dir: Path) -> list[Path]:
     import yaml
 
     try:
-        config = yaml.safe_load(read_text(project_dir / "dbt_project.yml", "dbt_project.yml"))
+        config = yamlsafe.load(read_text(project_dir / "dbt_project.yml", "dbt_project.yml"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
         config = None  # dbt reports a broken dbt_project.yml; keep the defaults
     found: list[Path] = []

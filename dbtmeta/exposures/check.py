@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError
 from dbtmeta.files import read_text
 from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
@@ -88,21 +89,17 @@ class CheckResult:
 # ------------------------------------------------------------------------------------------- YAML
 
 
-def _yaml_loader() -> Any:
-    import yaml
-
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value of ``key`` in a mapping node: the last one when repeated, as YAML (and dbt) keep it."""
     import yaml
 
     if not isinstance(node, yaml.MappingNode):
         return None
+    found = None
     for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return value_node
-    return None
+            found = value_node
+    return found
 
 
 def _scalar(node: yaml.Node | None) -> Any:
@@ -117,6 +114,15 @@ def _scalar(node: yaml.Node | None) -> Any:
         return None
 
 
+def _exposure_at(section: yaml.SequenceNode, line: int) -> str:
+    """The name of the exposure whose YAML spans ``line`` ("" outside any)."""
+    for item in section.value:
+        if item.start_mark.line + 1 <= line <= item.end_mark.line + 1:
+            name = _scalar(_get(item, "name"))
+            return name if isinstance(name, str) else ""
+    return ""
+
+
 def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] | None:
     """Exposures defined in one YAML file; None when the file defines none."""
     import yaml
@@ -128,7 +134,7 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
     if "exposures" not in text:
         return None
     try:
-        root = yaml.compose(text, Loader=_yaml_loader())
+        root = yamlsafe.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -142,6 +148,17 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
         return [], [Problem(path, line, "", "structure", "'exposures' must be a list of exposures")]
     specs: list[ExposureSpec] = []
     problems: list[Problem] = []
+    for dup in yamlsafe.duplicate_keys(root):
+        problems.append(
+            Problem(
+                path,
+                dup.line,
+                _exposure_at(section, dup.line),
+                "duplicate-key",
+                f"key {dup.key!r} is repeated (first at line {dup.first_line}); dbt keeps only this "
+                "last one and warns that duplicate keys are deprecated: remove one",
+            )
+        )
     for item in section.value:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):

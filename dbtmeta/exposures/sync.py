@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError
 from dbtmeta.exposures.naming import assign_names
 from dbtmeta.exposures.resolve import Finding, resolve_all
@@ -213,13 +214,12 @@ def _scan_yaml_exposures(project_dir: Path, output: Path) -> set[str]:
 
     from dbtmeta.dbt.project import exposure_yaml_files
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     names: set[str] = set()
     for path in exposure_yaml_files(project_dir):
         if _resolved(path) == output:
             continue
         try:
-            data = yaml.load(read_text(path, "exposures file"), Loader=loader)
+            data = yamlsafe.load(read_text(path, "exposures file"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
             continue  # not ours to judge; dbt parse will complain if it matters
         exposures = data.get("exposures") if isinstance(data, dict) else None

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError, UsageError
 from dbtmeta.exposures.resolve import DashboardResolution
 from dbtmeta.files import read_text
@@ -367,7 +368,7 @@ def read_existing(path: str) -> ExistingFile:
             "choose another --output or move that file away"
         )
     try:
-        data = yaml.safe_load(text) or {}
+        data = yamlsafe.load(text) or {}
     except yaml.YAMLError as exc:
         raise InputError(
             f"{path} is not valid YAML ({str(exc).splitlines()[0]}); delete it and re-run"

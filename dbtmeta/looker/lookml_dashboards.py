@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError
 from dbtmeta.files import read_text
 from dbtmeta.looker.content import Dashboard, Query, Tile
@@ -33,10 +34,8 @@ def load_dashboard_file(path: Path, display: str) -> list[dict[str, Any]]:
     import yaml
 
     try:
-        # The C loader when PyYAML has it: the same safe subset, about ten times faster.
-        data = yaml.load(
-            read_text(path, "LookML dashboard"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
+        # The C loader when PyYAML has it (same safe subset, ten times faster), aliases bounded.
+        data = yamlsafe.load(read_text(path, "LookML dashboard"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read LookML dashboard {display}: {exc}; fix the file") from exc
     except yaml.YAMLError as exc:
