@@ -377,7 +377,10 @@ class _Model:
     def _table_name_source(self, name: str, raw: str) -> ViewSource:
         from dbtmeta.sqlnames import SqlParseError, split_table_name
 
-        text, missing = tpl.substitute_constants(raw, self.constants)
+        try:
+            text, missing = tpl.substitute_constants(raw, self.constants)
+        except tpl.ConstantError as exc:
+            return ViewSource(name, (), f"sql_table_name: {exc}")
         if missing:
             return ViewSource(name, (), f"sql_table_name uses unknown constant @{{{missing[0]}}}")
         text = tpl.take_prod(text).strip()
@@ -404,7 +407,10 @@ class _Model:
     def _derived_sql_source(self, name: str, raw: str) -> ViewSource:
         from dbtmeta.sqlnames import SqlParseError, tables_in_sql
 
-        sql, missing = tpl.substitute_constants(raw, self.constants)
+        try:
+            sql, missing = tpl.substitute_constants(raw, self.constants)
+        except tpl.ConstantError as exc:
+            return ViewSource(name, (), f"derived table SQL: {exc}")
         if missing:
             return ViewSource(name, (), f"derived table SQL uses unknown constant @{{{missing[0]}}}")
         sql = tpl.neutralise_conditions(tpl.take_prod(sql))
