@@ -46,6 +46,7 @@ LEAF_ORDER = [
     "vocabulary",
     "text",
     "files",
+    "yamlsafe",
     "atomic",
     "console",
     "http",

@@ -187,7 +187,7 @@ def _assert_no_autolink(out: str, where: str) -> None:
     assert found is None, f"{where}: GitHub would link {found.group()!r}"
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(title=hostile_text, owner=hostile_text, email=hostile_text, message=hostile_text)
 @example(title="".join(HOSTILE), owner="".join(HOSTILE), email="eve@evil.example", message="".join(HOSTILE))
 def test_every_format_is_safe_for_any_text(title: str, owner: str, email: str, message: str) -> None:
