@@ -360,3 +360,25 @@ def test_looker_snapshot_with_a_lone_surrogate_is_saved_and_read_back(tmp_path: 
     assert loaded.dashboards[0].title == title and loaded.dashboards[0].owner == Owner(name="Eve \udfff")
     loaded.source = "api"
     assert dumps_snapshot(loaded) == text
+
+
+def test_looker_pull_of_a_title_with_a_lone_surrogate(tmp_path: Path) -> None:
+    from fake_looker import FakeLooker, example_dataset
+
+    data = example_dataset()
+    dashboard = next(iter(data.dashboards.values()))
+    dashboard["title"] = "Sales \ud800 \x1b]52;c;ZXZpbA==\x07"
+    out = tmp_path / "looker.json"
+    with FakeLooker(data) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOOKERSDK_")}
+        proc = subprocess.run(
+            [sys.executable, "-m", "dbtmeta", "looker", "pull", "--output", str(out)],
+            env={**env, **server.env()},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    titles = [d.title for d in load_snapshot(out).dashboards]
+    assert "Sales \ud800 \x1b]52;c;ZXZpbA==\x07" in titles
+    assert "\x1b" not in out.read_text(encoding="utf-8")
