@@ -26,8 +26,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.atomic import write_atomic
+from dbtmeta.atomic import output_target, write_atomic
 from dbtmeta.errors import InputError, UsageError
+from dbtmeta.files import read_text
 from dbtmeta.health.model import UNHEALTHY, status_name
 
 STATE_VERSION = 1
@@ -94,6 +95,7 @@ def check_state_path(path: str | os.PathLike[str]) -> Path:
         )
     if not os.access(parent, os.W_OK):
         raise UsageError(f"--state-file {str(target)!r}: directory {str(parent)!r} is not writable")
+    output_target(target, "--state-file")  # not a device or FIFO; a symlink is written through
     return target
 
 
@@ -101,7 +103,7 @@ def load_state(path: str | os.PathLike[str]) -> AlertState:
     """Read the state file; a missing file is an empty state."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path, "--state-file")
     except FileNotFoundError:
         return AlertState()
     except IsADirectoryError:
@@ -142,7 +144,7 @@ def save_state(path: str | os.PathLike[str], state: AlertState) -> None:
         "exposures": {uid: state.entries[uid].to_dict() for uid in sorted(state.entries)},
     }
     try:
-        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", what="--state-file")
     except OSError as exc:
         raise UsageError(f"cannot write state file {str(path)!r}: {exc.strerror or exc}") from None
 

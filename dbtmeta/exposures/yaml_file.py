@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError, OptionError, UsageError
 from dbtmeta.exposures.resolve import DashboardResolution
+from dbtmeta.files import read_text
 from dbtmeta.looker.content import Dashboard
 from dbtmeta.vocabulary import MATURITIES
 
@@ -417,8 +419,7 @@ def read_existing(path: str) -> ExistingFile:
     import yaml
 
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
+        text = read_text(path, "exposures file", newline="")
     except FileNotFoundError:
         return ExistingFile(None)
     except (OSError, UnicodeDecodeError) as exc:
@@ -429,7 +430,7 @@ def read_existing(path: str) -> ExistingFile:
             "choose another --output or move that file away"
         )
     try:
-        data = yaml.safe_load(text) or {}
+        data = yamlsafe.load(text) or {}
     except yaml.YAMLError as exc:
         raise InputError(
             f"{path} is not valid YAML ({str(exc).splitlines()[0]}); delete it and re-run"

@@ -5,11 +5,11 @@ Additive changes only within a schema version: new keys may appear, none are rem
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.health.model import status_name
-from dbtmeta.render._common import sorted_exposures, summary_counts, write_text
+from dbtmeta.render._common import ascii_only, sorted_exposures, summary_counts, write_text
+from dbtmeta.text import dumps_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,15 +63,17 @@ def report_to_dict(report: HealthReport) -> dict[str, Any]:
     }
 
 
-def to_text(report: HealthReport) -> str:
+def to_text(report: HealthReport, *, ascii_only: bool = False) -> str:
     """The document with one exposure per line: readable, greppable, and written by json's C
-    encoder (``indent=`` would switch to the pure-Python one, 10x slower on big projects)."""
+    encoder (``indent=`` would switch to the pure-Python one, 10x slower on big projects).
+
+    Strict JSON (:func:`dbtmeta.text.dumps_json`): NaN/Infinity become ``null``."""
     data = report_to_dict(report)
     exposures = data.pop("exposures")
-    head = json.dumps(data, ensure_ascii=False, default=str)
-    lines = ",\n".join("  " + json.dumps(e, ensure_ascii=False, default=str) for e in exposures)
+    head = dumps_json(data, ascii_only=ascii_only)
+    lines = ",\n".join("  " + dumps_json(e, ascii_only=ascii_only) for e in exposures)
     return f'{head[:-1]}, "exposures": [\n{lines}\n]}}\n'
 
 
 def render(report: HealthReport, console: Console) -> None:
-    write_text(console, to_text(report))
+    write_text(console, to_text(report, ascii_only=ascii_only(console)))
