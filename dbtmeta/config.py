@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,11 @@ def _read_yaml(path: Path, text: str) -> Any:
 
 
 def _read_toml(path: Path, text: str) -> Any:
-    try:
-        import tomllib  # Python 3.11+
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 (tests/test_python310.py)
         try:
-            import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+            import tomli as tomllib
         except ModuleNotFoundError:
             warn(
                 f"skipping [tool.dbtmeta] in {path}: reading TOML on Python 3.10 "

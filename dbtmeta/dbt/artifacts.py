@@ -41,6 +41,7 @@ from typing import Any
 from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError
 from dbtmeta.files import MAX_ARTIFACT_BYTES, read_bytes, read_text
+from dbtmeta.vocabulary import dict_at
 
 MANIFEST_VERSIONS = range(4, 13)
 RUN_RESULTS_VERSIONS = range(4, 7)
@@ -351,8 +352,8 @@ def check_kind(data: dict[str, Any], path: str | os.PathLike[str], kind: str) ->
     name = str(path)
     segment, versions, writer = _KINDS[kind]
     what = kind.replace("_", " ")
-    metadata = data.get("metadata")
-    url = metadata.get("dbt_schema_version") if isinstance(metadata, dict) else None
+    metadata = dict_at(data, "metadata")
+    url = metadata.get("dbt_schema_version")
     if not isinstance(url, str):
         raise InputError(
             f"{name!r} is not a dbt {what} file (no metadata.dbt_schema_version); "

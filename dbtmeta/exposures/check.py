@@ -21,7 +21,7 @@ from dbtmeta import yamlsafe
 from dbtmeta.dbt.project import manifest_file_path
 from dbtmeta.errors import InputError
 from dbtmeta.files import read_text
-from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
+from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES, dict_at
 
 if TYPE_CHECKING:
     import yaml
@@ -270,16 +270,17 @@ class Resolver:
 
     @staticmethod
     def _keys(raw: dict[str, Any]) -> list[tuple[str, ...]]:
+        """How exposures may name this node: ``ref('x')``, ``ref('pkg', 'x')``, ``source('s', 't')``..."""
         kind = raw.get("resource_type")
-        name = raw.get("name")
-        package = raw.get("package_name")
+        name, package = raw.get("name"), raw.get("package_name")
+        keys: list[tuple[Any, ...]] = []
         if kind in REFABLE:
-            return [("ref", name), ("ref", package, name)]
-        if kind == "source":
-            return [("source", raw.get("source_name"), name)]
-        if kind == "metric":
-            return [("metric", name), ("metric", package, name)]
-        return []
+            keys = [("ref", name), ("ref", package, name)]
+        elif kind == "source":
+            keys = [("source", raw.get("source_name"), name)]
+        elif kind == "metric":
+            keys = [("metric", name), ("metric", package, name)]
+        return [key for key in keys if all(isinstance(part, str) for part in key)]
 
     def _index(self, index: dict[tuple[str, ...], list[dict[str, Any]]], raw: dict[str, Any]) -> None:
         for key in self._keys(raw):
@@ -327,7 +328,7 @@ class Resolver:
 
 def _manifest_spec(raw: dict[str, Any], project_dir: Path | None) -> ExposureSpec:
     path = manifest_file_path(raw.get("original_file_path")) or "manifest.json"
-    depends = raw.get("depends_on") if isinstance(raw.get("depends_on"), dict) else {}
+    depends = dict_at(raw, "depends_on")
     return ExposureSpec(
         name=raw.get("name"),
         file=_display(project_dir / path if project_dir else Path(path)),

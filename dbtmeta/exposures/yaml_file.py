@@ -99,7 +99,7 @@ def unliteral(value: str) -> str:
     body = match.group(1)
     return re.sub(
         r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|.)",
-        lambda m: _UNESCAPE.get(m.group(1)) or chr(int(m.group(1)[1:], 16)),
+        lambda m: _UNESCAPE.get(str(m.group(1))) or chr(int(m.group(1)[1:], 16)),
         body,
         flags=re.DOTALL,
     )
@@ -337,7 +337,10 @@ def build_entry(
     owners and no Looker URL).
     """
     d = resolution.dashboard
-    text = lambda value: literal(clean_text(value))  # noqa: E731
+
+    def text(value: str) -> str:
+        return literal(clean_text(value))
+
     entry: dict[str, Any] = {"name": name, "label": text(d.title), "type": _exposure_type(d)}
     entry["maturity"] = pick_maturity(d, settings.maturity_rules, settings.default_maturity)
     url = dashboard_url(d, settings.base_url) or previous_url
