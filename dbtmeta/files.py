@@ -94,6 +94,29 @@ def read_text(
     return text
 
 
+def read_optional_text(
+    path: str | os.PathLike[str], what: str, limit: int = MAX_TEXT_BYTES, *, hint: str = ""
+) -> str | None:
+    """The UTF-8 text of a file the caller may find missing: None when it does not exist.
+
+    A directory is a ``UsageError``; anything else that stops the read is one ``InputError`` line,
+    ending with ``hint`` (what to do) when one is given.
+    """
+    from dbtmeta.errors import UsageError
+
+    try:
+        return read_text(path, what, limit)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {str(path)!r} is a directory; give a file path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise InputError(
+            f"cannot read {what} {str(path)!r}: {reason}" + (f"; {hint}" if hint else "")
+        ) from None
+
+
 def _too_big(path: str | os.PathLike[str], what: str, limit: int) -> str:
     return (
         f"{what} {str(path)!r} is larger than {limit // 1024**2:,} MiB, more than any such file can be; "

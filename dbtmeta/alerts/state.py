@@ -28,7 +28,7 @@ from typing import Any
 
 from dbtmeta.atomic import output_target, write_atomic
 from dbtmeta.errors import InputError, UsageError
-from dbtmeta.files import read_text
+from dbtmeta.files import read_optional_text
 from dbtmeta.health.model import UNHEALTHY, status_name
 
 STATE_VERSION = 1
@@ -102,16 +102,9 @@ def check_state_path(path: str | os.PathLike[str]) -> Path:
 def load_state(path: str | os.PathLike[str]) -> AlertState:
     """Read the state file; a missing file is an empty state."""
     name = str(path)
-    try:
-        text = read_text(path, "--state-file")
-    except FileNotFoundError:
+    text = read_optional_text(path, "state file")
+    if text is None:
         return AlertState()
-    except IsADirectoryError:
-        raise UsageError(f"--state-file {name!r} is a directory; give a file path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read state file {name!r}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
     try:
         data = json.loads(text) if text.strip() else {"version": STATE_VERSION, "exposures": {}}
     except ValueError:  # not JSON, or a number beyond the int conversion limit
