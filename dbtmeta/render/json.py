@@ -5,6 +5,7 @@ Additive changes only within a schema version: new keys may appear, none are rem
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.health.model import status_name
@@ -20,18 +21,11 @@ SCHEMA_VERSION = 1
 
 
 def cause_to_dict(cause: Cause) -> dict[str, Any]:
-    return {
-        "unique_id": cause.unique_id,
-        "resource_type": cause.resource_type,
-        "name": cause.name,
-        "status": cause.status,
-        "message": cause.message,
-        "failures": cause.failures,
-        "completed_at": cause.completed_at,
-        "execution_time": cause.execution_time,
-        "path": list(cause.path or ()),
-        "severity": status_name(cause.severity),
-    }
+    """A root cause as JSON: its fields in declaration order (the schema's), the path as a list."""
+    data = {field.name: getattr(cause, field.name) for field in dataclasses.fields(cause)}
+    data["path"] = list(cause.path or ())
+    data["severity"] = status_name(cause.severity)
+    return data
 
 
 def exposure_to_dict(exposure: ExposureHealth) -> dict[str, Any]:
