@@ -686,15 +686,9 @@ class _Model:
         from dbtmeta.sqlnames import SqlParseError, split_table_name
 
         shown = " ".join(raw.split())  # one line in messages
-        try:
-            text, missing = tpl.substitute_constants(raw, self.constants)
-        except tpl.ConstantError as exc:
-            return ViewSource(name, (), f"sql_table_name: {exc}")
-        if missing:
-            return ViewSource(name, (), f"sql_table_name uses unknown constant @{{{missing[0]}}}")
-        rendered, problem = self._render(name, tpl.take_prod(text))
+        rendered, problem = self._expand(name, raw, "sql_table_name", f"sql_table_name {shown!r}", False)
         if rendered is None:
-            return ViewSource(name, (), f"sql_table_name {shown!r} {problem}")
+            return ViewSource(name, (), problem)
         text = rendered.strip()
         refs = tpl.views_of_table_refs(text)
         if refs and text == f"${{{refs[0]}.SQL_TABLE_NAME}}":
@@ -712,18 +706,31 @@ class _Model:
             return ViewSource(name, (), f"sql_table_name: {exc}")
         return ViewSource(name, (text,))
 
+    def _expand(
+        self, name: str, raw: str, what: str, rendered_what: str, neutralise: bool
+    ) -> tuple[str | None, str]:
+        """``raw`` with its constants substituted, the ``-- if prod --`` branch taken and its Liquid
+        rendered (``neutralise``: ``{% condition %}`` filters of SQL become 1=1): ``(text, "")``, or
+        ``(None, problem)`` with the problem worded for ``what`` / ``rendered_what``."""
+        try:
+            text, missing = tpl.substitute_constants(raw, self.constants)
+        except tpl.ConstantError as exc:
+            return None, f"{what}: {exc}"
+        if missing:
+            return None, f"{what} uses unknown constant @{{{missing[0]}}}"
+        text = tpl.take_prod(text)
+        rendered, problem = self._render(name, tpl.neutralise_conditions(text) if neutralise else text)
+        if rendered is None:
+            return None, f"{rendered_what} {problem}"
+        return rendered, ""
+
     def _derived_sql_source(self, name: str, raw: str) -> ViewSource:
         from dbtmeta.sqlnames import SqlParseError, tables_in_sql
 
-        try:
-            sql, missing = tpl.substitute_constants(raw, self.constants)
-        except tpl.ConstantError as exc:
-            return ViewSource(name, (), f"derived table SQL: {exc}")
-        if missing:
-            return ViewSource(name, (), f"derived table SQL uses unknown constant @{{{missing[0]}}}")
-        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(sql)))
+        what = "derived table SQL"
+        rendered, problem = self._expand(name, raw, what, f"{what} of view {name}", True)
         if rendered is None:
-            return ViewSource(name, (), f"derived table SQL of view {name} {problem}")
+            return ViewSource(name, (), problem)
         sql, placeholders = tpl.swap_table_refs(rendered)
         if tpl.has_substitution(sql):
             return ViewSource(name, (), "derived table SQL has a ${...} substitution that cannot be resolved")
@@ -758,15 +765,10 @@ class _Model:
         through the parent view) or ``LEFT JOIN UNNEST(${parent.array})``."""
         from dbtmeta.sqlnames import SqlParseError, tables_in_sql
 
-        try:
-            text, missing = tpl.substitute_constants(str(raw or ""), self.constants)
-        except tpl.ConstantError as exc:
-            return ViewSource(name, (), f"join {alias} sql: {exc}")
-        if missing:
-            return ViewSource(name, (), f"join {alias} sql uses unknown constant @{{{missing[0]}}}")
-        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(text)))
+        what = f"join {alias} sql"
+        rendered, problem = self._expand(name, str(raw or ""), what, what, True)
         if rendered is None:
-            return ViewSource(name, (), f"join {alias} sql {problem}")
+            return ViewSource(name, (), problem)
         if not rendered.strip():
             return ViewSource(name, ())
         sql, placeholders = tpl.swap_table_refs(rendered)
