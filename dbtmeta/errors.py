@@ -8,6 +8,8 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_REMOTE = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h: a bug in dbtmeta, not in what it was given
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
 
 
 class DbtmetaError(Exception):

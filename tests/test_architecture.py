@@ -34,6 +34,8 @@ LAYERS: list[set[str]] = [
         "vocabulary",
         "http",
         "text",
+        "files",
+        "yamlsafe",
         "__init__",
     },
 ]
@@ -45,6 +47,8 @@ LEAF_ORDER = [
     "errors",
     "vocabulary",
     "text",
+    "files",
+    "yamlsafe",
     "atomic",
     "console",
     "http",

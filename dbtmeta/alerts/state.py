@@ -26,8 +26,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.atomic import write_atomic
+from dbtmeta.atomic import output_target, write_atomic
 from dbtmeta.errors import InputError, UsageError
+from dbtmeta.files import read_optional_text
 from dbtmeta.health.model import UNHEALTHY, status_name
 
 STATE_VERSION = 1
@@ -57,9 +58,10 @@ def _parse_time(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC, as it is written back: 9999-12-31T23:00:00-05:00 has no UTC form (OverflowError).
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -93,25 +95,19 @@ def check_state_path(path: str | os.PathLike[str]) -> Path:
         )
     if not os.access(parent, os.W_OK):
         raise UsageError(f"--state-file {str(target)!r}: directory {str(parent)!r} is not writable")
+    output_target(target, "--state-file")  # not a device or FIFO; a symlink is written through
     return target
 
 
 def load_state(path: str | os.PathLike[str]) -> AlertState:
     """Read the state file; a missing file is an empty state."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_optional_text(path, "state file")
+    if text is None:
         return AlertState()
-    except IsADirectoryError:
-        raise UsageError(f"--state-file {name!r} is a directory; give a file path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read state file {name!r}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
     try:
         data = json.loads(text) if text.strip() else {"version": STATE_VERSION, "exposures": {}}
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or a number beyond the int conversion limit
         raise InputError(
             f"state file {name!r} is not valid JSON; delete it to start over (alerts will repeat once)"
         ) from None
@@ -140,7 +136,10 @@ def save_state(path: str | os.PathLike[str], state: AlertState) -> None:
         "version": STATE_VERSION,
         "exposures": {uid: state.entries[uid].to_dict() for uid in sorted(state.entries)},
     }
-    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    try:
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", what="--state-file")
+    except OSError as exc:
+        raise UsageError(f"cannot write state file {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _cause_ids(exposure: Any) -> tuple[str, ...]:
@@ -176,6 +175,7 @@ def plan_alerts(
                 and previous.status == status
                 and previous.causes == _cause_ids(exposure)
                 and previous.alerted_at is not None
+                and previous.alerted_at <= now  # a time in the future is not a past alert
                 and now - previous.alerted_at < repeat_after
             ):
                 plan.suppressed.append(exposure)
