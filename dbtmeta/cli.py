@@ -147,7 +147,9 @@ def _traceback(debug: bool) -> None:
     if debug:
         import traceback
 
-        traceback.print_exc(file=sys.stderr)
+        from dbtmeta.secrets import scrub
+
+        sys.stderr.write(scrub(traceback.format_exc()))
 
 
 # Errors of a write that found no room: every file dbtmeta writes (--output, state, snapshot, YAML)

@@ -322,6 +322,26 @@ def test_cli_output_and_snapshot_never_carry_the_secret(tmp_path: Path) -> None:
     assert out.read_text() == "previous\n"
 
 
+def test_cli_debug_traceback_never_carries_the_secret(tmp_path: Path) -> None:
+    def echoing(request: Request, handler: Handler) -> None:
+        body = f"no {quote(SECRET, safe='')} for {request.headers['Authorization']}"
+        handler.send(400, body.encode(), {"Content-Type": "text/plain"})
+
+    with HostileServer(looker_answer(echoing, TOKEN)) as server:
+        result = run_cli(
+            ["--debug", "looker", "pull", "--output", "out.json", "--retries", "0"],
+            looker_env(server),
+            tmp_path,
+        )
+    assert result.returncode == 3
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        f"dbtmeta: error: Looker at {server.base_url} answered HTTP 400 to GET /api/4.0/dashboards: "
+        "no *** for"
+    )
+    assert leaked(result.stderr, SECRET) == [] and leaked(result.stderr, TOKEN) == []
+
+
 INI_SECRET = "Kf83jdQ0p%zz9s8Jq2LmW4"
 ESCAPED = INI_SECRET.replace("%", "%%")
 
