@@ -565,6 +565,7 @@ class RetryingTransport:
     def _judge(self, answer: _Answer, shown: str, is_login: bool) -> Any:
         """The SDK's ``Response`` for a success; ``_Retry`` or ``RemoteError`` for the rest."""
         from looker_sdk.rtl import transport as sdk_transport
+        from requests.structures import CaseInsensitiveDict
         from requests.utils import get_encoding_from_headers
 
         status, base_url = answer.status, self.client.base_url
@@ -574,7 +575,7 @@ class RetryingTransport:
             ret = sdk_transport.Response(
                 True, answer.content, sdk_transport.response_mode(answer.headers.get("content-type"))
             )
-            encoding = get_encoding_from_headers(answer.headers)
+            encoding = get_encoding_from_headers(CaseInsensitiveDict(answer.headers))
             if encoding:
                 ret.encoding = encoding
             return ret
