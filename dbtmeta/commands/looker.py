@@ -74,13 +74,9 @@ def api_settings_from_options(
     """``ApiSettings`` from ``looker_options`` values (extra keyword arguments are ignored)."""
     from dbtmeta.looker.api_client import ApiSettings
 
+    # Credentials are never options: they come from looker.ini or LOOKERSDK_* in the environment.
     return ApiSettings(
-        looker_ini=looker_ini,
-        section=looker_section,
-        base_url=base_url,
-        verify_ssl=verify_ssl,
-        timeout=timeout,
-        retries=retries,
+        looker_ini, looker_section, base_url, verify_ssl=verify_ssl, timeout=timeout, retries=retries
     )
 
 
