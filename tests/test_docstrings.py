@@ -80,7 +80,8 @@ def offenders() -> list[str]:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         where = str(path.relative_to(PACKAGE.parent))
-        found += offenders_in(path.read_text(encoding="utf-8"), where, is_package_init=path.name == "__init__.py")
+        is_init = path.name == "__init__.py"
+        found += offenders_in(path.read_text(encoding="utf-8"), where, is_package_init=is_init)
     return found
 
 

@@ -133,6 +133,8 @@ class RunResults:
 
 @dataclass(frozen=True, slots=True)
 class FreshnessResult:
+    """One source's result in sources.json: status, error message, load times, age and criteria."""
+
     unique_id: str
     status: str  # pass, warn, error, runtime error
     message: str | None  # the error text of a runtime error
@@ -145,6 +147,8 @@ class FreshnessResult:
 
 @dataclass
 class SourceFreshness:
+    """A loaded sources.json: per source its :class:`FreshnessResult`, or none when the file was skipped."""
+
     results: dict[str, FreshnessResult]
     invocation_id: str | None
     generated_at: str | None

@@ -35,6 +35,8 @@ REFABLE = frozenset({"model", "seed", "snapshot"})
 
 @dataclass(frozen=True, order=True)
 class Problem:
+    """One finding of ``check-exposures``: where (file, line), which exposure, a code and a message."""
+
     file: str
     line: int  # 1-based; 0 when unknown
     exposure: str
@@ -42,6 +44,7 @@ class Problem:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The problem for JSON output (``line`` None when unknown)."""
         return {
             "file": self.file,
             "line": self.line or None,
@@ -74,11 +77,14 @@ class ExposureSpec:
 
 @dataclass
 class CheckResult:
+    """The outcome of a check: the problems found, how many exposures were checked, the files read."""
+
     problems: list[Problem]
     checked: int  # exposures checked
     files: list[str]
 
     def to_dict(self) -> dict[str, Any]:
+        """The result for JSON output, problems sorted; ``ok`` is true when there are none."""
         return {
             "ok": not self.problems,
             "checked_exposures": self.checked,
@@ -195,6 +201,8 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
 
 @dataclass(frozen=True)
 class Reference:
+    """A parsed ``depends_on`` entry: ``ref``/``source``/``metric`` with its arguments and version."""
+
     kind: str  # ref, source, metric
     args: tuple[str, ...]
     version: str | None = None
@@ -482,6 +490,10 @@ def check_exposures(
 
 
 def collect_specs(files: Sequence[str]) -> tuple[list[ExposureSpec], list[Problem], list[str]]:
+    """The exposures of the ``.yml``/``.yaml`` files among ``files``.
+
+    Returns them, the problems met reading them, and the files that define exposures.
+    """
     specs: list[ExposureSpec] = []
     problems: list[Problem] = []
     read_files: list[str] = []

@@ -19,6 +19,10 @@ _VALID = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def snake_case(title: str, kind: str = "dashboard") -> str:
+    """The exposure name for a title: ASCII snake_case, at most 80 characters.
+
+    ``kind`` when nothing is left of the title; prefixed with ``kind_`` when it starts with a digit.
+    """
     folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     name = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
     if len(name) > MAX_LENGTH:
@@ -31,6 +35,7 @@ def snake_case(title: str, kind: str = "dashboard") -> str:
 
 
 def is_valid_name(name: str) -> bool:
+    """Whether ``name`` is a valid generated name: lower-case letters, digits, ``_``, no leading digit."""
     return bool(_VALID.match(name))
 
 

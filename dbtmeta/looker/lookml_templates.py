@@ -116,6 +116,7 @@ def neutralise_conditions(sql: str) -> str:
 
 
 def has_liquid(text: str) -> bool:
+    """Whether ``text`` contains a Liquid tag or output marker (``{%`` or ``{{``)."""
     return any(marker in text for marker in _LIQUID)
 
 
@@ -151,6 +152,7 @@ def substitution_refs(text: str) -> list[str]:
 
 
 def has_substitution(text: str) -> bool:
+    """Whether ``text`` contains a LookML ``${...}`` or ``@{...}`` substitution marker."""
     return "${" in text or "@{" in text
 
 

@@ -32,6 +32,7 @@ STATUS_STYLE = {"stale": "bold red", "at_risk": "bold yellow", "unknown": "dim",
 
 
 def cause_style(status: str | None) -> str:
+    """The rich style of a cause's status: yellow for ``warn``/``skipped``, red otherwise."""
     return "yellow" if status in ("warn", "skipped") else "red"
 
 
@@ -71,6 +72,7 @@ def _details_cell(exposure: ExposureHealth) -> Group:
 
 
 def render(report: HealthReport, console: Console) -> None:
+    """Print the report as a rich table, worst first, then the summary line."""
     exposures = sorted_exposures(report.exposures)
     title = Text("Dashboard health")
     if report.project_name:
