@@ -3,6 +3,9 @@
 Subcommands live in ``dbtmeta/commands/`` and are imported only when invoked, so that
 ``dbtmeta --help`` and the pre-commit hooks start fast. Heavy libraries (looker_sdk, dbt, sqlglot,
 dbt_artifacts_parser) are imported inside the functions that need them, never at module level.
+
+Must not: import a command module before it is invoked, or compute anything a test would want to
+call: that is the library's.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Every diagnostic goes to stderr as one line, ``dbtmeta: error: ...``, ``dbtmeta:
 ``dbtmeta: ...`` (information); stdout carries only the command's result. rich is imported only when
 a console is made, so importing this module stays cheap. Messages quote names from dbt and Looker:
 control characters in them are shown as escapes (:func:`dbtmeta.text.visible`).
+
+Must not: import a package above the leaves (``text`` only), or let rich interpret markup, emoji
+codes or highlighting in the text it is given.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ Rules, per exposure of the current report:
 - ``fresh`` after an announced ``at_risk``/``stale``: announce the recovery once;
 - ``unknown`` (nothing upstream ran): say nothing and keep the previous entry;
 - exposures absent from the report (filtered out, deleted) keep their entries.
+
+Must not: post, render or print anything: it decides what to say and keeps the state file.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Options shared by several commands. Imported when a command module loads: click only here."""
+"""Options shared by several commands. Imported when a command module loads: click only here.
+
+Must not: compute anything a test would want to call: the library does.
+"""
 
 from __future__ import annotations
 

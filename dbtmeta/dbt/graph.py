@@ -9,6 +9,8 @@ Also here: resolving the names dbt users type (``fact_orders``, ``model.greenery
 to unique ids, with close matches when a name is unknown.
 
 networkx is imported inside :func:`build_graph` so that importing this module stays cheap.
+
+Must not: know about Looker or health, or import networkx at module level.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ A change is given in any mix of three ways:
 - ``names``: nodes named like on ``dbt ls --select``;
 - ``paths``: changed files (``git diff --name-only``, pre-commit), mapped to nodes through
   ``original_file_path`` / ``patch_path`` and macro files to the nodes that call the macros.
+
+Must not: know about Looker or health, or render anything (:mod:`dbtmeta.render.lineage` does).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Upstream and downstream of one node, dashboards included."""
+"""Upstream and downstream of one node, dashboards included.
+
+Must not: know about Looker or health, or render anything (:mod:`dbtmeta.render.lineage` does).
+"""
 
 from __future__ import annotations
 

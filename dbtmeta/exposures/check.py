@@ -4,6 +4,8 @@ The YAML files are read directly (with line numbers) and their ``ref()``/``sourc
 resolved against the manifest, so an exposure that points at a model deleted since the last
 ``dbt parse`` is caught even with a stale manifest.json: a node whose file is gone from the project
 counts as deleted. The ``depends_on`` strings are parsed with :mod:`ast`, never rendered as Jinja.
+
+Must not: talk to Looker, or render the YAML's Jinja.
 """
 
 from __future__ import annotations

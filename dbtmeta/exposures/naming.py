@@ -6,6 +6,8 @@
   whatever its title became, unless a hand-written exposure has taken that name since.
 - A new name that is taken (hand-written exposures anywhere in the project, or another generated
   one) gets the first free ``_2``, ``_3``... suffix, new dashboards taken in Looker-id order.
+
+Must not: read or write files, or talk to Looker: titles and names in, names out.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ Rules (documented in docs/sync-exposures.md):
 - the schema map rewrites Looker's schema (e.g. production) to the manifest's (e.g. dev).
 - a relation both built by a seed and declared as a source resolves to the source (the declared
   interface of raw data); any other tie is reported as ambiguous. Nothing is ever guessed.
+
+Must not: talk to Looker (it receives ``LookerContent``), or pick one of several candidates.
 """
 
 from __future__ import annotations

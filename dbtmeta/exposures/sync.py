@@ -2,6 +2,9 @@
 
 ``plan_sync`` is pure (reads files, writes nothing); ``apply`` writes only when the bytes change,
 atomically, so an unchanged run keeps the file's mtime and a failed run leaves it as it was.
+
+Must not: talk to Looker (it receives ``LookerContent``), or write anything outside
+:func:`apply`.
 """
 
 from __future__ import annotations

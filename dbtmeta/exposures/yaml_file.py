@@ -3,6 +3,9 @@
 Every string that comes from Looker goes through :func:`literal` so that dbt, which renders Jinja
 in YAML strings at parse time, reads it back unchanged. See docs/sync-exposures.md for the
 evidence (checked with ``dbt parse`` on dbt-core 1.11).
+
+Must not: talk to Looker, or replace a file it did not generate (:func:`read_existing` refuses
+one).
 """
 
 from __future__ import annotations

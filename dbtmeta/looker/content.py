@@ -3,6 +3,8 @@
 The API crawler (``looker.api``), the LookML reader (``looker.lookml``) and snapshots
 (``looker.snapshot``) all produce a ``LookerContent``; resolution and the exposures writer only
 ever see this. ``to_dict``/``from_dict`` give the snapshot format (JSON-friendly, no secrets).
+
+Must not: import anything heavy, know about dbt nodes, or hold credentials.
 """
 
 from __future__ import annotations

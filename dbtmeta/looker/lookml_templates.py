@@ -4,6 +4,8 @@ Only LookML's own markers are matched here; the SQL itself is always parsed by s
 (``dbtmeta.sqlnames``). Liquid is rendered with python-liquid, with the user attributes the user
 supplied and Looker's ``_model``/``_view``/``_explore`` names; what needs a value nobody gave, or
 depends on the query, is never guessed: callers report it as a problem.
+
+Must not: parse SQL itself, know about dbt nodes, or read files.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ join written as ``LEFT JOIN UNNEST(...)``) adds nothing and is no problem. Each 
 ``ViewSource``: the tables it reads, or a ``problem`` saying why they are unknown. When a view's
 tables are unknown and the query carries the SQL Looker generated for it (API mode), the tables of
 that SQL are used instead. Works the same on API, LookML and snapshot content.
+
+Must not: know about dbt nodes (:mod:`dbtmeta.exposures.resolve` maps the tables to them), or
+read files.
 """
 
 from __future__ import annotations

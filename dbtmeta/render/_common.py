@@ -1,4 +1,7 @@
-"""Helpers every renderer shares: status order, summary counts, sorting."""
+"""Helpers every renderer shares: status order, summary counts, sorting.
+
+Must not: read files or compute health; it writes only to the console it is given.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """``--format json``: the stable schema documented in docs/stale-dashboards.md (``schema_version`` 1).
 
 Additive changes only within a schema version: new keys may appear, none are removed or renamed.
+
+Must not: read files or compute health, or write JSON other than through :func:`dbtmeta.text.dumps_json`.
 """
 
 from __future__ import annotations

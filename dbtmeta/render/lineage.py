@@ -4,6 +4,8 @@ Lineage: rich tree, Mermaid, JSON. Impact: table, JSON, Markdown (a PR comment w
 diagram). Text from dbt and Looker is data: sanitised by :func:`dbtmeta.text.clean`, shown in rich
 Text objects (no markup), Markdown/Mermaid escaping from :mod:`dbtmeta.render.markdown`, JSON by
 :func:`dbtmeta.text.dumps_json`.
+
+Must not: read files, or compute lineage or impact (:mod:`dbtmeta.dbt` does).
 """
 
 from __future__ import annotations

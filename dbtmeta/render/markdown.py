@@ -3,6 +3,8 @@
 A summary table, then per unhealthy dashboard its root causes and a Mermaid ``flowchart`` from each
 cause to the dashboard. All text from dbt/Looker is escaped twice over: for Markdown (no links,
 HTML, table breaks or @mentions smuggled in a title) and for Mermaid labels (entity codes).
+
+Must not: read files or compute health, or let text from dbt/Looker out unescaped.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Every piece of text from dbt/Looker goes through :func:`escape`: ``&``, ``<``, `
 entities, so ``<!channel>``, ``<!here>``, ``<@U123>`` or ``<http://x|y>`` in a dashboard title can
 neither ping anyone nor make a link, and plain ``@channel``/``@here``/``@everyone`` get a word
 joiner so no client turns them into mentions.
+
+Must not: read files, compute health or post (:mod:`dbtmeta.alerts` does).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """``--format table``: a rich table for people. Every string from dbt/Looker goes into ``Text``
-objects, so titles like ``[bold red]x[/]`` or ``:smile:`` are shown literally."""
+objects, so titles like ``[bold red]x[/]`` or ``:smile:`` are shown literally.
+
+Must not: read files or compute health, or pass text from dbt/Looker to rich as markup.
+"""
 
 from __future__ import annotations
 
