@@ -10,7 +10,7 @@ Calls made (see docs/looker-api.md for the accounting):
   (only without a LookML directory), logout.
 Independent calls run on a bounded thread pool; retries and errors live in ``api_client``.
 
-Must not: know about dbt nodes, or handle HTTP itself (retries, errors and credentials are
+Must not: know about dbt nodes, or talk HTTP itself (the transport, retries and credentials are
 ``api_client``'s).
 """
 
