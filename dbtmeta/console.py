@@ -5,6 +5,9 @@ Every diagnostic goes to stderr as one line, ``dbtmeta: error: ...``, ``dbtmeta:
 a console is made, so importing this module stays cheap. Every message is first scrubbed of
 registered secrets (:mod:`dbtmeta.secrets`); messages quote names from dbt and Looker: control
 characters in them are then shown as escapes (:func:`dbtmeta.text.visible`).
+
+Must not: import a package above the leaves (``secrets`` and ``text`` only), or let rich interpret
+markup, emoji codes or highlighting in the text it is given.
 """
 
 from __future__ import annotations

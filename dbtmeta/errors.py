@@ -1,4 +1,8 @@
-"""One exception family for everything a user can get wrong, mapped to exit codes in one place."""
+"""One exception family for everything a user can get wrong, mapped to exit codes in one place.
+
+Must not: import anything from dbtmeta (every other leaf may use it), or print: :func:`dbtmeta.cli.main`
+turns these exceptions into the message and the exit code.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``dbtmeta looker pull``: crawl Looker through the API and save a snapshot (no secrets in it)."""
+"""``dbtmeta looker pull``: crawl Looker through the API and save a snapshot (no secrets in it).
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``dbtmeta stale-dashboards``: which dashboards a dbt run made stale or at risk, why, whom to tell."""
+"""``dbtmeta stale-dashboards``: which dashboards a dbt run made stale or at risk, why, whom to tell.
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 

@@ -24,6 +24,9 @@ from the manifest's (a project of the same name building elsewhere). Damaged fil
 Speed: the cyclic GC is paused while parsing (:func:`gc_paused`), and artifacts of 8 MB or more
 are moved to the GC's permanent generation afterwards (``gc.freeze()``, process-wide; see
 ``docs/artifacts.md``). On big projects this makes loading 2-4x faster than a plain ``json.load``.
+
+Must not: know about Looker or health, or import dbt-artifacts-parser (only
+:mod:`dbtmeta.dbt.strict` does, when asked).
 """
 
 from __future__ import annotations
@@ -133,6 +136,8 @@ class RunResults:
 
 @dataclass(frozen=True, slots=True)
 class FreshnessResult:
+    """One source's result in sources.json: status, error message, load times, age and criteria."""
+
     unique_id: str
     status: str  # pass, warn, error, runtime error
     message: str | None  # the error text of a runtime error
@@ -145,6 +150,8 @@ class FreshnessResult:
 
 @dataclass
 class SourceFreshness:
+    """A loaded sources.json: per source its :class:`FreshnessResult`, or none when the file was skipped."""
+
     results: dict[str, FreshnessResult]
     invocation_id: str | None
     generated_at: str | None

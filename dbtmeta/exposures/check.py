@@ -4,6 +4,8 @@ The YAML files are read directly (with line numbers) and their ``ref()``/``sourc
 resolved against the manifest, so an exposure that points at a model deleted since the last
 ``dbt parse`` is caught even with a stale manifest.json: a node whose file is gone from the project
 counts as deleted. The ``depends_on`` strings are parsed with :mod:`ast`, never rendered as Jinja.
+
+Must not: talk to Looker, or render the YAML's Jinja.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ REFABLE = frozenset({"model", "seed", "snapshot"})
 
 @dataclass(frozen=True, order=True)
 class Problem:
+    """One finding of ``check-exposures``: where (file, line), which exposure, a code and a message."""
+
     file: str
     line: int  # 1-based; 0 when unknown
     exposure: str
@@ -42,6 +46,7 @@ class Problem:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The problem for JSON output (``line`` None when unknown)."""
         return {
             "file": self.file,
             "line": self.line or None,
@@ -74,11 +79,14 @@ class ExposureSpec:
 
 @dataclass
 class CheckResult:
+    """The outcome of a check: the problems found, how many exposures were checked, the files read."""
+
     problems: list[Problem]
     checked: int  # exposures checked
     files: list[str]
 
     def to_dict(self) -> dict[str, Any]:
+        """The result for JSON output, problems sorted; ``ok`` is true when there are none."""
         return {
             "ok": not self.problems,
             "checked_exposures": self.checked,
@@ -195,6 +203,8 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
 
 @dataclass(frozen=True)
 class Reference:
+    """A parsed ``depends_on`` entry: ``ref``/``source``/``metric`` with its arguments and version."""
+
     kind: str  # ref, source, metric
     args: tuple[str, ...]
     version: str | None = None
@@ -482,6 +492,10 @@ def check_exposures(
 
 
 def collect_specs(files: Sequence[str]) -> tuple[list[ExposureSpec], list[Problem], list[str]]:
+    """The exposures of the ``.yml``/``.yaml`` files among ``files``.
+
+    Returns them, the problems met reading them, and the files that define exposures.
+    """
     specs: list[ExposureSpec] = []
     problems: list[Problem] = []
     read_files: list[str] = []
