@@ -10,8 +10,8 @@
 - **No redirects**: callers turn every ``3xx`` into a failure, so credentials (a login form, a token,
   a webhook's path) only ever go to the address the user configured.
 
-This module decides nothing about a service's statuses or messages: its callers do. It imports
-nothing of dbtmeta.
+Must not: decide anything about a service's statuses or messages (its callers do), or import
+anything of dbtmeta.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ too, as is a message that ends in the first 4 or more characters of one. Values 
 characters are not treated as secrets. :mod:`dbtmeta.errors` scrubs every error's text too, so a
 ``--debug`` traceback carries no secret either.
 
-Imports nothing of dbtmeta: every leaf may use it.
+Must not: import anything of dbtmeta (every leaf may use it), or keep a secret anywhere but in
+this process's memory.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ Routing (``--slack-mode per-owner``), from each exposure's ``config.meta``:
 Exposures with the same (webhook, channel) share one message; without a ``slack_channel`` they are
 grouped by owner (email, else name) on their webhook. ``--slack-mode digest`` sends one message to
 ``--slack-webhook`` for everything.
+
+Must not: render messages (:mod:`dbtmeta.render.slack` does), follow a redirect, or show the webhook
+URL or its path in any message.
 """
 
 from __future__ import annotations

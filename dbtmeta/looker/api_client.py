@@ -61,6 +61,7 @@ class ApiSettings:
 
     @property
     def retry_policy(self) -> RetryPolicy:
+        """How often and how long to retry a failed call, from these settings."""
         return RetryPolicy(self.retries, self.backoff, self.max_backoff)
 
 
@@ -74,19 +75,23 @@ class CallStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str) -> None:
+        """Count one call of the endpoint ``name`` (thread-safe)."""
         with self._lock:
             self.calls[name] += 1
 
     def count_retry(self) -> None:
+        """Count one retried attempt."""
         with self._lock:
             self.retries += 1
 
     def count_relogin(self) -> None:
+        """Count one login repeated after an expired token."""
         with self._lock:
             self.relogins += 1
 
     @property
     def total(self) -> int:
+        """All calls made, every endpoint together."""
         return sum(self.calls.values())
 
 
@@ -287,6 +292,7 @@ class LookerClient:
             raise
 
     def logout(self) -> None:
+        """End the API session; a failure here is ignored (the crawl is already done)."""
         try:
             if self.auth.is_authenticated:
                 self.auth.logout()
