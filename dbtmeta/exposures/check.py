@@ -169,33 +169,42 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
             )
         )
     for item in section.value:
-        line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
+            line = item.start_mark.line + 1
             problems.append(Problem(path, line, "", "structure", "each exposure must be a mapping"))
             continue
-        name = _scalar(_get(item, "name"))
-        spec = ExposureSpec(name=name if isinstance(name, str) else None, file=path, line=line)
-        for key_node, value_node in item.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                spec.lines[key_node.value] = value_node.start_mark.line + 1
-        spec.type = _scalar(_get(item, "type"))
-        spec.maturity = _scalar(_get(item, "maturity"))
-        owner = _get(item, "owner")
-        spec.owner = _scalar(owner)
-        if isinstance(owner, yaml.MappingNode):
-            for key_node, value_node in owner.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    spec.lines[f"owner.{key_node.value}"] = value_node.start_mark.line + 1
-        depends = _get(item, "depends_on")
-        if isinstance(depends, yaml.SequenceNode):
-            spec.depends_on = [(_scalar(entry), entry.start_mark.line + 1) for entry in depends.value]
-        elif depends is not None:
-            spec.depends_on = [(_scalar(depends), depends.start_mark.line + 1)]
-        config = _get(item, "config")
-        enabled = _scalar(_get(config, "enabled")) if config is not None else None
-        spec.enabled = enabled is not False
-        specs.append(spec)
+        specs.append(_spec_of(item, path))
     return specs, problems
+
+
+def _spec_of(item: yaml.MappingNode, path: str) -> ExposureSpec:
+    """One exposure's mapping as a spec, with the line of each key (and of each owner key)."""
+    import yaml
+
+    name = _scalar(_get(item, "name"))
+    spec = ExposureSpec(
+        name=name if isinstance(name, str) else None, file=path, line=item.start_mark.line + 1
+    )
+    for key_node, value_node in item.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            spec.lines[key_node.value] = value_node.start_mark.line + 1
+    spec.type = _scalar(_get(item, "type"))
+    spec.maturity = _scalar(_get(item, "maturity"))
+    owner = _get(item, "owner")
+    spec.owner = _scalar(owner)
+    if isinstance(owner, yaml.MappingNode):
+        for key_node, value_node in owner.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                spec.lines[f"owner.{key_node.value}"] = value_node.start_mark.line + 1
+    depends = _get(item, "depends_on")
+    if isinstance(depends, yaml.SequenceNode):
+        spec.depends_on = [(_scalar(entry), entry.start_mark.line + 1) for entry in depends.value]
+    elif depends is not None:
+        spec.depends_on = [(_scalar(depends), depends.start_mark.line + 1)]
+    config = _get(item, "config")
+    enabled = _scalar(_get(config, "enabled")) if config is not None else None
+    spec.enabled = enabled is not False
+    return spec
 
 
 # --------------------------------------------------------------------------------- depends_on refs
@@ -462,7 +471,15 @@ def check_exposures(
     for spec in specs:
         if spec.enabled:
             problems += _check_spec(spec, resolver)
-    # Names are unique per project: among the checked files and the project's other exposures.
+    problems += _duplicate_names(specs, own, project, checked_files)
+    return CheckResult(problems=sorted(problems), checked=len(specs), files=read_files)
+
+
+def _duplicate_names(
+    specs: list[ExposureSpec], own: dict[str, dict[str, Any]], project: Path | None, checked_files: set[str]
+) -> list[Problem]:
+    """Names are unique per project: among the checked files and the project's other exposures."""
+    problems: list[Problem] = []
     first: dict[str, ExposureSpec] = {}
     for raw in own.values():
         path = manifest_file_path(raw.get("original_file_path"))
@@ -488,7 +505,7 @@ def check_exposures(
                 f"name is also used at {where}; names must be unique",
             )
         )
-    return CheckResult(problems=sorted(problems), checked=len(specs), files=read_files)
+    return problems
 
 
 def collect_specs(files: Sequence[str]) -> tuple[list[ExposureSpec], list[Problem], list[str]]:
