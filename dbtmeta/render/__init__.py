@@ -22,6 +22,7 @@ RENDERERS: dict[str, tuple[str, str]] = {
     "json": ("dbtmeta.render.json", "stable JSON (schema in docs/stale-dashboards.md)"),
     "markdown": ("dbtmeta.render.markdown", "Markdown with Mermaid diagrams (CI summaries, PRs)"),
     "slack": ("dbtmeta.render.slack", "a Slack Block Kit message (JSON)"),
+    "html": ("dbtmeta.render.html", "a self-contained status page for stakeholders (HTML)"),
 }
 
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
