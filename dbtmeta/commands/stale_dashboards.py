@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from dbtmeta.commands._options import LenientChoice, check_output_path, emit, output_option, project_options
@@ -19,6 +21,7 @@ Examples:
   dbtmeta stale-dashboards --project-dir example_project
   dbtmeta stale-dashboards --format json --fail-on at_risk > health.json
   dbtmeta stale-dashboards --format markdown >> "$GITHUB_STEP_SUMMARY"
+  dbtmeta stale-dashboards --format html --output status.html --history .dbtmeta/history.jsonl
   dbtmeta stale-dashboards --run-results run.json --run-results test.json --sources sources.json
   DBTMETA_SLACK_WEBHOOK=https://hooks.slack.com/... dbtmeta stale-dashboards \\
       --slack-mode per-owner --state-file .dbtmeta/alerts.json --repeat-after 24h
@@ -82,6 +85,21 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
 )
 @click.option("--state-file", metavar="FILE", help="Alert state: suppress repeats, announce recoveries.")
 @click.option(
+    "--history",
+    "history_file",
+    metavar="FILE",
+    help="Record every exposure's status in this JSON-lines file (one line per run); "
+    "--format html shows it (30-day strip, incidents).",
+)
+@click.option(
+    "--history-days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    metavar="DAYS",
+    help="Keep this many days of history before the newest run.",
+)
+@click.option(
     "--repeat-after",
     default="24h",
     show_default=True,
@@ -114,6 +132,8 @@ def command(
     slack_webhook: str | None,
     slack_mode: str,
     state_file: str | None,
+    history_file: str | None,
+    history_days: int,
     repeat_after: str,
     slack_timeout: float,
 ) -> int:
@@ -148,6 +168,13 @@ def command(
         )
     if output is not None:
         check_output_path(output)
+    if history_file is not None:
+        from dbtmeta.health.history import check_history_path
+
+        try:
+            check_history_path(history_file)
+        except UsageError as exc:
+            raise UsageError(f"--history: {exc}") from None
 
     report = load_report(
         project_dir=project_dir,
@@ -165,8 +192,15 @@ def command(
     if not report.exposures:
         warn("no exposure matches the filters" if filters else "no exposures in the manifest")
 
+    extra: dict[str, Any] = {}
+    if history_file is not None:
+        from dbtmeta.health.history import record_of, record_run, summarize
+
+        records = record_run(history_file, record_of(report), retention_days=history_days)
+        if output_format == "html":
+            extra["history"] = summarize(records)
     renderer = get_renderer(output_format)
-    emit(lambda console: renderer.render(report, console), output)
+    emit(lambda console: renderer.render(report, console, **extra), output)
     if slack_options is not None:
         info(send_alerts(report, slack_options))
     return exit_code_for(report, fail_on)
