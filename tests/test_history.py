@@ -231,8 +231,15 @@ def test_cli_records_every_run_and_checks_the_path_first(example_build, tmp_path
         },
     }
     assert list(by_time) == sorted(by_time)  # oldest first, whatever the order of recording
-    zero = _cli("--manifest", str(failure / "manifest.json"), "--history", str(history), "--history-days", "0",
-                cwd=tmp_path)  # fmt: skip
+    zero = _cli(
+        "--manifest",
+        str(failure / "manifest.json"),
+        "--history",
+        str(history),
+        "--history-days",
+        "0",
+        cwd=tmp_path,
+    )
     assert zero.returncode == 2 and "--history-days" in zero.stderr
 
 

@@ -59,7 +59,7 @@ def _clean(value: object, limit: int = 300) -> str:
     """One line of untrusted text: whitespace collapsed, control and bidi characters removed, capped."""
     if value is None:
         return ""
-    return one_line(_UNSAFE_RE.sub("", " ".join(str(value).split())), limit)
+    return one_line(_UNSAFE_RE.sub("", str(value)), limit)
 
 
 def _text(value: object, limit: int = 300) -> str:
