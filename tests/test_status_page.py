@@ -186,7 +186,13 @@ def test_history_on_the_page() -> None:
     page = to_text(report, summarize(records))
     item = page[page.rindex('<li class="dash', 0, page.index(uid)) :]
     item = item[: item.index('</li><li class="dash')]
-    assert re.findall(r'<i class="(\w)"', item) == list("fff" + "ss" + "f" * 24 + "s")
+    # One element per run of days with the same status, as wide as the run.
+    assert re.findall(r'<i class="(\w)" style="flex-grow:(\d+)" title="([^"]+)"', item) == [
+        ("f", "3", "2026-11-01 to 2026-11-03: fresh"),
+        ("s", "2", "2026-11-04 to 2026-11-05: stale"),
+        ("f", "24", "2026-11-06 to 2026-11-29: fresh"),
+        ("s", "1", "2026-11-30: stale"),
+    ]
     assert "Fresh on 27 of the 30 days with runs in the last 30 days (90%)." in item
     assert "Stale since" in item and 'datetime="2026-11-30T05:00:00Z"' in item
     assert "Current incident: stale since " in item and "(under a minute so far)" in item
@@ -205,3 +211,30 @@ def test_small_and_empty_reports(count: int) -> None:
     page = to_text(report)
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
     assert ("no exposures selected" in page) == (count == 0)
+
+
+def test_a_big_page_describes_each_cause_once_and_links_to_it() -> None:
+    from dbtmeta.render.html import MANY, MAX_DIAGRAMS
+
+    shared = make_cause("model.shop.stg_promos", "error", path=("model.shop.stg_promos", "exposure.shop.x"))
+    own = [
+        make_cause(
+            f"test.shop.t{i}",
+            "fail",
+            failures=2,
+            path=(f"test.shop.t{i}", "model.shop.m", f"exposure.shop.d{i}"),
+        )
+        for i in range(MANY + 1)
+    ]
+    exposures = [make_exposure(f"d{i:03}", Status.STALE, [shared, own[i]]) for i in range(MANY + 1)]
+    page = to_text(
+        HealthReport(exposures=exposures, project_name="shop", generated_at=None, invocation_ids=())
+    )
+    assert '<body class="many">' in page
+    assert page.count('<li><a href="#c0">model stg_promos failed</a></li>') == MANY + 1
+    assert page.count('<li><a href="#c1">data test on m failed</a></li>') == 1
+    section = page[page.index('<section id="causes">') :]
+    assert section.count('<li id="c') == MANY + 2  # stg_promos and each test, once
+    assert '<li id="c0">The model <b>stg_promos</b> failed to build at ' in section
+    assert f"It affects {MANY + 1} dashboards." in section and "It affects 1 dashboard." in section
+    assert page.count('<div class="diagram">') == MAX_DIAGRAMS

@@ -187,6 +187,8 @@ def test_failure_scenario_shows_statuses_and_causes(open_page, failure_page: Pat
 
 
 def test_filters_and_search(open_page, failure_page: Path) -> None:
+    from playwright.sync_api import expect
+
     opened = open_page(failure_page)
     page = opened.page
     page.select_option("select[name=status]", "at_risk")
@@ -203,8 +205,10 @@ def test_filters_and_search(open_page, failure_page: Path) -> None:
     page.fill("input[name=q]", "no such dashboard")
     assert opened.visible_names() == []
     assert page.locator("#nomatch").is_visible()
-    page.click("button[type=reset]")
+    page.click("button[type=reset]")  # the form resets after its reset event: the page re-filters then
+    expect(page.locator("#shown")).to_have_text("5 of 5 dashboards shown")
     assert opened.visible_names() == NAMES
+    assert page.input_value("input[name=q]") == ""
     assert not page.locator("#nomatch").is_visible()
     opened.assert_clean(failure_page.as_uri())
 
@@ -290,14 +294,27 @@ def test_history_view_over_a_generated_month(open_page, example_build, tmp_path:
         )
 
     orders = item("Orders Overview")
-    cells = orders.locator(".strip i")
-    classes = cells.evaluate_all("cells => cells.map(c => c.className).join('')")
-    assert classes == "f" * 19 + "ss" + "f" * 8 + "s"
-    assert cells.nth(19).evaluate("c => getComputedStyle(c).backgroundColor") == "rgb(192, 57, 43)"
-    assert cells.nth(0).evaluate("c => getComputedStyle(c).backgroundColor") == "rgb(60, 154, 90)"
-    assert (
-        cells.nth(19).get_attribute("title") == f"{(now - dt.timedelta(days=10)).date().isoformat()}: stale"
+    # The strip: one element per run of days with the same status, each day as wide as the others.
+    runs = orders.locator(".strip i").evaluate_all(
+        """cells => cells.map(c => [c.className, Math.round(c.getBoundingClientRect().width),
+                                    getComputedStyle(c).backgroundColor, c.title])"""
     )
+    strip_width = orders.locator(".strip").bounding_box()["width"]
+    day = strip_width / 30
+    assert [(css, round(width / day)) for css, width, _, _ in runs] == [
+        ("f", 19),
+        ("s", 2),
+        ("f", 8),
+        ("s", 1),
+    ]
+    assert [colour for _, _, colour, _ in runs] == [
+        "rgb(60, 154, 90)",
+        "rgb(192, 57, 43)",
+        "rgb(60, 154, 90)",
+        "rgb(192, 57, 43)",
+    ]
+    ten, nine = ((now - dt.timedelta(days=n)).date().isoformat() for n in (10, 9))
+    assert runs[1][3] == f"{ten} to {nine}: stale"
     text = orders.locator(".hist").inner_text()
     assert "Fresh on 27 of the 30 days with runs in the last 30 days (90%)." in text
     assert re.search(rf"Current incident: stale since {TIME} \(under a minute so far\)\.", text)

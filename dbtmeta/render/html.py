@@ -45,8 +45,11 @@ if TYPE_CHECKING:
 
 # Causes drawn in one dashboard's diagram (all are listed in words above it).
 MAX_DIAGRAM_CAUSES = 8
-# Above this many dashboards the browser lays out only those on screen (content-visibility).
+# Above this many dashboards the page gets compact: the browser lays out only what is on screen
+# (content-visibility), each distinct root cause is described once in a shared list that the
+# dashboards link to, and diagrams are drawn for the MAX_DIAGRAMS worst dashboards only.
 MANY = 200
+MAX_DIAGRAMS = 50
 ICON = {"stale": "■", "at_risk": "▲", "unknown": "?", "fresh": "✓"}
 CELL_CLASS = {"stale": "s", "at_risk": "r", "unknown": "u", "fresh": "f", None: "n"}
 
@@ -137,6 +140,8 @@ background:#fff;width:100%}
 form button{font:inherit;padding:.35rem .8rem}
 #shown{font-size:.85rem;color:var(--muted);flex-basis:100%}
 #dashboards{list-style:none;padding:0;margin:0}
+#causes{background:#fff;border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem}
+#causes li:target{background:#fff8c5}
 .dash{background:#fff;border:1px solid var(--line);border-left:.4rem solid var(--unknown);border-radius:.5rem;
 padding:.75rem 1rem;margin:0 0 .75rem}
 .many .dash{content-visibility:auto;contain-intrinsic-size:auto 9rem}
@@ -161,10 +166,13 @@ code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .diagram{overflow-x:auto;margin:.5rem 0}
 .diagram svg{max-width:100%;height:auto;display:block}
 .hist{margin-top:.5rem;font-size:.9rem}
-.strip{display:flex;gap:2px;max-width:24rem;margin:.25rem 0}
-.strip i{flex:1;height:1.1rem;border-radius:2px;background:#fff;border:1px dashed #b8bec8}
-.strip i.f{background:#3c9a5a;border:0}.strip i.u{background:#9aa0a8;border:0}
-.strip i.r{background:#e5a100;border:0}.strip i.s{background:#c0392b;border:0}
+.strip{display:flex;max-width:24rem;margin:.25rem 0;position:relative;height:1.1rem}
+.strip::after{content:"";position:absolute;inset:0;pointer-events:none;background:repeating-linear-gradient(
+90deg,transparent 0 calc(100% / var(--days) - 2px),
+#fff calc(100% / var(--days) - 2px) calc(100% / var(--days)))}
+.strip i{flex:1 1 0;background:#eceef1}
+.strip i.f{background:#3c9a5a}.strip i.u{background:#9aa0a8}
+.strip i.r{background:#e5a100}.strip i.s{background:#c0392b}
 .strip-ends{display:flex;justify-content:space-between;max-width:24rem;font-size:.75rem;color:var(--muted)}
 .hist p{margin:.2rem 0}
 footer{color:var(--muted);font-size:.8rem;padding-bottom:2rem}
@@ -192,7 +200,7 @@ def _when(moment: dt.datetime, reference: dt.datetime | None) -> str:
 
 def _time_tag(moment: dt.datetime, reference: dt.datetime | None) -> str:
     iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f'<time datetime="{iso}" title="{iso}">{html.escape(_when(moment, reference))}</time>'
+    return f'<time datetime="{iso}">{html.escape(_when(moment, reference))}</time>'
 
 
 def duration_text(delta: dt.timedelta) -> str:
@@ -253,7 +261,21 @@ def cause_sentence(cause: Cause, reference: dt.datetime | None) -> str:
     return f"{what} ended with status {_text(status)}{at}."
 
 
-def _cause_details(cause: Cause) -> str:
+def _cause_link(cause: Cause) -> str:
+    """A short text for a link to a cause of the shared list: ``data test on stg_x failed``."""
+    status = (cause.status or "").lower()
+    if cause.resource_type == "test":
+        tested = [uid for uid in cause.path[1:-1] if isinstance(uid, str)]
+        what = f"data test on {short_id(tested[0])}" if tested else f"data test {short_id(cause.unique_id)}"
+    else:
+        what = f"{cause.resource_type} {short_id(cause.unique_id)}"
+    verb = {"error": "failed", "fail": "failed", "warn": "warned", "skipped": "skipped"}.get(status, status)
+    if cause.resource_type == "source" and status in ("error", "warn"):
+        verb = "late"
+    return _text(f"{what} {verb}")
+
+
+def _cause_details(cause: Cause, *, with_path: bool = True) -> str:
     rows = [
         ("id", f"<code>{_text(cause.unique_id)}</code>"),
         ("dbt status", _text(cause.status)),
@@ -264,7 +286,7 @@ def _cause_details(cause: Cause) -> str:
         rows.append(("completed at", _text(cause.completed_at)))
     if cause.message:
         rows.append(("message", _text(cause.message, 2000)))
-    path = [uid for uid in cause.path if isinstance(uid, str)]
+    path = [uid for uid in cause.path if isinstance(uid, str)] if with_path else []
     if path:
         rows.append(("path", " → ".join(f"<code>{_text(uid)}</code>" for uid in path)))
     body = "".join(f"<dt>{key}</dt><dd>{value}</dd>" for key, value in rows)
@@ -406,19 +428,23 @@ def _history_html(
 ) -> str:
     if item is None:
         return '<div class="hist"><p>No history for this dashboard yet.</p></div>'
+    # One element per run of days with the same status (a page of thousands stays small); the day
+    # boundaries are drawn over it by CSS.
     cells = []
-    for day, status in item.days:
-        css = CELL_CLASS.get(status, "n")
-        if status == "fresh":
-            cells.append(f'<i class="{css}"></i>')
-        else:
-            word = STATUS_LABEL.get(status, "no run") if status else "no run"
-            cells.append(f'<i class="{css}" title="{day.isoformat()}: {html.escape(word)}"></i>')
+    for status, group in itertools.groupby(item.days, key=lambda day: day[1]):
+        days = [day for day, _ in group]
+        word = STATUS_LABEL.get(status, "no run") if status else "no run"
+        span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()} to {days[-1].isoformat()}"
+        cells.append(
+            f'<i class="{CELL_CLASS.get(status, "n")}" style="flex-grow:{len(days)}" '
+            f'title="{span}: {html.escape(word)}"></i>'
+        )
     label = html.escape(item.strip_description())
     first, last = item.days[0][0], item.days[-1][0]
     out = [
         '<div class="hist">',
-        f'<div class="strip" role="img" aria-label="{label}">{"".join(cells)}</div>',
+        f'<div class="strip" role="img" aria-label="{label}" style="--days:{len(item.days)}">'
+        f"{''.join(cells)}</div>",
         f'<div class="strip-ends" aria-hidden="true"><span>{first.day} {first.strftime("%b")}</span>'
         f"<span>{last.day} {last.strftime('%b')}</span></div>",
     ]
@@ -473,13 +499,15 @@ def _dashboard(
     index: int,
     reference: dt.datetime | None,
     history: HistorySummary | None,
+    shared: dict[str, int] | None = None,
+    draw: bool = True,
 ) -> str:
+    """One dashboard's ``<li>``. With ``shared`` (a big page), causes link to the shared list."""
     status = status_name(exposure.status)
     word = STATUS_LABEL.get(status, status)
     title = _text(display_name(exposure))
     link = (
-        f'<a class="name" href="{html.escape(exposure.url or "", quote=True)}" rel="noopener noreferrer">'
-        f"<bdi>{title}</bdi></a>"
+        f'<a class="name" href="{html.escape(exposure.url or "", quote=True)}"><bdi>{title}</bdi></a>'
         if is_web_url(exposure.url)
         else f'<span class="name"><bdi>{title}</bdi></span>'
     )
@@ -508,18 +536,51 @@ def _dashboard(
     if exposure.causes:
         out.append(f'<h3>Why it is {html.escape(word)}</h3><ul class="causes">')
         for cause in exposure.causes:
-            out.append(f"<li>{cause_sentence(cause, reference)}{_cause_details(cause)}</li>")
+            if shared is None:
+                out.append(f"<li>{cause_sentence(cause, reference)}{_cause_details(cause)}</li>")
+            else:
+                number = shared.setdefault(cause.unique_id, len(shared))
+                out.append(f'<li><a href="#c{number}">{_cause_link(cause)}</a></li>')
         out.append("</ul>")
-        out.append(path_diagram(exposure, index))
+        if draw:
+            out.append(path_diagram(exposure, index))
     elif status == "unknown":
         out.append("<p>Nothing this dashboard depends on ran in these results.</p>")
     if history is not None:
         out.append(_history_html(item, history, reference))
-    out.append(
-        f"<details><summary>Technical details</summary><dl><dt>exposure</dt><dd><code>"
-        f"{_text(exposure.unique_id)}</code></dd></dl></details></li>"
-    )
+    if shared is None:
+        out.append(
+            f"<details><summary>Technical details</summary><dl><dt>exposure</dt><dd><code>"
+            f"{_text(exposure.unique_id)}</code></dd></dl></details>"
+        )
+    out.append("</li>")
     return "".join(out)
+
+
+def _shared_causes(
+    exposures: list[ExposureHealth], shared: dict[str, int], reference: dt.datetime | None
+) -> str:
+    """Every distinct root cause once (a big page): its sentence, how many dashboards, its details."""
+    causes: dict[str, Cause] = {}
+    affected: dict[str, int] = {}
+    for exposure in exposures:
+        for cause in exposure.causes:
+            causes.setdefault(cause.unique_id, cause)
+            affected[cause.unique_id] = affected.get(cause.unique_id, 0) + 1
+    items = []
+    for uid, number in sorted(shared.items(), key=lambda kv: kv[1]):
+        cause = causes[uid]
+        count = affected[uid]
+        items.append(
+            f'<li id="c{number}">{cause_sentence(cause, reference)} '
+            f"It affects {count} dashboard{'s' if count != 1 else ''}."
+            f"{_cause_details(cause, with_path=False)}</li>"
+        )
+    return (
+        f'<section id="causes"><h2>Root causes ({len(items)})</h2>'
+        f'<p>Each cause once; the dashboards above link here.</p><ol class="causes">{"".join(items)}</ol>'
+        "</section>"
+    )
 
 
 def _options(name: str, label: str, values: list[tuple[str, str]]) -> str:
@@ -551,7 +612,13 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
     else:
         filters.append('<input type="hidden" name="folder" value="">')
     filters.append('<button type="reset">Clear</button><p id="shown" aria-live="polite"></p>')
-    body = "".join(_dashboard(e, i, reference, history) for i, e in enumerate(exposures))
+    many = len(exposures) > MANY
+    shared: dict[str, int] | None = {} if many else None
+    body = "".join(
+        _dashboard(e, i, reference, history, shared, draw=not many or i < MAX_DIAGRAMS)
+        for i, e in enumerate(exposures)
+    )
+    causes_section = _shared_causes(exposures, shared, reference) if shared else ""
     head = (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -562,12 +629,12 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
     )
     page = [
         head,
-        "<body" + (' class="many"' if len(exposures) > MANY else "") + ">",
+        "<body" + (' class="many"' if many else "") + ">",
         f"<header><h1>{html.escape(title)}</h1>",
         f'<p class="summary"><strong>{html.escape(summary_line(exposures))}</strong>. {when}.</p></header>\n',
         f'<main><form id="filters" role="search" hidden>{"".join(filters)}</form>',
         '<p id="nomatch" hidden>No dashboard matches these filters.</p>',
-        f'<ol id="dashboards">{body}</ol></main>\n',
+        f'<ol id="dashboards">{body}</ol>{causes_section}</main>\n',
         "<footer><p>Written by dbtmeta stale-dashboards from dbt's run results. Worst first. "
         "Stale: something it depends on failed; at risk: a warning or a skipped step; unknown: nothing "
         "it depends on ran.</p></footer>\n",
