@@ -119,7 +119,7 @@ def test_nothing_is_loaded_from_the_network() -> None:
 
 def test_worst_first_with_status_in_words_and_colour_class() -> None:
     page = to_text(make_report())
-    statuses = re.findall(r'<li class="dash (\w+)" id="d\d+" data-status="(\w+)"', page)
+    statuses = re.findall(r'<li class="dash (\w+)" data-status="(\w+)"', page)
     assert [a for a, _ in statuses] == ["stale", "stale", "at_risk", "unknown", "fresh", "fresh"]
     assert all(a == b for a, b in statuses)
     badges = re.findall(r'<span class="badge (\w+)">(.) ([^<]+)</span>', page)
@@ -187,16 +187,17 @@ def test_history_on_the_page() -> None:
     item = page[page.rindex('<li class="dash', 0, page.index(uid)) :]
     item = item[: item.index('</li><li class="dash')]
     # One element per run of days with the same status, as wide as the run.
-    assert re.findall(r'<i class="(\w)" style="flex-grow:(\d+)" title="([^"]+)"', item) == [
-        ("f", "3", "2026-11-01 to 2026-11-03: fresh"),
+    # One element per run of days with the same status, as wide as the run; unhealthy runs say when.
+    assert re.findall(r'<i class="(\w) w(\d+)"(?: title="([^"]+)")?></i>', item) == [
+        ("f", "3", ""),
         ("s", "2", "2026-11-04 to 2026-11-05: stale"),
-        ("f", "24", "2026-11-06 to 2026-11-29: fresh"),
+        ("f", "24", ""),
         ("s", "1", "2026-11-30: stale"),
     ]
-    assert "Fresh on 27 of the 30 days with runs in the last 30 days (90%)." in item
+    assert "Fresh on 27 of the last 30 days (90%)." in item
     assert "Stale since" in item and 'datetime="2026-11-30T05:00:00Z"' in item
-    assert "Current incident: stale since " in item and "(under a minute so far)" in item
-    assert "Recovered 1 time in the last 30 days" in item
+    assert "Current incident: stale, under a minute so far." in item
+    assert "Recovered 1 time in 30 days, last at " in item
     assert 'aria-label="Last 30 days: 3 days stale, 27 days fresh"' in item
 
 
@@ -231,10 +232,35 @@ def test_a_big_page_describes_each_cause_once_and_links_to_it() -> None:
         HealthReport(exposures=exposures, project_name="shop", generated_at=None, invocation_ids=())
     )
     assert '<body class="many">' in page
-    assert page.count('<li><a href="#c0">model stg_promos failed</a></li>') == MANY + 1
-    assert page.count('<li><a href="#c1">data test on m failed</a></li>') == 1
+    assert page.count('<p class="links">Why: failed models <a href="#c0">stg_promos</a>; ') == MANY + 1
+    assert page.count('failing tests on <a href="#c1">m</a>.</p>') == 1
     section = page[page.index('<section id="causes">') :]
     assert section.count('<li id="c') == MANY + 2  # stg_promos and each test, once
     assert '<li id="c0">The model <b>stg_promos</b> failed to build at ' in section
     assert f"It affects {MANY + 1} dashboards." in section and "It affects 1 dashboard." in section
     assert page.count('<div class="diagram">') == MAX_DIAGRAMS
+
+
+def test_a_past_incident_and_an_incident_that_got_worse() -> None:
+    t0 = dt.datetime(2026, 11, 1, 5, tzinfo=dt.timezone.utc)
+    statuses = {
+        "orders_overview": ["fresh", "stale", "stale", "fresh", "fresh"],  # over, recovered
+        "product_funnel": ["fresh", "fresh", "fresh", "at_risk", "stale"],  # at risk, then stale
+    }
+    records = [
+        RunRecord(
+            at=t0 + dt.timedelta(days=n),
+            exposures={f"exposure.shop.{name}": (name, series[n]) for name, series in statuses.items()},
+        )
+        for n in range(5)
+    ]
+    report = make_report()
+    report.generated_at = "2026-11-05T05:00:00Z"
+    page = re.sub(r"<[^>]+>", "", to_text(report, summarize(records)))
+    assert (
+        "Last incident: stale from 05:00 UTC on 2 Nov 2026 to 05:00 UTC on 4 Nov 2026 (2 d), recovered."
+        in page
+    )
+    assert "Current incident: stale since 05:00 UTC on 4 Nov 2026, 1 d so far." in page
+    assert "Fresh on 3 of the 5 days with runs in the last 30 days (60%)." in page
+    assert "Stale since 05:00 UTC" in page

@@ -49,7 +49,7 @@ MAX_DIAGRAM_CAUSES = 8
 # (content-visibility), each distinct root cause is described once in a shared list that the
 # dashboards link to, and diagrams are drawn for the MAX_DIAGRAMS worst dashboards only.
 MANY = 200
-MAX_DIAGRAMS = 50
+MAX_DIAGRAMS = 20
 ICON = {"stale": "■", "at_risk": "▲", "unknown": "?", "fresh": "✓"}
 CELL_CLASS = {"stale": "s", "at_risk": "r", "unknown": "u", "fresh": "f", None: "n"}
 
@@ -261,18 +261,20 @@ def cause_sentence(cause: Cause, reference: dt.datetime | None) -> str:
     return f"{what} ended with status {_text(status)}{at}."
 
 
-def _cause_link(cause: Cause) -> str:
-    """A short text for a link to a cause of the shared list: ``data test on stg_x failed``."""
+def _cause_group(cause: Cause) -> tuple[str, str]:
+    """(group label, name) of a cause for the compact links of a big page: ("failing tests on", "stg_x")."""
     status = (cause.status or "").lower()
-    if cause.resource_type == "test":
+    kind = cause.resource_type
+    if kind == "test":
         tested = [uid for uid in cause.path[1:-1] if isinstance(uid, str)]
-        what = f"data test on {short_id(tested[0])}" if tested else f"data test {short_id(cause.unique_id)}"
-    else:
-        what = f"{cause.resource_type} {short_id(cause.unique_id)}"
-    verb = {"error": "failed", "fail": "failed", "warn": "warned", "skipped": "skipped"}.get(status, status)
-    if cause.resource_type == "source" and status in ("error", "warn"):
-        verb = "late"
-    return _text(f"{what} {verb}")
+        name = short_id(tested[0]) if tested else short_id(cause.unique_id)
+        label = {"fail": "failing tests on", "warn": "warning tests on"}.get(status, f"tests ({status}) on")
+        return label, name
+    if kind == "source":
+        label = {"error": "overdue sources", "warn": "late sources"}.get(status, f"sources ({status})")
+        return label, short_id(cause.unique_id)
+    verb = {"error": "failed", "skipped": "skipped", "partial success": "partly built"}.get(status, status)
+    return f"{verb} {_KIND.get(kind, kind)}s", short_id(cause.unique_id)
 
 
 def _cause_details(cause: Cause, *, with_path: bool = True) -> str:
@@ -424,7 +426,7 @@ def path_diagram(exposure: ExposureHealth, index: int) -> str:
 
 
 def _history_html(
-    item: ExposureHistory | None, summary: HistorySummary, reference: dt.datetime | None
+    item: ExposureHistory | None, summary: HistorySummary, reference: dt.datetime | None, *, ends: bool = True
 ) -> str:
     if item is None:
         return '<div class="hist"><p>No history for this dashboard yet.</p></div>'
@@ -433,22 +435,28 @@ def _history_html(
     cells = []
     for status, group in itertools.groupby(item.days, key=lambda day: day[1]):
         days = [day for day, _ in group]
+        css = f"{CELL_CLASS.get(status, 'n')} w{len(days)}"
+        if status == Status.FRESH.value:  # the label says how many days were fresh
+            cells.append(f'<i class="{css}"></i>')
+            continue
         word = STATUS_LABEL.get(status, "no run") if status else "no run"
         span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()} to {days[-1].isoformat()}"
-        cells.append(
-            f'<i class="{CELL_CLASS.get(status, "n")}" style="flex-grow:{len(days)}" '
-            f'title="{span}: {html.escape(word)}"></i>'
-        )
+        cells.append(f'<i class="{css}" title="{span}: {html.escape(word)}"></i>')
     label = html.escape(item.strip_description())
     first, last = item.days[0][0], item.days[-1][0]
     out = [
         '<div class="hist">',
-        f'<div class="strip" role="img" aria-label="{label}" style="--days:{len(item.days)}">'
-        f"{''.join(cells)}</div>",
-        f'<div class="strip-ends" aria-hidden="true"><span>{first.day} {first.strftime("%b")}</span>'
-        f"<span>{last.day} {last.strftime('%b')}</span></div>",
+        f'<div class="strip" role="img" aria-label="{label}">{"".join(cells)}</div>',
     ]
-    if item.days_with_runs:
+    if ends:
+        out.append(
+            f'<div class="strip-ends" aria-hidden="true"><span>{first.day} {first.strftime("%b")}</span>'
+            f"<span>{last.day} {last.strftime('%b')}</span></div>"
+        )
+    if item.days_with_runs == summary.window_days:
+        share = round(100 * item.fresh_days / item.days_with_runs)
+        out.append(f"<p>Fresh on {item.fresh_days} of the last {summary.window_days} days ({share}%).</p>")
+    elif item.days_with_runs:
         share = round(100 * item.fresh_days / item.days_with_runs)
         out.append(
             f"<p>Fresh on {item.fresh_days} of the {item.days_with_runs} "
@@ -459,9 +467,11 @@ def _history_html(
     if incident is not None:
         worst = STATUS_LABEL.get(incident.worst, incident.worst)
         if incident.end is None:
+            # "since" is in the dashboard's first line when the incident began with its current status
+            since = "" if incident.start == item.since else f" since {_time_tag(incident.start, reference)}"
             out.append(
-                f"<p>Current incident: {html.escape(worst)} since {_time_tag(incident.start, reference)} "
-                f"({html.escape(duration_text(incident.duration))} so far).</p>"
+                f"<p>Current incident: {html.escape(worst)}{since}, "
+                f"{html.escape(duration_text(incident.duration))} so far.</p>"
             )
         else:
             out.append(
@@ -472,11 +482,10 @@ def _history_html(
     else:
         out.append(f"<p>No incident in the last {summary.window_days} days.</p>")
     if item.recoveries:
-        times = ", ".join(_time_tag(moment, reference) for moment in item.recoveries[-3:])
         count = len(item.recoveries)
         out.append(
-            f"<p>Recovered {count} time{'s' if count != 1 else ''} in the last {summary.window_days} days "
-            f"(latest: {times}).</p>"
+            f"<p>Recovered {count} time{'s' if count != 1 else ''} in {summary.window_days} days, "
+            f"last at {_time_tag(item.recoveries[-1], reference)}.</p>"
         )
     out.append("</div>")
     return "".join(out)
@@ -526,28 +535,33 @@ def _dashboard(
     elif history is None:
         meta.append("<span>Since: not known (no history kept)</span>")
     out = [
-        f'<li class="dash {html.escape(status)}" id="d{index}" data-status="{html.escape(status)}" '
-        f'data-owner="{html.escape(_owner_key(exposure), quote=True)}" '
-        f'data-folder="{html.escape(folder, quote=True)}">',
+        f'<li class="dash {html.escape(status)}" data-status="{html.escape(status)}" '
+        f'data-owner="{html.escape(_owner_key(exposure), quote=True)}"'
+        + (f' data-folder="{html.escape(folder, quote=True)}">' if folder else ">"),
         f'<h2><span class="badge {html.escape(status)}">{ICON.get(status, "")} '
         f"{html.escape(word.capitalize())}</span> {link}</h2>",
         f'<p class="meta">{"".join(meta)}</p>',
     ]
     if exposure.causes:
-        out.append(f'<h3>Why it is {html.escape(word)}</h3><ul class="causes">')
-        for cause in exposure.causes:
-            if shared is None:
+        if shared is None:
+            out.append(f'<h3>Why it is {html.escape(word)}</h3><ul class="causes">')
+            for cause in exposure.causes:
                 out.append(f"<li>{cause_sentence(cause, reference)}{_cause_details(cause)}</li>")
-            else:
+            out.append("</ul>")
+        else:  # a big page: links to the shared list of causes
+            groups: dict[str, list[str]] = {}
+            for cause in exposure.causes:
                 number = shared.setdefault(cause.unique_id, len(shared))
-                out.append(f'<li><a href="#c{number}">{_cause_link(cause)}</a></li>')
-        out.append("</ul>")
+                label, name = _cause_group(cause)
+                groups.setdefault(label, []).append(f'<a href="#c{number}">{_text(name)}</a>')
+            parts = [f"{_text(label)} {', '.join(links)}" for label, links in groups.items()]
+            out.append(f'<p class="links">Why: {"; ".join(parts)}.</p>')
         if draw:
             out.append(path_diagram(exposure, index))
     elif status == "unknown":
         out.append("<p>Nothing this dashboard depends on ran in these results.</p>")
     if history is not None:
-        out.append(_history_html(item, history, reference))
+        out.append(_history_html(item, history, reference, ends=shared is None))
     if shared is None:
         out.append(
             f"<details><summary>Technical details</summary><dl><dt>exposure</dt><dd><code>"
@@ -619,19 +633,34 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
         for i, e in enumerate(exposures)
     )
     causes_section = _shared_causes(exposures, shared, reference) if shared else ""
+    style = STYLE
+    history_note = ""
+    if history is not None:
+        days = history.window_days
+        # the width of each run of days in a strip, and the day boundaries drawn over it
+        style += f":root{{--days:{days}}}" + "".join(
+            f".strip .w{n}{{flex-grow:{n}}}" for n in range(1, days + 1)
+        )
+        first = history.end - dt.timedelta(days=days - 1)
+        history_note = (
+            f" History: the last {days} days, {first.day} {first.strftime('%b')} to "
+            f"{history.end.day} {history.end.strftime('%b %Y')} "
+            "(UTC days; a cell shows a day's worst status)."
+        )
     head = (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">'
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n"
+        f"<title>{html.escape(title)}</title><style>{style}</style></head>\n"
     )
     page = [
         head,
         "<body" + (' class="many"' if many else "") + ">",
         f"<header><h1>{html.escape(title)}</h1>",
-        f'<p class="summary"><strong>{html.escape(summary_line(exposures))}</strong>. {when}.</p></header>\n',
+        f'<p class="summary"><strong>{html.escape(summary_line(exposures))}</strong>. '
+        f"{when}.{history_note}</p></header>\n",
         f'<main><form id="filters" role="search" hidden>{"".join(filters)}</form>',
         '<p id="nomatch" hidden>No dashboard matches these filters.</p>',
         f'<ol id="dashboards">{body}</ol>{causes_section}</main>\n',
