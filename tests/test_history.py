@@ -258,3 +258,25 @@ def test_bad_history_days_is_a_usage_error(days: str, tmp_path: Path) -> None:
     proc = _cli("--history", str(tmp_path / "h"), "--history-days", days, cwd=tmp_path)
     assert proc.returncode == 2
     assert "--history-days" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_page_of_an_older_run_shows_the_history_up_to_that_run(example_build, tmp_path: Path) -> None:
+    from dbtmeta.health.history import parse_time
+
+    green = example_build.green
+    at = parse_time(_generated_at(green))
+    assert at is not None
+    history = tmp_path / "history.jsonl"
+    history.write_text(
+        run(at + dt.timedelta(days=1), orders_overview="stale").to_json().replace("shop", "greenery")
+    )
+    page = tmp_path / "page.html"
+    proc = _cli(
+        "--manifest", str(green / "manifest.json"), "--format", "html", "--output", str(page),
+        "--history", str(history), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len(lines(history)) == 2  # recorded, before the newer run
+    text = page.read_text()
+    assert "Current incident" not in text and "Stale since" not in text
+    assert text.count("Fresh since") == 5

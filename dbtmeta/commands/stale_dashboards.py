@@ -196,9 +196,10 @@ def command(
     if history_file is not None:
         from dbtmeta.health.history import record_of, record_run, summarize
 
-        records = record_run(history_file, record_of(report), retention_days=history_days)
-        if output_format == "html":
-            extra["history"] = summarize(records)
+        record = record_of(report)
+        records = record_run(history_file, record, retention_days=history_days)
+        if output_format == "html":  # the 30 days up to this run, also when newer runs were recorded
+            extra["history"] = summarize(records, end=record.at)
     renderer = get_renderer(output_format)
     emit(lambda console: renderer.render(report, console, **extra), output)
     if slack_options is not None:
