@@ -264,3 +264,40 @@ def test_a_past_incident_and_an_incident_that_got_worse() -> None:
     assert "Current incident: stale since 05:00 UTC on 4 Nov 2026, 1 d so far." in page
     assert "Fresh on 3 of the 5 days with runs in the last 30 days (60%)." in page
     assert "Stale since 05:00 UTC" in page
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_browser_tests_skip_without_chromium_unless_ci(ci: str, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["DBTMETA_CHROMIUM"] = str(tmp_path / "no-chromium")
+    if ci:
+        env["CI"] = ci
+    test = Path(__file__).parent / "test_status_page_browser.py"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            f"{test}::test_phone_and_print",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if ci:
+        assert proc.returncode == 1, proc.stdout
+        assert "CI is set, so the browser tests must run" in proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stdout
+        assert "1 skipped" in proc.stdout
+        assert f"no Chromium at {tmp_path / 'no-chromium'} (apt-get install chromium" in proc.stdout

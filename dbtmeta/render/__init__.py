@@ -2,7 +2,8 @@
 
 Every renderer module exposes ``render(report, console)``: it writes a
 :class:`~dbtmeta.health.model.HealthReport` to the rich Console it is given (never ``print()``). Text
-formats also expose ``to_text(report) -> str``.
+formats also expose ``to_text(report) -> str``. ``html`` also takes ``history=`` (a
+:class:`~dbtmeta.health.history.HistorySummary`) for its 30-day view.
 ``--format`` choices are derived from :data:`RENDERERS`; modules are imported only when used.
 """
 
