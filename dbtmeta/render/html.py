@@ -23,17 +23,8 @@ from typing import TYPE_CHECKING
 
 from dbtmeta.health.history import parse_time as _parse_time
 from dbtmeta.health.model import Status, status_name
-from dbtmeta.render._common import (
-    STATUS_LABEL,
-    display_name,
-    failing_rows,
-    is_web_url,
-    owner_text,
-    short_id,
-    sorted_exposures,
-    summary_line,
-    write_text,
-)
+from dbtmeta.render import _common
+from dbtmeta.render._common import STATUS_LABEL, display_name, short_id
 from dbtmeta.text import clean
 
 if TYPE_CHECKING:
@@ -225,36 +216,44 @@ def cause_sentence(cause: Cause, reference: dt.datetime | None) -> str:
     """
     kind = cause.resource_type
     status = (cause.status or "").lower()
-    name = f"<b>{_text(short_id(cause.unique_id))}</b>"
     moment = _parse_time(cause.completed_at)
-    at = f" at {_time_tag(moment, reference)}" if moment is not None else ""
+    words = {
+        "name": f"<b>{_text(short_id(cause.unique_id))}</b>",
+        "at": f" at {_time_tag(moment, reference)}" if moment is not None else "",
+        "status": _text(status),
+        "what": f"The {html.escape(_KIND.get(kind, kind))} <b>{_text(short_id(cause.unique_id))}</b>",
+        "target": "",
+        "rows": f": {_common.failing_rows(cause.failures)}" if cause.failures else "",
+    }
     if kind == "test":
         tested = [uid for uid in cause.path[1:-1] if isinstance(uid, str)]
-        target = f" on <b>{_text(short_id(tested[0]))}</b>" if tested else ""
-        rows = f": {failing_rows(cause.failures)}" if cause.failures else ""
-        if status == "fail":
-            return f"A data test{target} failed{at}{rows}."
-        if status == "warn":
-            return f"A data test{target} warned{at}{rows}."
-        if status == "skipped":
-            return f"A data test{target} was skipped{at}."
-        return f"A data test{target} could not run{at} ({_text(status)})."
-    if kind == "source":
-        if status == "warn":
-            return f"The source {name} is late (freshness warning{at})."
-        if status == "error":
-            return f"The source {name} is overdue (freshness error{at})."
-        return f"The freshness of the source {name} could not be checked{at}."
-    what = f"The {html.escape(_KIND.get(kind, kind))} {name}"
-    if status == "error":
-        return f"{what} failed to build{at}."
-    if status == "skipped":
-        return f"{what} was skipped{at} (not rebuilt)."
-    if status == "partial success":
-        return f"{what} was only partly built{at}."
-    if status == "warn":
-        return f"{what} built with a warning{at}."
-    return f"{what} ended with status {_text(status)}{at}."
+        words["target"] = f" on <b>{_text(short_id(tested[0]))}</b>" if tested else ""
+    group = kind if kind in ("test", "source") else "node"
+    sentences = _SENTENCES[group]
+    return sentences.get(status, sentences[""]).format(**words)
+
+
+# dbt's status of a cause -> its sentence ("" for any other status), by kind of cause.
+_SENTENCES: dict[str, dict[str, str]] = {
+    "test": {
+        "fail": "A data test{target} failed{at}{rows}.",
+        "warn": "A data test{target} warned{at}{rows}.",
+        "skipped": "A data test{target} was skipped{at}.",
+        "": "A data test{target} could not run{at} ({status}).",
+    },
+    "source": {
+        "warn": "The source {name} is late (freshness warning{at}).",
+        "error": "The source {name} is overdue (freshness error{at}).",
+        "": "The freshness of the source {name} could not be checked{at}.",
+    },
+    "node": {
+        "error": "{what} failed to build{at}.",
+        "skipped": "{what} was skipped{at} (not rebuilt).",
+        "partial success": "{what} was only partly built{at}.",
+        "warn": "{what} built with a warning{at}.",
+        "": "{what} ended with status {status}{at}.",
+    },
+}
 
 
 def _cause_group(cause: Cause) -> tuple[str, str]:
@@ -513,11 +512,11 @@ def _dashboard(
     title = _text(display_name(exposure))
     link = (
         f'<a class="name" href="{html.escape(exposure.url or "", quote=True)}"><bdi>{title}</bdi></a>'
-        if is_web_url(exposure.url)
+        if _common.is_web_url(exposure.url)
         else f'<span class="name"><bdi>{title}</bdi></span>'
     )
     meta = []
-    owner = owner_text(exposure)
+    owner = _common.owner_text(exposure)
     meta.append(f"<span>Owner: <bdi>{_text(owner)}</bdi></span>" if owner else "<span>Owner: none set</span>")
     folder = _folder(exposure)
     if folder:
@@ -603,7 +602,7 @@ def _options(name: str, label: str, values: list[tuple[str, str]]) -> str:
 
 def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
     """The whole page as one string."""
-    exposures = sorted_exposures(report.exposures)
+    exposures = _common.sorted_exposures(report.exposures)
     reference = _parse_time(report.generated_at)
     title = "Dashboard health" + (f": {_clean(report.project_name)}" if report.project_name else "")
     counts = report.counts
@@ -655,7 +654,7 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
         head,
         "<body" + (' class="many"' if many else "") + ">",
         f"<header><h1>{html.escape(title)}</h1>",
-        f'<p class="summary"><strong>{html.escape(summary_line(exposures))}</strong>. '
+        f'<p class="summary"><strong>{html.escape(_common.summary_line(exposures))}</strong>. '
         f"{when}.{history_note}</p></header>\n",
         f'<main><form id="filters" role="search" hidden>{"".join(filters)}</form>',
         '<p id="nomatch" hidden>No dashboard matches these filters.</p>',
@@ -670,4 +669,4 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
 
 def render(report: HealthReport, console: Console, history: HistorySummary | None = None) -> None:
     """Write the page to the console's stream as is."""
-    write_text(console, to_text(report, history))
+    _common.write_text(console, to_text(report, history))
