@@ -310,6 +310,42 @@ def path_diagram(exposure: ExposureHealth, index: int) -> str:
     causes = exposure.causes[:MAX_DIAGRAM_CAUSES]
     if not causes:
         return ""
+    order, edges = _diagram_graph(exposure, causes)
+    position, depth = _diagram_layout(order, edges)
+    rows = max(row for _, row in position.values()) + 1
+    width = (depth + 1) * (_BOX_W + _GAP_X) - _GAP_X + 2 * _PAD
+    height = rows * (_BOX_H + _GAP_Y) - _GAP_Y + 2 * _PAD
+
+    def xy(uid: str) -> tuple[int, int]:
+        col, row = position[uid]
+        if uid == exposure.unique_id:  # the dashboard sits in the middle of its column
+            return _PAD + col * (_BOX_W + _GAP_X), _PAD + (height - 2 * _PAD - _BOX_H) // 2
+        return _PAD + col * (_BOX_W + _GAP_X), _PAD + row * (_BOX_H + _GAP_Y)
+
+    marker = f"arrow{index}"
+    parts = [_svg_head(exposure, causes, marker, width, height)]
+    for upstream, downstream in edges:
+        x1, y1 = xy(upstream)
+        x2, y2 = xy(downstream)
+        x1, y1, x2, y2 = x1 + _BOX_W, y1 + _BOX_H // 2, x2 - 2, y2 + _BOX_H // 2
+        mid = (x1 + x2) // 2
+        parts.append(
+            f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" fill="none" stroke="#6b7280" '
+            f'stroke-width="1.5" marker-end="url(#{marker})"/>'
+        )
+    by_id = {cause.unique_id: cause for cause in causes}
+    parts += [_svg_box(exposure, uid, by_id.get(uid), *xy(uid)) for uid in order]
+    parts.append("</svg>")
+    note = ""
+    if len(exposure.causes) > MAX_DIAGRAM_CAUSES:
+        note = f"<p>The diagram shows {MAX_DIAGRAM_CAUSES} of {len(exposure.causes)} root causes.</p>"
+    return f'<div class="diagram">{"".join(parts)}</div>{note}'
+
+
+def _diagram_graph(
+    exposure: ExposureHealth, causes: tuple[Cause, ...]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The nodes (in first-seen order) and edges of the causes' paths to the dashboard."""
     order: list[str] = []
     edges: list[tuple[str, str]] = []
     for cause in causes:
@@ -324,8 +360,16 @@ def path_diagram(exposure: ExposureHealth, index: int) -> str:
         for edge in itertools.pairwise(path):
             if edge not in edges and edge[0] != edge[1]:
                 edges.append(edge)
-    # Column: as close to the dashboard as the longest path from the node to it allows, so that
-    # every edge of a path spans one column (paths are acyclic; bounded passes guard bad input).
+    return order, edges
+
+
+def _diagram_layout(order: list[str], edges: list[tuple[str, str]]) -> tuple[dict[str, tuple[int, int]], int]:
+    """(column, row) of every node, and the last column (the dashboard's).
+
+    Column: as close to the dashboard as the longest path from the node to it allows, so that every
+    edge of a path spans one column (paths are acyclic; bounded passes guard bad input). Rows, right
+    to left: a column's nodes in the order of the rows of the nodes they lead to.
+    """
     to_sink = dict.fromkeys(order, 0)
     for _ in range(len(order)):
         changed = False
@@ -336,85 +380,60 @@ def path_diagram(exposure: ExposureHealth, index: int) -> str:
         if not changed:
             break
     depth = max(to_sink.values())
-    column = {uid: depth - to_sink[uid] for uid in order}
     successors: dict[str, list[str]] = {}
     for upstream, downstream in edges:
         successors.setdefault(upstream, []).append(downstream)
     position: dict[str, tuple[int, int]] = {}
-    rows: dict[int, int] = {}
-    # Right to left: a column's nodes in the order of the rows of the nodes they lead to.
+
+    def weight(uid: str) -> float:
+        rows_after = [position[s][1] for s in successors.get(uid, []) if s in position]
+        return sum(rows_after) / len(rows_after) if rows_after else 0.0
+
     for col in range(depth, -1, -1):
-        members = [uid for uid in order if column[uid] == col]
-
-        def weight(uid: str) -> float:
-            rows_after = [position[s][1] for s in successors.get(uid, []) if s in position]
-            return sum(rows_after) / len(rows_after) if rows_after else 0.0
-
-        members.sort(key=weight)
+        members = sorted((uid for uid in order if depth - to_sink[uid] == col), key=weight)
         for row, uid in enumerate(members):
             position[uid] = (col, row)
-        rows[col] = len(members)
-    height_rows = max(rows.values())
-    width = (depth + 1) * (_BOX_W + _GAP_X) - _GAP_X + 2 * _PAD
-    height = height_rows * (_BOX_H + _GAP_Y) - _GAP_Y + 2 * _PAD
+    return position, depth
 
-    def xy(uid: str) -> tuple[int, int]:
-        col, row = position[uid]
-        # the dashboard sits in the middle of its column
-        if uid == exposure.unique_id:
-            return _PAD + col * (_BOX_W + _GAP_X), _PAD + (height - 2 * _PAD - _BOX_H) // 2
-        return _PAD + col * (_BOX_W + _GAP_X), _PAD + row * (_BOX_H + _GAP_Y)
 
-    by_id = {cause.unique_id: cause for cause in causes}
-    marker = f"arrow{index}"
-    parts = [
+def _svg_head(
+    exposure: ExposureHealth, causes: tuple[Cause, ...], marker: str, width: int, height: int
+) -> str:
+    """The <svg> element's start: size, an accessible title spelling out the paths, the arrow marker."""
+    paths = "; ".join(
+        " → ".join(
+            _text(display_name(exposure) if uid == exposure.unique_id else short_id(uid))
+            for uid in [u for u in cause.path if isinstance(u, str)] or [cause.unique_id]
+        )
+        for cause in causes
+    )
+    return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-labelledby="{marker}t">',
-        f'<title id="{marker}t">Path from the root cause to {_text(display_name(exposure))}: '
-        + "; ".join(
-            " → ".join(
-                _text(display_name(exposure) if uid == exposure.unique_id else short_id(uid))
-                for uid in [u for u in cause.path if isinstance(u, str)] or [cause.unique_id]
-            )
-            for cause in causes
-        )
-        + "</title>",
+        f'height="{height}" role="img" aria-labelledby="{marker}t">'
+        f'<title id="{marker}t">Path from the root cause to {_text(display_name(exposure))}: {paths}</title>'
         f'<defs><marker id="{marker}" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="#6b7280"/></marker></defs>',
-    ]
-    for upstream, downstream in edges:
-        x1, y1 = xy(upstream)
-        x2, y2 = xy(downstream)
-        x1, y1, x2, y2 = x1 + _BOX_W, y1 + _BOX_H // 2, x2 - 2, y2 + _BOX_H // 2
-        mid = (x1 + x2) // 2
-        parts.append(
-            f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" fill="none" stroke="#6b7280" '
-            f'stroke-width="1.5" marker-end="url(#{marker})"/>'
-        )
-    for uid in order:
-        x, y = xy(uid)
-        if uid == exposure.unique_id:
-            style, top, label = "dashboard", "dashboard", display_name(exposure)
-        elif uid in by_id:
-            cause = by_id[uid]
-            style = "warn" if cause.severity == Status.AT_RISK else "bad"
-            top, label = f"{cause.resource_type} · {cause.status}", short_id(uid)
-        else:
-            style, top, label = "node", uid.split(".")[0], short_id(uid)
-        fill, stroke = _FILL[style]
-        parts.append(
-            f"<g><title>{_text(uid if uid != exposure.unique_id else display_name(exposure))}</title>"
-            f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="6" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="1.5"/>'
-            f'<text x="{x + 8}" y="{y + 16}" font-size="11" fill="{stroke}">{_text(_clip(top, 26))}</text>'
-            f'<text x="{x + 8}" y="{y + 34}" font-size="13" fill="#1b1f24">{_text(_clip(_clean(label), 22))}'
-            "</text></g>"
-        )
-    parts.append("</svg>")
-    note = ""
-    if len(exposure.causes) > MAX_DIAGRAM_CAUSES:
-        note = f"<p>The diagram shows {MAX_DIAGRAM_CAUSES} of {len(exposure.causes)} root causes.</p>"
-    return f'<div class="diagram">{"".join(parts)}</div>{note}'
+        'orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="#6b7280"/></marker></defs>'
+    )
+
+
+def _svg_box(exposure: ExposureHealth, uid: str, cause: Cause | None, x: int, y: int) -> str:
+    """One node of the diagram: the dashboard, a root cause (coloured by severity) or a node between."""
+    if uid == exposure.unique_id:
+        style, top, label = "dashboard", "dashboard", display_name(exposure)
+    elif cause is not None:
+        style = "warn" if cause.severity == Status.AT_RISK else "bad"
+        top, label = f"{cause.resource_type} · {cause.status}", short_id(uid)
+    else:
+        style, top, label = "node", uid.split(".")[0], short_id(uid)
+    fill, stroke = _FILL[style]
+    return (
+        f"<g><title>{_text(uid if uid != exposure.unique_id else display_name(exposure))}</title>"
+        f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="6" fill="{fill}" '
+        f'stroke="{stroke}" stroke-width="1.5"/>'
+        f'<text x="{x + 8}" y="{y + 16}" font-size="11" fill="{stroke}">{_text(_clip(top, 26))}</text>'
+        f'<text x="{x + 8}" y="{y + 34}" font-size="13" fill="#1b1f24">{_text(_clip(_clean(label), 22))}'
+        "</text></g>"
+    )
 
 
 # ---------------------------------------------------------------------------------------- history
