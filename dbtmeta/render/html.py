@@ -477,24 +477,7 @@ def _history_html(
             f"day{'s' if item.days_with_runs != 1 else ''} with runs in the last "
             f"{summary.window_days} days ({share}%).</p>"
         )
-    incident = item.last_incident
-    if incident is not None:
-        worst = STATUS_LABEL.get(incident.worst, incident.worst)
-        if incident.end is None:
-            # "since" is in the dashboard's first line when the incident began with its current status
-            since = "" if incident.start == item.since else f" since {_time_tag(incident.start, reference)}"
-            out.append(
-                f"<p>Current incident: {html.escape(worst)}{since}, "
-                f"{html.escape(duration_text(incident.duration))} so far.</p>"
-            )
-        else:
-            out.append(
-                f"<p>Last incident: {html.escape(worst)} from {_time_tag(incident.start, reference)} "
-                f"to {_time_tag(incident.end, reference)} ({html.escape(duration_text(incident.duration))}), "
-                "recovered.</p>"
-            )
-    else:
-        out.append(f"<p>No incident in the last {summary.window_days} days.</p>")
+    out.append(_incident_html(item, summary, reference))
     if item.recoveries:
         count = len(item.recoveries)
         out.append(
@@ -503,6 +486,26 @@ def _history_html(
         )
     out.append("</div>")
     return "".join(out)
+
+
+def _incident_html(item: ExposureHistory, summary: HistorySummary, reference: dt.datetime | None) -> str:
+    """The last (or current) incident of a dashboard in one sentence."""
+    incident = item.last_incident
+    if incident is None:
+        return f"<p>No incident in the last {summary.window_days} days.</p>"
+    worst = STATUS_LABEL.get(incident.worst, incident.worst)
+    if incident.end is None:
+        # "since" is in the dashboard's first line when the incident began with its current status
+        since = "" if incident.start == item.since else f" since {_time_tag(incident.start, reference)}"
+        return (
+            f"<p>Current incident: {html.escape(worst)}{since}, "
+            f"{html.escape(duration_text(incident.duration))} so far.</p>"
+        )
+    return (
+        f"<p>Last incident: {html.escape(worst)} from {_time_tag(incident.start, reference)} "
+        f"to {_time_tag(incident.end, reference)} ({html.escape(duration_text(incident.duration))}), "
+        "recovered.</p>"
+    )
 
 
 # ------------------------------------------------------------------------------------------- page
@@ -557,19 +560,7 @@ def _dashboard(
         f'<p class="meta">{"".join(meta)}</p>',
     ]
     if exposure.causes:
-        if shared is None:
-            out.append(f'<h3>Why it is {html.escape(word)}</h3><ul class="causes">')
-            for cause in exposure.causes:
-                out.append(f"<li>{cause_sentence(cause, reference)}{_cause_details(cause)}</li>")
-            out.append("</ul>")
-        else:  # a big page: links to the shared list of causes
-            groups: dict[str, list[str]] = {}
-            for cause in exposure.causes:
-                number = shared.setdefault(cause.unique_id, len(shared))
-                label, name = _cause_group(cause)
-                groups.setdefault(label, []).append(f'<a href="#c{number}">{_text(name)}</a>')
-            parts = [f"{_text(label)} {', '.join(links)}" for label, links in groups.items()]
-            out.append(f'<p class="links">Why: {"; ".join(parts)}.</p>')
+        out.append(_causes_html(exposure, word, reference, shared))
         if draw:
             out.append(path_diagram(exposure, index))
     elif status == "unknown":
@@ -583,6 +574,24 @@ def _dashboard(
         )
     out.append("</li>")
     return "".join(out)
+
+
+def _causes_html(
+    exposure: ExposureHealth, word: str, reference: dt.datetime | None, shared: dict[str, int] | None
+) -> str:
+    """Why a dashboard is unhealthy: each cause in words, or (a big page) links to the shared list."""
+    if shared is None:
+        items = "".join(
+            f"<li>{cause_sentence(cause, reference)}{_cause_details(cause)}</li>" for cause in exposure.causes
+        )
+        return f'<h3>Why it is {html.escape(word)}</h3><ul class="causes">{items}</ul>'
+    groups: dict[str, list[str]] = {}
+    for cause in exposure.causes:
+        number = shared.setdefault(cause.unique_id, len(shared))
+        label, name = _cause_group(cause)
+        groups.setdefault(label, []).append(f'<a href="#c{number}">{_text(name)}</a>')
+    parts = [f"{_text(label)} {', '.join(links)}" for label, links in groups.items()]
+    return f'<p class="links">Why: {"; ".join(parts)}.</p>'
 
 
 def _shared_causes(
@@ -624,22 +633,8 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
     exposures = _common.sorted_exposures(report.exposures)
     reference = _parse_time(report.generated_at)
     title = "Dashboard health" + (f": {_clean(report.project_name)}" if report.project_name else "")
-    counts = report.counts
-    statuses = [s.value for s in sorted(Status, reverse=True) if counts.get(s.value)]
-    owners = sorted({_owner_key(e) for e in exposures} - {""}, key=str.lower)
-    folders = sorted({_folder(e) for e in exposures} - {""}, key=str.lower)
     when = f"Results of {_time_tag(reference, None)}" if reference is not None else "No run results given"
-    filters = [
-        '<label>Search<input type="search" name="q" placeholder="dashboard, owner, model…" '
-        'autocomplete="off"></label>',
-        _options("status", "Status", [(s, STATUS_LABEL[s]) for s in statuses]),
-        _options("owner", "Owner", [(o, o) for o in owners]),
-    ]
-    if folders:
-        filters.append(_options("folder", "Folder", [(f, f) for f in folders]))
-    else:
-        filters.append('<input type="hidden" name="folder" value="">')
-    filters.append('<button type="reset">Clear</button><p id="shown" aria-live="polite"></p>')
+    filters = _filters_html(report, exposures)
     many = len(exposures) > MANY
     shared: dict[str, int] | None = {} if many else None
     body = "".join(
@@ -675,7 +670,7 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
         f"<header><h1>{html.escape(title)}</h1>",
         f'<p class="summary"><strong>{html.escape(_common.summary_line(exposures))}</strong>. '
         f"{when}.{history_note}</p></header>\n",
-        f'<main><form id="filters" role="search" hidden>{"".join(filters)}</form>',
+        f'<main><form id="filters" role="search" hidden>{filters}</form>',
         '<p id="nomatch" hidden>No dashboard matches these filters.</p>',
         f'<ol id="dashboards">{body}</ol>{causes_section}</main>\n',
         "<footer><p>Written by dbtmeta stale-dashboards from dbt's run results. Worst first. "
@@ -684,6 +679,26 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
         f"<script>{SCRIPT}</script></body></html>\n",
     ]
     return "".join(page)
+
+
+def _filters_html(report: HealthReport, exposures: list[ExposureHealth]) -> str:
+    """Search and the status / owner / folder filters (shown only when the script runs)."""
+    counts = report.counts
+    statuses = [s.value for s in sorted(Status, reverse=True) if counts.get(s.value)]
+    owners = sorted({_owner_key(e) for e in exposures} - {""}, key=str.lower)
+    folders = sorted({_folder(e) for e in exposures} - {""}, key=str.lower)
+    filters = [
+        '<label>Search<input type="search" name="q" placeholder="dashboard, owner, model…" '
+        'autocomplete="off"></label>',
+        _options("status", "Status", [(s, STATUS_LABEL[s]) for s in statuses]),
+        _options("owner", "Owner", [(o, o) for o in owners]),
+    ]
+    if folders:
+        filters.append(_options("folder", "Folder", [(f, f) for f in folders]))
+    else:
+        filters.append('<input type="hidden" name="folder" value="">')
+    filters.append('<button type="reset">Clear</button><p id="shown" aria-live="polite"></p>')
+    return "".join(filters)
 
 
 def render(report: HealthReport, console: Console, history: HistorySummary | None = None) -> None:
