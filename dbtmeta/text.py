@@ -113,12 +113,15 @@ def dumps_json(
     UTF-8); the escaped characters can only occur inside strings, where a ``\\uXXXX`` escape means
     the same character, so the document parses to the same data.
     """
-    text = json.dumps(
-        finite(value),
-        indent=indent,
-        sort_keys=sort_keys,
-        ensure_ascii=ascii_only,
-        allow_nan=False,
-        default=str,
-    )
+    options: dict[str, Any] = {
+        "indent": indent,
+        "sort_keys": sort_keys,
+        "ensure_ascii": ascii_only,
+        "allow_nan": False,
+        "default": str,
+    }
+    try:
+        text = json.dumps(value, **options)
+    except ValueError:  # a NaN or an Infinity somewhere: rare, so walk the value only then
+        text = json.dumps(finite(value), **options)
     return _JSON_UNSAFE_RE.sub(_json_escape, text)
