@@ -20,7 +20,16 @@ from typing import Any
 
 from dbtmeta.errors import InputError, UsageError
 from dbtmeta.looker import lookml_templates as tpl
-from dbtmeta.looker.content import Connection, Explore, ExploreView, LookerContent, ViewSource
+from dbtmeta.looker.content import (
+    Connection,
+    Explore,
+    ExploreView,
+    LookerContent,
+    LookmlField,
+    LookmlJoin,
+    LookmlView,
+    ViewSource,
+)
 
 _MODEL_SUFFIX = ".model.lkml"
 _DASHBOARD_SUFFIX = ".dashboard.lookml"
@@ -66,6 +75,9 @@ def read_lookml(
             content.connections.setdefault(model.connection, conn)
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
+            content.lookml_joins[(model_name, explore.name)] = model.joins(explore.name)
+        for view_name in model.view_names():
+            content.lookml_views[(model_name, view_name)] = model.lookml_view(view_name)
         files = [(path, repo.display(path)) for path in model.dashboard_files]
         constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
         dashboards, problems = read_dashboards(files, model_name, content.base_url, constants)
@@ -488,6 +500,7 @@ class _Model:
     # views whose tables depend on the explore (Liquid reading _explore._name), directly or not
     _per_explore: set[str] = field(default_factory=set)
     _explore_ctx: str | None = None  # the explore being built, for _explore._name
+    _layer_files: dict[int, Path] = field(default_factory=dict)  # id(view/explore block) -> its file
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -504,8 +517,10 @@ class _Model:
         seen.add(path)
         for view in _named(data.get("views")):
             self._add(self._views, view)
+            self._layer_files[id(view)] = path
         for explore in _named(data.get("explores")):
             self._add(self._explores, explore)
+            self._layer_files[id(explore)] = path
         for pattern in _as_list(data.get("includes")):
             if not isinstance(pattern, str) or not pattern.strip():
                 continue
@@ -702,18 +717,25 @@ class _Model:
             return ViewSource(name, (), f"sql_table_name: {exc}")
         return ViewSource(name, (text,))
 
+    def _derived_sql(self, name: str, raw: str) -> tuple[str, dict[str, str], str | None]:
+        """(SQL with ``${v.SQL_TABLE_NAME}`` as placeholders, placeholder -> view, problem)."""
+        sql, missing = tpl.substitute_constants(raw, self.constants)
+        if missing:
+            return "", {}, f"derived table SQL uses unknown constant @{{{missing[0]}}}"
+        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(sql)))
+        if rendered is None:
+            return "", {}, f"derived table SQL of view {name} {problem}"
+        sql, placeholders = tpl.swap_table_refs(rendered)
+        if tpl.has_substitution(sql):
+            return "", {}, "derived table SQL has a ${...} substitution that cannot be resolved"
+        return sql, placeholders, None
+
     def _derived_sql_source(self, name: str, raw: str) -> ViewSource:
         from dbtmeta.sqlnames import SqlParseError, tables_in_sql
 
-        sql, missing = tpl.substitute_constants(raw, self.constants)
-        if missing:
-            return ViewSource(name, (), f"derived table SQL uses unknown constant @{{{missing[0]}}}")
-        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(sql)))
-        if rendered is None:
-            return ViewSource(name, (), f"derived table SQL of view {name} {problem}")
-        sql, placeholders = tpl.swap_table_refs(rendered)
-        if tpl.has_substitution(sql):
-            return ViewSource(name, (), "derived table SQL has a ${...} substitution that cannot be resolved")
+        sql, placeholders, problem = self._derived_sql(name, raw)
+        if problem:
+            return ViewSource(name, (), problem)
         try:
             found = tables_in_sql(sql, self.dialect)
         except SqlParseError as exc:
@@ -933,3 +955,130 @@ class _Model:
     def explores(self) -> list[Explore]:
         found = [self.explore(name) for name in self.explore_names()]
         return [e for e in found if e is not None]
+
+    # -- fields (column lineage) -----------------------------------------------------------
+
+    def view_names(self) -> list[str]:
+        """Views defined (not only refined) in the files the model includes."""
+        return [name for name in self._views if self._layers(self._views, name)]
+
+    def _view_layers(self, name: str, stack: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+        """(view name, block) of the views ``name`` extends (their own parents first), then its own."""
+        own = self._layers(self._views, name)
+        found: list[tuple[str, dict[str, Any]]] = []
+        for layer in own:
+            for parent in _extends(layer):
+                if parent not in stack and parent != name:
+                    found.extend(self._view_layers(parent, (*stack, name)))
+        return found + [(name, layer) for layer in own]
+
+    def lookml_view(self, name: str) -> LookmlView:
+        """The fields of view ``name`` as Looker merges them (extends, then refinements, later wins)."""
+        merged: dict[str, dict[str, Any]] = {}
+        kinds: dict[str, str] = {}
+        where: dict[str, tuple[str, dict[str, Any], str]] = {}  # field -> (view, layer, kind)
+        for view_name, layer in self._view_layers(name):
+            for key, kind in _FIELD_KINDS.items():
+                for item in _named(layer.get(key)):
+                    field_name = item["name"]
+                    merged[field_name] = {**merged.get(field_name, {}), **item}
+                    kinds[field_name] = kind
+                    if field_name not in where or "sql" in item:
+                        where[field_name] = (view_name, layer, kind)
+        fields = []
+        for field_name, item in merged.items():
+            view_name, layer, kind = where[field_name]
+            path = self._layer_files.get(id(layer))
+            file, line = (
+                (self.repo.display(path), self._field_line(path, view_name, kind, field_name))
+                if path
+                else (None, None)
+            )
+            sql = item.get("sql")
+            fields.append(
+                LookmlField(
+                    view=name,
+                    name=field_name,
+                    kind=kinds[field_name],
+                    type=str(item["type"]) if item.get("type") is not None else None,
+                    sql=str(sql) if sql is not None else None,
+                    extra_sql=tuple(str(item[k]) for k in _EXTRA_SQL_KEYS if isinstance(item.get(k), str)),
+                    filters=tuple(_filter_fields(item)),
+                    timeframes=tuple(
+                        str(t) for t in _as_list(item.get("timeframes") or item.get("intervals"))
+                    ),
+                    file=file,
+                    line=line,
+                )
+            )
+        definition = self._view_def(name) or {}
+        derived = definition.get("derived_table")
+        derived_sql: str | None = None
+        placeholders: dict[str, str] = {}
+        problem: str | None = None
+        if isinstance(derived, dict) and derived.get("sql"):
+            sql, placeholders, problem = self._derived_sql(name, str(derived["sql"]))
+            derived_sql = sql if problem is None else None
+        elif isinstance(derived, dict):
+            problem = f"view {name} is a native derived table (explore_source): its columns are not traced"
+        return LookmlView(
+            model=self.name,
+            name=name,
+            fields=tuple(fields),
+            own_names=(name, *self._views_extends(name)),
+            derived_sql=derived_sql,
+            placeholders=tuple(sorted(placeholders.items())),
+            derived_problem=problem,
+        )
+
+    def _field_line(self, path: Path, view: str, kind: str, field_name: str) -> int | None:
+        """Line of ``kind: field_name {`` inside the block of view ``view`` (or ``+view``) in ``path``."""
+        lines = (self.repo.text(path) or "").splitlines()
+        header = re.compile(r"^\s*view\s*:\s*\+?" + re.escape(view) + r"\s*\{")
+        wanted = re.compile(r"^\s*" + re.escape(kind) + r"\s*:\s*" + re.escape(field_name) + r"\s*\{")
+        start = next((i for i, text in enumerate(lines) if header.match(text)), 0)
+        for number in range(start, len(lines)):
+            if wanted.match(lines[number]):
+                return number + 1
+        return None
+
+    def joins(self, explore: str) -> tuple[LookmlJoin, ...]:
+        """The base view and every join of ``explore`` with its ``sql_on`` and ``file:line``."""
+        spec = self._explore_def(explore)
+        if spec is None:
+            return ()
+        layers = [layer for layer in self._layers(self._explores, explore)]
+        for parent in _extends(spec):
+            layers.extend(self._layers(self._explores, parent))
+        base_alias = str(spec.get("view_name") or explore)
+        found = [LookmlJoin(base_alias, str(spec.get("from") or base_alias))]
+        for join in _named(spec.get("joins")):
+            alias = str(join["name"])
+            file, line = None, None
+            for layer in layers:
+                if any(j.get("name") == alias for j in _named(layer.get("joins"))):
+                    path = self._layer_files.get(id(layer))
+                    if path is not None:
+                        file, line = self.repo.display(path), self._join_line(path, alias)
+            sql_on = join.get("sql_on")
+            found.append(
+                LookmlJoin(alias, str(join.get("from") or alias), str(sql_on) if sql_on else None, file, line)
+            )
+        return tuple(found)
+
+    def _join_line(self, path: Path, alias: str) -> int | None:
+        wanted = re.compile(r"^\s*join\s*:\s*" + re.escape(alias) + r"\s*\{")
+        for number, text in enumerate((self.repo.text(path) or "").splitlines(), start=1):
+            if wanted.match(text):
+                return number
+        return None
+
+
+_FIELD_KINDS = {
+    "dimensions": "dimension",
+    "dimension_groups": "dimension_group",
+    "measures": "measure",
+    "filters": "filter",
+    "parameters": "parameter",
+}
+_EXTRA_SQL_KEYS = ("sql_start", "sql_end", "sql_latitude", "sql_longitude", "sql_distinct_key")
