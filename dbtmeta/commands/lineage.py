@@ -76,11 +76,11 @@ def command(
             )
         unique_id = build_graph(manifest).resolve(name)
         content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
-        result = column_lineage(column_usage(content, resolve), unique_id, column)
+        found = column_lineage(column_usage(content, resolve), unique_id, column)
         known = node_columns(manifest, load_catalog_near(catalog_path, paths.target_dir), unique_id)
-        result.columns_source = known.source
-        result.exists = None if known.source is None else known.get(column) is not None
-        COLUMN_LINEAGE_FORMATS[format](result, make_console())
+        found.columns_source = known.source
+        found.exists = None if known.source is None else known.get(column) is not None
+        COLUMN_LINEAGE_FORMATS[format](found, make_console())
         return EXIT_OK
     result = lineage(build_graph(manifest), node, direction=direction, depth=depth)
     LINEAGE_FORMATS[format](result, make_console())

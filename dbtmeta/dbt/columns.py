@@ -79,7 +79,7 @@ def catalog_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<cat
             if not isinstance(columns, dict):
                 continue
             found = [c for c in columns.values() if isinstance(c, dict) and isinstance(c.get("name"), str)]
-            found.sort(key=lambda c: c.get("index") if isinstance(c.get("index"), int) else 0)
+            found.sort(key=lambda c: c["index"] if isinstance(c.get("index"), int) else 0)
             catalog.nodes[unique_id] = tuple(Column(c["name"], _str(c.get("type"))) for c in found)
     return catalog
 

@@ -238,7 +238,7 @@ class FieldTracer:
 
         dialect = sqlglot_dialect(self._dialect(model)) or None
         try:
-            root = lineage(column, view.derived_sql or "", None, dialect=dialect)
+            root = lineage(column, view.derived_sql or "", {}, dialect=dialect)
         except (SqlglotError, KeyError, ValueError) as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return (), f"column {column} of derived table {view.name}: {detail}"
