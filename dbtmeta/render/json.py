@@ -20,6 +20,7 @@ SCHEMA_VERSION = 1
 
 
 def cause_to_dict(cause: Cause) -> dict[str, Any]:
+    tiles = {} if cause.tiles is None else {"tiles": list(cause.tiles)}  # tile-level health only
     return {
         "unique_id": cause.unique_id,
         "resource_type": cause.resource_type,
@@ -31,6 +32,7 @@ def cause_to_dict(cause: Cause) -> dict[str, Any]:
         "execution_time": cause.execution_time,
         "path": list(cause.path or ()),
         "severity": status_name(cause.severity),
+        **tiles,
     }
 
 
@@ -48,6 +50,7 @@ def exposure_to_dict(exposure: ExposureHealth) -> dict[str, Any]:
         "meta": dict(exposure.meta or {}),
         "original_file_path": exposure.original_file_path,
         "causes": [cause_to_dict(cause) for cause in exposure.causes],
+        **({} if exposure.tiles is None else {"tiles": [{"id": i, "title": t} for i, t in exposure.tiles]}),
     }
 
 
