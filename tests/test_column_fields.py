@@ -55,6 +55,14 @@ def test_field_columns_and_line(
     assert shop.trace("shop", "orders", name).where == f"{ORDERS}:{line}"
 
 
+def test_duration_group_reads_start_and_end(shop: FieldTracer) -> None:
+    assert cols(shop, "shop", "orders", "orders.days_shipping") == [
+        ("shop.orders", "placed_at"),
+        ("shop.orders", "shipped_at"),
+    ]
+    assert shop.trace("shop", "orders", "orders.hours_shipping").where == f"{ORDERS}:64"
+
+
 def test_references_are_recorded(shop: FieldTracer) -> None:
     assert shop.trace("shop", "orders", "orders.total_net").via == (
         "orders.net",

@@ -117,8 +117,8 @@ class FieldTracer:
         texts: list[str] = []
         if item.sql is not None:
             texts.append(item.sql)
-        elif item.kind in ("dimension", "dimension_group"):
-            texts.append(f"${{TABLE}}.{item.name}")  # Looker's default sql
+        elif item.kind in ("dimension", "dimension_group") and not item.extra_sql:
+            texts.append(f"${{TABLE}}.{item.name}")  # Looker's default sql (not for durations)
         texts.extend(item.extra_sql)
         for text in texts:
             self._read_sql(model, explore, alias, view, name, text, stack, acc)

@@ -501,6 +501,7 @@ class _Model:
     _per_explore: set[str] = field(default_factory=set)
     _explore_ctx: str | None = None  # the explore being built, for _explore._name
     _layer_files: dict[int, Path] = field(default_factory=dict)  # id(view/explore block) -> its file
+    _lines: dict[Path, dict[tuple[str, str, str], int]] = field(default_factory=dict)  # see _line_index
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -1033,14 +1034,29 @@ class _Model:
 
     def _field_line(self, path: Path, view: str, kind: str, field_name: str) -> int | None:
         """Line of ``kind: field_name {`` inside the block of view ``view`` (or ``+view``) in ``path``."""
-        lines = (self.repo.text(path) or "").splitlines()
-        header = re.compile(r"^\s*view\s*:\s*\+?" + re.escape(view) + r"\s*\{")
-        wanted = re.compile(r"^\s*" + re.escape(kind) + r"\s*:\s*" + re.escape(field_name) + r"\s*\{")
-        start = next((i for i, text in enumerate(lines) if header.match(text)), 0)
-        for number in range(start, len(lines)):
-            if wanted.match(lines[number]):
-                return number + 1
-        return None
+        return self._line_index(path).get((view, kind, field_name))
+
+    def _line_index(self, path: Path) -> dict[tuple[str, str, str], int]:
+        """(view, kind, name) -> first line of ``kind: name {`` after ``view: [+]view {``, and
+        (explore, "join", alias) -> line of ``join: alias {`` in that explore; one pass per file."""
+        if path not in self._lines:
+            index: dict[tuple[str, str, str], int] = {}
+            view = explore = ""
+            for number, text in enumerate((self.repo.text(path) or "").splitlines(), start=1):
+                match = _BLOCK_LINE.match(text)
+                if match is None:
+                    continue
+                kind, name = match.group(1), match.group(2)
+                if kind == "view":
+                    view, explore = name.lstrip("+"), ""
+                elif kind == "join":
+                    index.setdefault((explore, "join", name), number)
+                elif kind == "explore":
+                    view, explore = "", name.lstrip("+")
+                else:
+                    index.setdefault((view, kind, name), number)
+            self._lines[path] = index
+        return self._lines[path]
 
     def joins(self, explore: str) -> tuple[LookmlJoin, ...]:
         """The base view and every join of ``explore`` with its ``sql_on`` and ``file:line``."""
@@ -1059,21 +1075,22 @@ class _Model:
                 if any(j.get("name") == alias for j in _named(layer.get("joins"))):
                     path = self._layer_files.get(id(layer))
                     if path is not None:
-                        file, line = self.repo.display(path), self._join_line(path, alias)
+                        owner = str(layer.get("name", "")).lstrip("+")  # a parent explore's join
+                        file, line = self.repo.display(path), self._join_line(path, owner, alias)
             sql_on = join.get("sql_on")
             found.append(
                 LookmlJoin(alias, str(join.get("from") or alias), str(sql_on) if sql_on else None, file, line)
             )
         return tuple(found)
 
-    def _join_line(self, path: Path, alias: str) -> int | None:
-        wanted = re.compile(r"^\s*join\s*:\s*" + re.escape(alias) + r"\s*\{")
-        for number, text in enumerate((self.repo.text(path) or "").splitlines(), start=1):
-            if wanted.match(text):
-                return number
-        return None
+    def _join_line(self, path: Path, explore: str, alias: str) -> int | None:
+        return self._line_index(path).get((explore, "join", alias))
 
 
+# A block's first line: `dimension: name {` (LookML text, located for file:line; lkml gives none).
+_BLOCK_LINE = re.compile(
+    r"^\s*(view|explore|join|dimension|dimension_group|measure|filter|parameter)\s*:\s*(\+?[A-Za-z0-9_]+)\s*\{"
+)
 _FIELD_KINDS = {
     "dimensions": "dimension",
     "dimension_groups": "dimension_group",
