@@ -16,12 +16,12 @@ EXAMPLE = REPO / "example_project/looker"
 
 @pytest.fixture(scope="module")
 def shop() -> FieldTracer:
-    return FieldTracer(read_lookml(FIXTURE))
+    return FieldTracer(read_lookml(FIXTURE, fields=True))
 
 
 @pytest.fixture(scope="module")
 def greenery() -> FieldTracer:
-    return FieldTracer(read_lookml(EXAMPLE))
+    return FieldTracer(read_lookml(EXAMPLE, fields=True))
 
 
 def cols(tracer: FieldTracer, model: str, explore: str, name: str) -> list[tuple[str, str]]:
@@ -161,3 +161,11 @@ def test_tile_fields_of_orders_overview(greenery: FieldTracer) -> None:
         ("orders_and_signups", ("users.created_date", "users.count"), ()),
         ("filter:Order Date", ("orders.created_date",), ()),
     ]
+
+
+def test_content_without_field_definitions_is_a_problem() -> None:
+    content = read_lookml(FIXTURE)  # fields=False: as API or snapshot content
+    result = FieldTracer(content).trace("shop", "orders", "orders.id")
+    assert result.problems == (
+        "orders.id: no LookML field definitions (content from lookml): give the LookML",
+    )

@@ -44,7 +44,7 @@ def load_lookml(
     from dbtmeta.console import warn
     from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
 
-    content = read_lookml(lookml_dir, imports=parse_lookml_imports(lookml_import))
+    content = read_lookml(lookml_dir, imports=parse_lookml_imports(lookml_import), fields=True)
     for problem in content.problems:
         warn(problem)
     return load_lookml_resolver(content, manifest)

@@ -199,7 +199,7 @@ class LookerContent:
     # What could not be read (one line each: a malformed LookML file, an include that matches
     # nothing, an imported project not given); the rest was. Shown as warnings, not in snapshots.
     problems: list[str] = field(default_factory=list)
-    # LookML only (not in snapshots): field definitions per (model, view), views per (model, explore)
+    # read_lookml(fields=True) only, not in snapshots: fields per (model, view), views per (model, explore)
     lookml_views: dict[tuple[str, str], LookmlView] = field(default_factory=dict)
     lookml_joins: dict[tuple[str, str], tuple[LookmlJoin, ...]] = field(default_factory=dict)
 

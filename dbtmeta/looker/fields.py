@@ -101,6 +101,9 @@ class FieldTracer:
 
     def _compute(self, model: str, explore: str, name: str, stack: tuple[str, ...]) -> FieldLineage:
         alias, dot, field_name = name.partition(".")
+        if not self.content.lookml_joins:
+            why = f"{name}: no LookML field definitions (content from {self.content.source}): give the LookML"
+            return FieldLineage(model, explore, name, problems=(why,))
         view_name = self._alias_view(model, explore, alias) if dot else None
         if view_name is None:
             why = f"{name}: {alias!r} is not a view of explore {model}::{explore}"

@@ -43,8 +43,12 @@ def read_lookml(
     imports: Mapping[str, str | Path] | None = None,
     connections: Mapping[str, Connection] | None = None,
     user_attributes: Mapping[str, str] | None = None,
+    fields: bool = False,
 ) -> LookerContent:
     """Parse the LookML project in ``repo_dir``; ``imports`` maps imported project names to directories.
+
+    ``fields``: also read every view's fields and every explore's joins with their ``file:line``
+    (``LookerContent.lookml_views`` / ``lookml_joins``, for column lineage: ``looker.fields``).
 
     ``connections``: defaults the user gives per Looker connection name (database, schema,
     dialect); ``user_attributes``: values for ``_user_attributes[...]`` in Liquid.
@@ -75,8 +79,9 @@ def read_lookml(
             content.connections.setdefault(model.connection, conn)
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
-            content.lookml_joins[(model_name, explore.name)] = model.joins(explore.name)
-        for view_name in model.view_names():
+            if fields:
+                content.lookml_joins[(model_name, explore.name)] = model.joins(explore.name)
+        for view_name in model.view_names() if fields else ():
             content.lookml_views[(model_name, view_name)] = model.lookml_view(view_name)
         files = [(path, repo.display(path)) for path in model.dashboard_files]
         constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
