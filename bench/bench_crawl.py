@@ -18,24 +18,53 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fake_looker.dataset import CLIENT_ID, CLIENT_SECRET, generated_dataset  # noqa: E402
+from fake_looker.dataset import CLIENT_ID, CLIENT_SECRET, FakeData, generated_dataset  # noqa: E402
 
-from dbtmeta.looker.api import DEFAULT_CONCURRENCY, ApiSettings, crawl_with_stats  # noqa: E402
+from dbtmeta.looker.api import DEFAULT_CONCURRENCY, USER_BATCH, ApiSettings, crawl_with_stats  # noqa: E402
 
 
-def budget(dashboards: int, tiles: int, explores: int, page_size: int = 100) -> dict[str, int]:
-    """The call budget: pages + distinct explores + LookML dashboards + merged queries + user batches."""
-    data = generated_dataset(dashboards, tiles, explores)
-    user_defined = sum(1 for d in data.dashboards if "::" not in d)
-    used = {(q["model"], q["view"]) for q in data.queries.values()}
+def budget(data: FakeData, page_size: int = 100) -> dict[str, int]:
+    """The call budget, by endpoint, written from what the Looker instance holds.
+
+    One login and one logout; one ``all_dashboards(fields=id)`` listing; the search pages that
+    list the user-defined dashboards (pages of ``page_size``; without a total count the last page
+    is the short, maybe empty, one that proves the end); one ``dashboard`` per LookML dashboard
+    (search never returns those); per merged-results tile one ``merge_query`` and one ``query``
+    per source query not already on a tile; one ``users`` call per 100 owners; one explore per
+    distinct explore any tile, source query or dashboard filter uses; one ``connection`` per
+    connection of those explores.
+    """
+    live = [d for d in data.dashboards.values() if not d.get("deleted")]
+    user_defined = [d for d in live if "::" not in str(d["id"])]
+    elements = [el for d in live for el in d.get("dashboard_elements") or ()]
+    merge_ids = {str(el["merge_result_id"]) for el in elements if el.get("merge_result_id")}
+    on_tiles = {
+        str(q["id"])
+        for el in elements
+        for q in (
+            el.get("query"),
+            (el.get("look") or {}).get("query"),
+            (el.get("result_maker") or {}).get("query"),
+        )
+        if q
+    }
+    sources = {str(s["query_id"]) for m in merge_ids for s in data.merge_queries[m]["source_queries"]}
+    queries = [data.queries[q] for q in on_tiles | sources]
+    explores = {(q["model"], q["view"]) for q in queries}
+    explores |= {(f["model"], f["explore"]) for d in live for f in d.get("dashboard_filters") or ()}
+    connections = {data.explores[e]["connection_name"] for e in explores if e in data.explores}
+    owners = {str(d["user_id"]) for d in live if d.get("user_id")}
     return {
-        "pages": user_defined // page_size + 1,  # the last page is the short (maybe empty) one
-        "explores": len(used),
-        "lookml_dashboards": sum(1 for d in data.dashboards if "::" in d),
-        "merged_queries": len(data.merge_queries)
-        + sum(len(m["source_queries"]) for m in data.merge_queries.values()),
-        "user_batches": -(-len({d["user_id"] for d in data.dashboards.values() if d["user_id"]}) // 100),
-        "fixed": 4,  # login, all_dashboards(fields=id), one connection, logout
+        "POST login": 1,
+        "GET dashboards": 1,
+        "GET dashboards/search": len(user_defined) // page_size + 1,
+        "GET dashboards/{id}": len(live) - len(user_defined),
+        "GET merge_queries/{id}": len(merge_ids),
+        "GET queries/{id}": len(sources - on_tiles),
+        "GET users": -(-len(owners) // USER_BATCH),
+        "GET lookml_models/{id}/explores/{id}": len(explores),
+        "GET connections/{id}": len(connections),
+        "DELETE logout": 1,
     }
 
 
@@ -91,7 +120,7 @@ def main() -> None:
         if server.poll() is None:
             server.kill()
 
-    limits = budget(args.dashboards, args.tiles, args.explores)
+    limits = budget(generated_dataset(args.dashboards, args.tiles, args.explores))
     allowed = sum(limits.values())
     print(
         f"{args.dashboards} dashboards x {args.tiles} tiles over {args.explores} explores, "
@@ -108,8 +137,12 @@ def main() -> None:
     for concurrency, elapsed, calls, found, _, times in rows:
         print(f"| {concurrency} | {elapsed:.2f} | {times} | {calls} | {found} | {base / elapsed:.1f}x |")
     print()
-    print("calls by endpoint: " + ", ".join(f"{k} {v}" for k, v in sorted(rows[-1][4].items())))
-    ok_calls = all(r[2] <= allowed for r in rows)
+    print("calls by endpoint (made / budget):")
+    for endpoint in sorted(set(limits) | set(rows[-1][4])):
+        print(f"  {endpoint}: {rows[-1][4].get(endpoint, 0)} / {limits.get(endpoint, 0)}")
+    ok_calls = all(r[2] <= allowed for r in rows) and all(
+        made <= limits.get(endpoint, 0) for endpoint, made in rows[-1][4].items()
+    )
     ok_speed = base / rows[-1][1] >= 6
     print(f"calls within budget: {ok_calls}; >= 6x faster: {ok_speed}")
 

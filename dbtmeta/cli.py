@@ -7,16 +7,17 @@ dbt_artifacts_parser) are imported inside the functions that need them, never at
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from dbtmeta import __version__
 from dbtmeta.console import error
-from dbtmeta.errors import EXIT_USAGE, DbtmetaError
+from dbtmeta.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, DbtmetaError, OptionError
 
 # name -> (module, one-line help). The help is here so that listing commands imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -67,7 +68,12 @@ class LazyGroup(click.Group):
     help="Config file (dbtmeta.yml, or pyproject.toml with [tool.dbtmeta]). "
     "Default: found by walking up from the current directory.",
 )
-@click.option("--debug", is_flag=True, envvar="DBTMETA_DEBUG", help="Show tracebacks on errors.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="DBTMETA_DEBUG",
+    help="Also print the traceback of an error (the exit code stays the same).",
+)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
     """Keep dbt exposures in sync with Looker, and tell which dashboards a dbt run made stale.
@@ -78,6 +84,8 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
       1  findings: stale dashboards, out-of-date or invalid exposures
       2  usage or input error
       3  a remote service (Looker, Slack) failed
+      70  internal error: a bug in dbtmeta (please report it)
+      130  interrupted (Ctrl-C)
     """
     from dbtmeta.config import load_default_map
 
@@ -87,14 +95,19 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one line on stderr and a documented exit code for every error."""
+    """Entry point: one line on stderr and a documented exit code for every error.
+
+    ``--debug`` (or ``DBTMETA_DEBUG``) adds the traceback on stderr; it never changes the exit code.
+    """
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("DBTMETA_DEBUG", "").lower() in {"1", "true", "yes"}
     try:
         result: Any = cli.main(args=args, prog_name="dbtmeta", standalone_mode=False)
-    except click.exceptions.Abort:
-        error("aborted")
-        sys.exit(130)
+        sys.stdout.flush()  # a full disk or a closed pipe on stdout shows here, not at interpreter exit
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _silence_stdout()
+        error("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
     except click.exceptions.UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
             click.echo(exc.ctx.get_help(), err=True)
@@ -106,18 +119,63 @@ def main(argv: list[str] | None = None) -> None:
         error(exc.format_message())
         sys.exit(exc.exit_code)
     except DbtmetaError as exc:
-        if debug:
-            raise
-        error(str(exc))
+        _traceback(debug)
+        error(exc.for_cli() if isinstance(exc, OptionError) else str(exc))
         sys.exit(exc.exit_code)
     except BrokenPipeError:
+        _silence_stdout()
         sys.exit(0)
-    except Exception as exc:
-        if debug:
-            raise
-        error(
-            f"unexpected {type(exc).__name__}: {exc} "
-            "(rerun with --debug for the traceback and report it as a bug)"
-        )
+    except OSError as exc:
+        if not _is_stdout_error(exc):
+            _internal_error(exc, debug)
+        _silence_stdout()
+        _traceback(debug)
+        reason = exc.strerror or exc
+        error(f"cannot write the result to stdout: {reason}; redirect it to a file or pass --output")
         sys.exit(EXIT_USAGE)
+    except Exception as exc:
+        _internal_error(exc, debug)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _internal_error(exc: BaseException, debug: bool) -> NoReturn:
+    _traceback(debug)
+    error(
+        f"internal error ({type(exc).__name__}: {str(exc)[:200]}): this is a bug in dbtmeta {__version__}; "
+        "please report it, with the traceback that --debug prints"
+    )
+    sys.exit(EXIT_INTERNAL)
+
+
+def _traceback(debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+
+
+# Errors of a write that found no room: every file dbtmeta writes (--output, state, snapshot, YAML)
+# turns its own OSError into a one-line error, so one left over comes from stdout.
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _is_stdout_error(exc: OSError) -> bool:
+    """Whether ``exc`` came from writing the result to stdout (a full disk, /dev/full, a dead tty)."""
+    if exc.errno in _NO_ROOM:
+        return True
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def _silence_stdout() -> None:
+    # Output still buffered for a broken stdout would fail again at interpreter exit with an
+    # "Exception ignored" message and exit code 120: point stdout at /dev/null instead.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -192,6 +192,8 @@ def _convert_one(value: Any, param: click.Parameter, where: str, base: Path) -> 
         converted = param.type.convert(value, param, None)
     except click.BadParameter as exc:
         raise UsageError(f"{where}: {exc.message}") from None
+    except (OverflowError, ValueError):  # int(1e400), int(nan): click lets these through
+        raise UsageError(f"{where}: {value!r} is not a valid {param.type.name}") from None
     rebase = getattr(param.type, "relative_to", None)
     if callable(rebase) and isinstance(converted, str):  # NAME=DIR and the like: the path part
         return rebase(converted, str(base))

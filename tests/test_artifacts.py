@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from dbtmeta.dbt.artifacts import (
+    MANIFEST_VERSIONS,
+    RUN_RESULTS_VERSIONS,
     find_artifacts,
     load_manifest,
     load_run_results,
@@ -39,9 +42,22 @@ def _load(kind: str, path: Path, manifest_name: str | None):
     return load_sources(path, manifest)
 
 
-def test_there_are_at_least_20_bad_inputs():
-    assert len(CASES) >= 20
+def test_bad_inputs_reach_at_least_20_different_loader_checks():
+    # Each case must be refused by the loader, and the refusals must say different things (numbers and
+    # the path aside): 20+ distinct checks, not 20 copies of one.
+    messages: dict[str, list[str]] = {}
+    for case in CASES:
+        with pytest.raises(InputError) as excinfo:
+            _load(case["as"], FIXTURES / case["file"], case["manifest"])
+        text = re.sub(r"\d+", "N", str(excinfo.value).replace(str(FIXTURES / case["file"]), "FILE"))
+        messages.setdefault(text, []).append(case["file"])
+    assert len(messages) >= 20
     assert {case["as"] for case in CASES} == {"manifest", "run_results", "sources"}
+    # the only repeats: two files without a usable schema version, and two unsupported versions
+    assert sorted(files for files in messages.values() if len(files) > 1) == [
+        ["manifest_v3.json", "manifest_v13.json"],
+        ["no_metadata.json", "manifest_metadata_string.json"],
+    ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}-as-{c['as']}" for c in CASES])
@@ -84,26 +100,104 @@ def test_good_fixtures_load():
     assert sources.results["source.shop.raw.orders"].max_loaded_at == "2026-01-15T01:00:00+00:00"
 
 
-@pytest.mark.parametrize("version", range(4, 13))
-def test_manifest_versions_accepted(tmp_path, version):
-    data = _fixture("manifest_ok.json")
-    data["metadata"]["dbt_schema_version"] = SCHEMA.format(kind="manifest", version=version)
-    manifest = load_manifest(_write(tmp_path / "manifest.json", data))
-    assert manifest.schema_version == version
+VERSIONS = FIXTURES / "versions"
+# dbt-core minor version -> (manifest, run_results, sources) schema versions it writes.
+WRITES = {
+    "1.0": (4, 4, 3), "1.1": (5, 4, 3), "1.2": (6, 4, 3), "1.3": (7, 4, 3), "1.4": (8, 4, 3),
+    "1.5": (9, 4, 3), "1.6": (10, 4, 3), "1.7": (11, 5, 3), "1.8": (12, 6, 3), "1.11": (12, 6, 3),
+}  # fmt: skip
+DBT_VERSIONS = sorted(
+    (p.name.removeprefix("dbt-") for p in VERSIONS.glob("dbt-*")),
+    key=lambda v: [int(n) for n in v.split(".")],
+)
 
 
-@pytest.mark.parametrize("version", [4, 5, 6])
-def test_run_results_versions_accepted(tmp_path, version):
-    data = _fixture("run_results_ok.json")
-    data["metadata"]["dbt_schema_version"] = SCHEMA.format(kind="run-results", version=version)
-    assert len(load_run_results(_write(tmp_path / "rr.json", data)).results) == 3
+def _real(dbt_version: str, tmp_path: Path) -> dict[str, Path]:
+    """The artifacts ./versions/make.sh had dbt-core ``dbt_version`` write (gzip), unpacked."""
+    import gzip
+
+    out = {}
+    for kind in ("manifest", "run_results", "sources"):
+        out[kind] = tmp_path / f"{kind}.json"
+        out[kind].write_bytes(
+            gzip.decompress((VERSIONS / f"dbt-{dbt_version}" / f"{kind}.json.gz").read_bytes())
+        )
+    return out
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
-def test_sources_versions_accepted(tmp_path, version):
-    data = _fixture("sources_ok.json")
+def test_every_supported_schema_version_has_real_artifacts():
+    assert set(DBT_VERSIONS) == set(WRITES)
+    assert {WRITES[v][0] for v in DBT_VERSIONS} == set(MANIFEST_VERSIONS)
+    assert {WRITES[v][1] for v in DBT_VERSIONS} == set(RUN_RESULTS_VERSIONS)
+
+
+@pytest.mark.parametrize("dbt_version", DBT_VERSIONS)
+def test_real_artifacts_of_every_dbt_version(tmp_path, dbt_version):
+    from dbtmeta.dbt.strict import validate_strict
+    from dbtmeta.health.compute import compute_health
+
+    files = _real(dbt_version, tmp_path)
+    for kind, path in files.items():
+        validate_strict(path, kind)  # dbt-artifacts-parser: valid against dbt's published schema
+    manifest = load_manifest(files["manifest"])
+    assert (manifest.metadata["dbt_version"].rsplit(".", 1)[0], manifest.schema_version) == (
+        dbt_version,
+        WRITES[dbt_version][0],
+    )
+    assert manifest.project_name == "versions_shop" and manifest.adapter_type == "duckdb"
+    ids = {uid for uid, node in manifest.nodes.items() if node.get("package_name") == "versions_shop"}
+    test_id = "test.versions_shop.not_null_orders_id.84ef11d8fe"
+    assert ids == {
+        "seed.versions_shop.raw_orders",
+        "model.versions_shop.stg_orders",
+        "model.versions_shop.orders",
+        test_id,
+    }
+    assert set(manifest.sources) == {"source.versions_shop.shop.raw_orders"}
+    assert manifest.exposures["exposure.versions_shop.orders_dashboard"]["maturity"] == "high"
+    results = load_run_results(files["run_results"], manifest)
+    statuses = {uid: r.status for uid, r in results.results.items()}
+    statuses.pop("exposure.versions_shop.orders_dashboard", None)  # dbt 1.10+ lists exposures (no-op)
+    assert statuses == {
+        "seed.versions_shop.raw_orders": "success",
+        "model.versions_shop.stg_orders": "success",
+        "model.versions_shop.orders": "success",
+        test_id: "pass",
+    }
+    assert results.skipped == () and results.paths == (str(files["run_results"]),)
+    freshness = load_sources(files["sources"], manifest)
+    assert {uid: r.status for uid, r in freshness.results.items()} == {
+        "source.versions_shop.shop.raw_orders": "warn"
+    }
+    assert freshness.results["source.versions_shop.shop.raw_orders"].max_loaded_at.startswith("2020-01-02")
+    health = compute_health(manifest, results, freshness)
+    assert [(e.name, e.status.value) for e in health.exposures] == [("orders_dashboard", "at_risk")]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_sources_of_dbt_before_1_0(tmp_path, version):
+    """sources.json v1 (dbt 0.19) / v2 (0.20): dbt 1.0's real v3 file cut down to the fields of the older
+    schema, and checked valid against that schema by dbt-artifacts-parser (which forbids extra fields)."""
+    import importlib
+
+    from dbtmeta.dbt.strict import validate_strict
+
+    module = importlib.import_module(f"dbt_artifacts_parser.parsers.sources.sources_v{version}")
+    fields = set(module.SourceFreshnessOutput.model_fields)
+    data = json.loads(_real("1.0", tmp_path)["sources"].read_text())
     data["metadata"]["dbt_schema_version"] = SCHEMA.format(kind="sources", version=version)
-    assert len(load_sources(_write(tmp_path / "sources.json", data)).results) == 1
+    assert fields <= set(data["results"][0])
+    data["results"] = [{k: v for k, v in result.items() if k in fields} for result in data["results"]]
+    for result in data["results"]:  # before 1.0 an unset threshold is left out, not written as nulls
+        criteria = result["criteria"]
+        result["criteria"] = {
+            k: v for k, v in criteria.items() if not (isinstance(v, dict) and not any(v.values()))
+        }
+    path = _write(tmp_path / f"sources_v{version}.json", data)
+    validate_strict(path, "sources")
+    loaded = load_sources(path)
+    source = loaded.results["source.versions_shop.shop.raw_orders"]
+    assert (source.status, source.max_loaded_at) == ("warn", "2020-01-02T00:00:00+00:00")
 
 
 def test_unknown_keys_are_ignored_and_kept(tmp_path):
@@ -331,3 +425,26 @@ def test_json_cut_inside_a_string_is_reported_as_truncated(tmp_path):
     path.write_text(text + "\n{}", encoding="utf-8")  # extra data is not truncation
     with pytest.raises(InputError, match="is not valid JSON"):
         load_manifest(path)
+
+
+def test_unusable_files_are_skipped_with_their_reason_and_fail_only_when_alone():
+    manifest = load_manifest(FIXTURES / "manifest_ok.json")
+    docs, good = FIXTURES / "run_results_docs_generate.json", FIXTURES / "run_results_ok.json"
+    other = FIXTURES / "run_results_other_project.json"
+    merged = load_run_results([docs, good, other], manifest)
+    assert merged.paths == (str(good),)
+    assert [item.path for item in merged.skipped] == [str(docs), str(other)]
+    assert merged.skipped[0].reason.startswith("was written by `dbt docs generate`")
+    assert merged.skipped[1].reason.startswith("3 of 3 nodes are not in the manifest")
+    assert set(merged.results) == {
+        "model.shop.stg_orders",
+        "model.shop.orders",
+        "test.shop.not_null_orders_id.abc",
+    }
+    alone = load_run_results([docs, other], manifest, require_usable=False)
+    assert (alone.paths, alone.results, len(alone.skipped)) == ((), {}, 2)
+    with pytest.raises(InputError, match=r"dbt docs generate.*\(and the others too\)$"):
+        load_run_results([docs, other], manifest)
+    sources = load_sources(FIXTURES / "sources_other_project.json", manifest, require_usable=False)
+    assert sources.results == {} and sources.skipped is not None
+    assert sources.skipped.reason.startswith("1 of 1 nodes are not in the manifest")

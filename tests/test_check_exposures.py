@@ -136,6 +136,42 @@ def test_ref_to_model_deleted_since_parse(project: Path, capsys: pytest.CaptureF
     assert "[deleted-node]" in out
 
 
+def _as_written_on_windows(project: Path) -> None:
+    """Rewrite the manifest's file paths the way dbt on Windows writes them (backslashes)."""
+    path = project / "target" / "manifest.json"
+    data = json.loads(path.read_text())
+    changed = 0
+    for group in ("nodes", "sources", "exposures", "macros"):
+        for node in data[group].values():
+            for key in ("original_file_path", "path", "patch_path"):
+                if isinstance(node.get(key), str) and "/" in node[key]:
+                    package, sep, rest = node[key].rpartition("://")
+                    node[key] = package + sep + rest.replace("/", "\\")
+                    changed += 1
+    assert changed > 100
+    path.write_text(json.dumps(data))
+
+
+def test_manifest_written_on_windows_is_clean(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _as_written_on_windows(project)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--project-dir", str(project)])
+    out, err = capsys.readouterr()
+    assert (exit_info.value.code, out) == (0, "")
+    assert "5 exposure(s) OK" in err
+    # The deleted file of a model is still seen as deleted.
+    (project / "models/marts/core/fact_orders.sql").unlink()
+    exposures = project / "models/exposures/looker_exposures.yml"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-exposures", "--project-dir", str(project), str(exposures)])
+    assert exit_info.value.code == 1
+    out = capsys.readouterr().out
+    assert (
+        "depends on ref('fact_orders'), whose file models/marts/core/fact_orders.sql no longer exists" in out
+    )
+    assert "duplicate" not in out
+
+
 def test_files_without_exposures_need_no_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "other.yml"
     other.write_text("models:\n  - name: x\n")

@@ -69,7 +69,10 @@ def workspace(example_build, tmp_path: Path) -> Path:
     project = tmp_path / "project"
     shutil.copytree(example_build.project_dir, project)
     manifest = json.loads((project / "target/manifest.json").read_text())
-    manifest["nodes"]["model.greenery.fact_orders"]["checksum"]["checksum"] = "changed-since-production"
+    # fact_orders' SQL changed since production (dbt compares the SQL, `raw_code`, and its checksum)
+    fact_orders = manifest["nodes"]["model.greenery.fact_orders"]
+    fact_orders["raw_code"] += "\n-- as it was in production\n"
+    fact_orders["checksum"]["checksum"] = "changed-since-production"
     (project / "prod-state").mkdir()
     (project / "prod-state/manifest.json").write_text(json.dumps(manifest))
     save_snapshot(read_lookml(project / "looker"), project / "looker/snapshot.json")

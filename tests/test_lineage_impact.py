@@ -235,6 +235,82 @@ def test_state_comparison_matches_dbt_state_modified(dbt: Dbt, project: Path, mo
     assert set(report.affected_nodes) | changed == downstream
 
 
+@pytest.mark.parametrize(
+    "subselector", ["body", "configs", "persisted_descriptions", "relation", "macros", "contract"]
+)
+def test_each_change_names_the_dbt_subselectors_that_select_it(
+    dbt: Dbt, project: Path, modified: Path, subselector: str
+) -> None:
+    state_dir = project / "target"
+    current = load_manifest(modified / "target" / "manifest.json")
+    report = impact(current, previous=load_manifest(state_dir / "manifest.json"), project_dir=modified)
+    ours = {c.unique_id for c in report.changes if f"modified.{subselector}" in c.subselectors}
+    new = {c.unique_id for c in report.changes if c.reason == "new"}
+    expected = dbt.ls(modified, f"state:modified.{subselector}", state=state_dir)
+    # dbt's subselectors (but .macros) also select new nodes: "no old version" is "modified".
+    assert ours | (new if subselector != "macros" else set()) == expected
+    assert {c.unique_id: c.subselectors for c in report.changes if c.reason != "new"} == {
+        "model.greenery.fact_orders": ("modified.body",),
+        "model.greenery.stg_users": ("modified.relation",),
+        "model.greenery.dim_users": ("modified.configs",),
+    }
+
+
+UPGRADE = Path(__file__).parent / "fixtures" / "upgrade"
+
+
+def _upgrade_manifest(version: str, directory: Path) -> Path:
+    import gzip
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "manifest.json").write_bytes(
+        gzip.decompress((UPGRADE / f"manifest_{version}.json.gz").read_bytes())
+    )
+    return directory / "manifest.json"
+
+
+def test_a_dbt_upgrade_alone_modifies_nothing(
+    tmp_path: Path, dbt: Dbt, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same project parsed by dbt 1.8 (previous) and 1.11 (current): dbt 1.9 added default configs.
+    previous_path = _upgrade_manifest("1.8", tmp_path / "state")
+    current_path = _upgrade_manifest("1.11", tmp_path / "current")
+    previous, current = load_manifest(previous_path), load_manifest(current_path)
+    assert (previous.metadata["dbt_version"], current.metadata["dbt_version"]) == ("1.8.10", "1.11.16")
+    orders = "model.upgrade_shop.orders"
+    added = set(current.nodes[orders]["config"]) - set(previous.nodes[orders]["config"])
+    assert added == {
+        "batch_size",
+        "begin",
+        "concurrent_batches",
+        "event_time",
+        "freshness",
+        "lookback",
+        "static_analysis",
+    }
+    assert current.nodes[orders]["unrendered_config"] == previous.nodes[orders]["unrendered_config"]
+    report = impact(current, previous=previous)
+    assert report.changes == [] and report.affected == []
+    # dbt 1.11 itself agrees: nothing is state:modified against the 1.8 manifest.
+    project = shutil.copytree(UPGRADE / "project", tmp_path / "project")
+    assert dbt.ls(project, "state:modified", state=tmp_path / "state") == set()
+    # and the gate of a PR that changed nothing passes
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "impact",
+                "--manifest",
+                str(current_path),
+                "--state",
+                str(previous_path),
+                "--fail-on-maturity",
+                "high",
+            ]
+        )
+    assert exit_info.value.code == 0
+    capsys.readouterr()
+
+
 def test_deleted_nodes_affect_what_depended_on_them(tmp_path: Path, dbt: Dbt, project: Path) -> None:
     # The previous state had an extra model feeding an extra exposure; both are gone now.
     before = copy_project(tmp_path / "example_project", project)

@@ -428,3 +428,61 @@ def test_progress_bar_on_a_terminal(looker: FakeLooker, tmp_path: Path) -> None:
     shown = b"".join(chunks).decode(errors="replace")
     assert "Crawling Looker" in shown
     assert CLIENT_SECRET not in shown
+
+
+def _bench_budget():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_crawl.py"
+    spec = importlib.util.spec_from_file_location("bench_crawl", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.budget
+
+
+def test_crawl_makes_exactly_the_benchmark_budget_per_endpoint() -> None:
+    """The crawl benchmark's budget (written from Looker's content) is what the crawl spends."""
+    budget = _bench_budget()
+    data = generated_dataset(23, 3, 7, merged_every=4, lookml_dashboards=2, users=5)
+    expected = budget(data, page_size=5)
+    assert expected["GET dashboards/search"] == 5 and expected["GET merge_queries/{id}"] == 6
+    assert expected["GET queries/{id}"] == 12 and expected["GET lookml_models/{id}/explores/{id}"] == 7
+    with FakeLooker(data) as server:
+        _, stats = crawl_with_stats(settings(server), concurrency=4, page_size=5)
+    assert dict(stats.calls) == expected
+    example = example_dataset()
+    with FakeLooker(example) as server:  # with the LookML repository: no generated-SQL calls
+        _, stats = crawl_with_stats(settings(server), concurrency=4, lookml_dir=str(EXAMPLE_LOOKML))
+    assert dict(stats.calls) == budget(example)
+
+
+def test_custom_filters_and_the_dynamic_fields_a_query_selects_are_read() -> None:
+    data = example_dataset()
+    query = data.add_query(
+        "greenery",
+        "orders",
+        ["orders.count", "share"],
+        sorts=["customers.state desc"],
+        filter_expression='${promos.discount} > 0 AND ${orders.status} = "shipped"',
+        dynamic_fields=[
+            {"table_calculation": "share", "expression": "${orders.count} / ${ltv_sum}"},
+            {"measure": "ltv_sum", "based_on": "customer_order_facts.ltv", "type": "sum"},
+            {"measure": "unused", "based_on": "users.age", "type": "average"},
+        ],
+    )
+    data.add_dashboard("105", "Custom fields", [data.query_tile(query, "Share")], user_id="1")
+    with FakeLooker(data) as server:
+        content = crawl(settings(server), concurrency=2)
+    [tile] = next(d for d in content.dashboards if d.id == "105").tiles
+    [read] = tile.queries
+    assert read.filters == ("promos.discount", "orders.status")
+    assert read.dynamic_fields == ("orders.count", "customer_order_facts.ltv")
+    assert read.referenced_fields() == (
+        "orders.count",
+        "share",
+        "promos.discount",
+        "orders.status",
+        "orders.count",
+        "customer_order_facts.ltv",
+    )

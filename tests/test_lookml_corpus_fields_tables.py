@@ -265,9 +265,9 @@ def test_connections_and_user_attributes_from_the_config_file(
     assert "ref('us_customers')" in templated["depends_on"] and "ref('orders')" in templated["depends_on"]
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        "unresolved: 'Parameterised' (shop::parameterised) tile(s) by_parameter: shop::returns view "
-        "parameterised: sql_table_name '{% parameter source_table %}' uses Liquid that depends on the "
-        "query or user (unexpected tag 'parameter')"
+        "dbtmeta: warning: unresolved: 'Parameterised' (shop::parameterised) tile(s) by_parameter: "
+        "shop::returns view parameterised: sql_table_name '{% parameter source_table %}' uses Liquid "
+        "that depends on the query or user (unexpected tag 'parameter')"
     ]
 
 
@@ -280,7 +280,144 @@ def test_lkml_warnings_come_out_in_our_format(tmp_path: Path, capsys: pytest.Cap
     )
     content = read_lookml(tmp_path)
     assert content.model_connections == {"m": "b"}
-    assert capsys.readouterr().err.splitlines() == [
-        f'dbtmeta: warning: {tmp_path / "m.model.lkml"}: Multiple declarations of top-level key "connection" '
+    # lkml logs nothing of its own; its message is a LookML problem (sync-exposures prints it as a warning)
+    assert capsys.readouterr().err == ""
+    assert [str(problem) for problem in content.problems] == [
+        f'{tmp_path / "m.model.lkml"} (model m): lkml: Multiple declarations of top-level key "connection" '
         "found. Using the last-declared value."
     ]
+
+
+def test_explore_name_reaches_through_sql_table_name_references(tmp_path: Path) -> None:
+    from dbtmeta.looker.lookml import read_lookml
+
+    (tmp_path / "m.model.lkml").write_text(
+        """
+connection: "wh"
+view: base { sql_table_name: stats.{{ _explore._name }}_daily ;; }
+view: wrapper { derived_table: { sql: SELECT * FROM ${base.SQL_TABLE_NAME} ;; } }
+view: plain { sql_table_name: s.plain ;; }
+explore: first { view_name: plain join: wrapper { sql_on: 1 = 1 ;; } }
+explore: second { view_name: plain join: wrapper { sql_on: 1 = 1 ;; } }
+explore: third { view_name: wrapper }
+""",
+        encoding="utf-8",
+    )
+    content = read_lookml(tmp_path, dialect="duckdb")
+    tables = {
+        name: explore.view(alias).source.tables  # type: ignore[union-attr]
+        for (_, name), explore in content.explores.items()
+        for alias in ("wrapper",)
+    }
+    assert tables == {
+        "first": ("stats.first_daily",),
+        "second": ("stats.second_daily",),
+        "third": ("stats.third_daily",),
+    }
+
+
+def test_connection_defaults_apply_to_snapshot_content_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dbtmeta.looker.lookml import read_lookml
+    from dbtmeta.looker.snapshot import save_snapshot
+
+    directory = CORPUS / "tables_connection_defaults"
+    spec = yaml.safe_load((directory / "expected.yml").read_text(encoding="utf-8"))
+    project = _project(tmp_path, spec)
+    snapshot = tmp_path / "looker.json"
+    save_snapshot(read_lookml(directory, dialect="snowflake"), snapshot)
+    out = tmp_path / "exposures.yml"
+    args = ["--connection", "snowflake_prod:schema=MARTS", "--connection", "legacy_postgres:schema=marts"]
+    code = _cli(
+        [
+            "sync-exposures",
+            "--snapshot",
+            str(snapshot),
+            "--project-dir",
+            str(project),
+            "--output",
+            str(out),
+            *args,
+        ]
+    )
+    assert code == 0
+    assert capsys.readouterr().err == ""
+    generated = yaml.safe_load(out.read_text(encoding="utf-8"))["exposures"]
+    assert {e["config"]["meta"]["looker_id"]: e["depends_on"] for e in generated} == {
+        "sales::sales": ["ref('customers')", "ref('orders')", "source('web', 'events')"],
+        "legacy::stores": ["ref('stores')"],
+    }
+
+
+def _node_id(entry: str) -> str:
+    """``ref('orders')`` -> ``model.shop.orders``, ``source('web', 'e')`` -> ``source.shop.web.e``."""
+    names = entry.split("'")[1::2]
+    return f"source.shop.{names[0]}.{names[1]}" if entry.startswith("source(") else f"model.shop.{names[0]}"
+
+
+@pytest.mark.slow
+def test_dbt_parse_reads_every_generated_corpus_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first case of each pattern, synced into one real dbt project that `dbt parse` reads."""
+    from conftest import run_dbt
+
+    project = tmp_path / "shop"
+    (project / "models" / "exposures").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: shop\nversion: '1.0'\nconfig-version: 2\nprofile: shop\n", encoding="utf-8"
+    )
+    (project / "profiles.yml").write_text(
+        "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {tmp_path / 'shop.duckdb'}\n",
+        encoding="utf-8",
+    )
+    expected: dict[str, list[str]] = {}
+    sources: dict[str, set[str]] = {}
+    for pattern in PATTERNS:
+        spec = yaml.safe_load((CORPUS / pattern / "expected.yml").read_text(encoding="utf-8"))
+        case = spec["cases"][0]
+        manifest = _project(tmp_path / pattern, spec) / "target" / "manifest.json"
+        out = project / "models" / "exposures" / f"{pattern}.yml"
+        args = ["--manifest", str(manifest), "--output", str(out), *[str(a) for a in case.get("args", [])]]
+        assert (
+            _cli(
+                [
+                    "sync-exposures",
+                    "--lookml-dir",
+                    str(CORPUS / pattern),
+                    "--project-dir",
+                    str(project),
+                    *args,
+                ]
+            )
+            == 0
+        )
+        for entry in yaml.safe_load(out.read_text(encoding="utf-8"))["exposures"]:
+            nodes = [_node_id(d) for d in entry.get("depends_on", [])]
+            expected[entry["name"]] = nodes
+            for node in nodes:
+                kind, _, *rest = node.split(".")
+                if kind == "model":
+                    (project / "models" / f"{rest[0]}.sql").write_text("select 1 as id\n", encoding="utf-8")
+                else:
+                    sources.setdefault(rest[0], set()).add(rest[1])
+    capsys.readouterr()
+    (project / "models" / "sources.yml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 2,
+                "sources": [
+                    {"name": s, "tables": [{"name": t} for t in sorted(ts)]} for s, ts in sources.items()
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = run_dbt(["parse", "--quiet"], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    parsed = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
+    found = {e["name"]: sorted(e["depends_on"]["nodes"]) for e in parsed["exposures"].values()}
+    assert found == {name: sorted(nodes) for name, nodes in expected.items()}
+    assert len(found) == 28  # every dashboard of the corpus

@@ -298,6 +298,10 @@ def _real_bad_inputs(build, tmp: Path) -> dict[str, tuple[list[str], str]]:
     (tmp / "a_directory").mkdir()
     manifest = str(failure / "manifest.json")
     m = ["--manifest", manifest]
+    # Unusable run results are an error only when nothing usable is left: no sources.json beside this one.
+    (tmp / "bare").mkdir()
+    shutil.copyfile(manifest, tmp / "bare" / "manifest.json")
+    bare = ["--manifest", str(tmp / "bare" / "manifest.json")]
 
     def t(name: str) -> str:
         return str(tmp / name)
@@ -306,9 +310,9 @@ def _real_bad_inputs(build, tmp: Path) -> dict[str, tuple[list[str], str]]:
         "truncated manifest": (["--manifest", t("truncated_manifest.json")], "truncated"),
         "truncated sources": ([*m, "--sources", t("truncated_sources.json")], "truncated"),
         "empty run_results": ([*m, "--run-results", t("empty_run_results.json")], "empty"),
-        "docs generate": ([*m, "--run-results", t("docs_run_results.json")], "docs generate"),
+        "docs generate": ([*bare, "--run-results", t("docs_run_results.json")], "docs generate"),
         "old run_results": ([*m, "--run-results", t("old_run_results.json")], "v2"),
-        "other project": ([*m, "--run-results", t("other_run_results.json")], "another project"),
+        "other project": ([*bare, "--run-results", t("other_run_results.json")], "another project"),
         "manifest as run_results": ([*m, "--run-results", manifest], "not run_results.json"),
         "run_results as manifest": (["--manifest", str(failure / "run_results.json")], "not manifest.json"),
         "missing manifest": (["--manifest", t("nope.json")], "does not exist"),
@@ -423,3 +427,146 @@ def test_real_process_exit_codes_and_streams(example_build):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------- results that say nothing about this manifest's data
+
+
+def _build_extra_runs(green_duckdb: Path):
+    """Real run_results of `dbt compile` and `dbt docs generate` (on the green database), and of a
+    `dbt build` of the same project (same name, same node ids) into another database."""
+    from conftest import _Chain, _run_chains, copy_project
+
+    def build(out: Path, work: Path) -> None:
+        docs_project = copy_project(work / "docs")
+        shutil.copyfile(green_duckdb, docs_project / "greenery.duckdb")
+        docs = _Chain(
+            "docs",
+            docs_project,
+            [
+                (["compile"], True, {"target/run_results.json": out / "compile/run_results.json"}),
+                (["docs", "generate"], True, {"target/run_results.json": out / "docs/run_results.json"}),
+            ],
+        )
+        elsewhere_project = copy_project(work / "elsewhere")
+        elsewhere = _Chain(
+            "elsewhere",
+            elsewhere_project,
+            [(["build"], True, {"target/run_results.json": out / "elsewhere/run_results.json"})],
+            env={"GREENERY_DUCKDB_PATH": str(elsewhere_project / "elsewhere.duckdb")},
+        )
+        _run_chains([docs, elsewhere], work)
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def extra_runs(example_build, pytestconfig) -> Path:
+    from conftest import _cached, _rebuild_requested
+
+    return _cached(
+        "extra_runs", _build_extra_runs(example_build.duckdb_path), _rebuild_requested(pytestconfig)
+    )
+
+
+def _target_dir(tmp_path: Path, build: Path, run_results: Path | None) -> Path:
+    target = tmp_path / "project" / "target"
+    target.mkdir(parents=True)
+    shutil.copyfile(build / "manifest.json", target / "manifest.json")
+    if run_results is not None:
+        shutil.copyfile(run_results, target / "run_results.json")
+    return target
+
+
+@pytest.mark.parametrize("command", ["docs", "compile"])
+def test_results_of_docs_generate_or_compile_beside_the_manifest_are_left_out(
+    example_build, extra_runs, capsys, tmp_path, command
+):
+    written_by = {"docs": "dbt docs generate", "compile": "dbt compile"}[command]
+    assert json.loads((extra_runs / command / "run_results.json").read_text())["args"]["which"] in {
+        "generate",
+        "compile",
+    }
+    target = _target_dir(tmp_path / "with", example_build.failure, extra_runs / command / "run_results.json")
+    sources = example_build.failure / "sources.json"
+    code, out, err = run(
+        capsys, "--manifest", target / "manifest.json", "--sources", sources, "--format", "json"
+    )
+    # The same answer as with no run_results.json at all: sources only.
+    bare = _target_dir(tmp_path / "bare", example_build.failure, None)
+    bare_code, bare_out, bare_err = run(
+        capsys, "--manifest", bare / "manifest.json", "--sources", sources, "--format", "json"
+    )
+    assert (code, statuses(out)) == (bare_code, statuses(bare_out))
+    assert statuses(out)["inventory_health"] == "stale"  # the failed freshness of the failure scenario
+    assert bare_err == ""
+    assert err == (
+        f"dbtmeta: warning: left out run results {str(target / 'run_results.json')!r}: was written by "
+        f"`{written_by}` and says nothing about data health; use the run_results.json of "
+        "`dbt build`/`run`/`test` (copy it before that)\n"
+    )
+
+
+def test_docs_generate_results_among_given_results_are_left_out(example_build, extra_runs, capsys):
+    docs = extra_runs / "docs" / "run_results.json"
+    code, out, err = run(capsys, *artifacts(example_build.failure), "--run-results", docs, "--format", "json")
+    assert code == 1 and statuses(out) == FAILURE_STATUSES
+    assert err.count("\n") == 1 and str(docs) in err and "`dbt docs generate`" in err
+    assert err.startswith("dbtmeta: warning: left out run results")
+
+
+def test_docs_generate_results_alone_are_an_error(example_build, extra_runs, capsys, tmp_path):
+    target = _target_dir(tmp_path, example_build.failure, extra_runs / "docs" / "run_results.json")
+    code, out, err = run(capsys, "--manifest", target / "manifest.json")
+    assert code == 2 and out == ""
+    assert err.startswith(f"dbtmeta: error: run results {str(target / 'run_results.json')!r}: was written by")
+    assert err.count("\n") == 1
+
+
+def test_results_of_the_same_project_built_elsewhere_are_left_out(example_build, extra_runs, capsys):
+    elsewhere = extra_runs / "elsewhere" / "run_results.json"
+    ids = {r["unique_id"] for r in json.loads(elsewhere.read_text())["results"]}
+    manifest = json.loads((example_build.failure / "manifest.json").read_text())
+    assert ids <= set(manifest["nodes"]) | set(manifest["exposures"])  # same name, same ids
+    code, out, err = run(
+        capsys, *artifacts(example_build.failure), "--run-results", elsewhere, "--format", "json"
+    )
+    assert code == 1 and statuses(out) == FAILURE_STATUSES  # not merged: it is the newest file
+    assert err.startswith(f"dbtmeta: warning: left out run results {str(elsewhere)!r}: 20 of 20 relations")
+    assert '\'"elsewhere"."' in err and "another project named 'greenery'" in err
+    assert err.count("\n") == 1
+
+
+def test_a_stale_results_file_among_several_is_left_out(example_build, capsys, tmp_path):
+    # The results of a run of an older version of the project: its models have been renamed since.
+    stale = json.loads((example_build.green / "run_results.json").read_text())
+    for result in stale["results"]:
+        result["unique_id"] += "_v0"
+    (tmp_path / "stale.json").write_text(json.dumps(stale))
+    code, out, err = run(
+        capsys,
+        *artifacts(example_build.failure),
+        "--run-results",
+        tmp_path / "stale.json",
+        "--format",
+        "json",
+    )
+    assert code == 1 and statuses(out) == FAILURE_STATUSES
+    total = len(stale["results"])
+    assert err.startswith(
+        f"dbtmeta: warning: left out run results {str(tmp_path / 'stale.json')!r}: "
+        f"{total} of {total} nodes are not in the manifest"
+    )
+    assert err.count("\n") == 1
+
+
+def test_nothing_usable_left_is_an_error_naming_the_first_file(example_build, extra_runs, capsys, tmp_path):
+    target = _target_dir(tmp_path, example_build.failure, None)
+    docs = extra_runs / "docs" / "run_results.json"
+    elsewhere = extra_runs / "elsewhere" / "run_results.json"
+    code, out, err = run(
+        capsys, "--manifest", target / "manifest.json", "--run-results", docs, "--run-results", elsewhere
+    )
+    assert code == 2 and out == ""
+    assert err.startswith(f"dbtmeta: error: run results {str(docs)!r}: was written by `dbt docs generate`")
+    assert err.rstrip().endswith("(and 1 other file(s) left out too)") and err.count("\n") == 1

@@ -57,9 +57,10 @@ def _parse_time(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC, as it is written back: 9999-12-31T23:00:00-05:00 has no UTC form (OverflowError).
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -111,7 +112,7 @@ def load_state(path: str | os.PathLike[str]) -> AlertState:
         ) from None
     try:
         data = json.loads(text) if text.strip() else {"version": STATE_VERSION, "exposures": {}}
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or a number beyond the int conversion limit
         raise InputError(
             f"state file {name!r} is not valid JSON; delete it to start over (alerts will repeat once)"
         ) from None
@@ -140,7 +141,10 @@ def save_state(path: str | os.PathLike[str], state: AlertState) -> None:
         "version": STATE_VERSION,
         "exposures": {uid: state.entries[uid].to_dict() for uid in sorted(state.entries)},
     }
-    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    try:
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write state file {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _cause_ids(exposure: Any) -> tuple[str, ...]:
@@ -176,6 +180,7 @@ def plan_alerts(
                 and previous.status == status
                 and previous.causes == _cause_ids(exposure)
                 and previous.alerted_at is not None
+                and previous.alerted_at <= now  # a time in the future is not a past alert
                 and now - previous.alerted_at < repeat_after
             ):
                 plan.suppressed.append(exposure)

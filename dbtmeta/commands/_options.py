@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,7 @@ def emit(render: Callable[[Console], None], output: str | None, *, flag: str = "
         if not console.is_terminal and not os.environ.get("COLUMNS"):
             console.width = 120  # pipes and CI logs: rich would assume 80 columns
         render(console)
+        sys.stdout.flush()  # a full disk fails here (OSError), handled by the CLI as one line, exit 2
         return
     from dbtmeta.atomic import write_atomic
 

@@ -13,6 +13,7 @@ from dbtmeta.render import FORMATS
 from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
 
 if TYPE_CHECKING:
+    from dbtmeta.alerts.send import SlackOptions
     from dbtmeta.health.model import HealthReport
 
 FAIL_ON = ("at_risk", "stale", "never")  # = dbtmeta.health.report.FAIL_ON (not imported: --help stays light)
@@ -132,30 +133,14 @@ def command(
     Reads manifest.json, run_results.json and sources.json from the dbt target directory (or the
     files given) and prints every exposure's health with its root causes.
     """
-    from dbtmeta.alerts import state as alert_state
-    from dbtmeta.alerts.send import SlackOptions, send_alerts
+    from dbtmeta.alerts.send import send_alerts
     from dbtmeta.console import info, warn
     from dbtmeta.health.report import Filters, exit_code_for, filter_report, load_report
     from dbtmeta.render import get_renderer
 
     output_format = output_format.lower()
     # Validate every flag before reading anything.
-    slack_options = None
-    delay = alert_state.parse_duration(repeat_after)
-    if slack_webhook is not None:
-        from dbtmeta.alerts import slack
-
-        slack.validate_webhook_url(slack_webhook)
-        state = None
-        if state_file is not None:
-            alert_state.check_state_path(state_file)
-            state = alert_state.load_state(state_file)
-        slack_options = SlackOptions(slack_webhook, slack_mode, state_file, delay, slack_timeout, state)
-    elif state_file is not None:
-        # CI recipes pass --state-file and the webhook from a secret that may not be set up.
-        warn(
-            "no Slack webhook (--slack-webhook / DBTMETA_SLACK_WEBHOOK): nothing posted, --state-file unused"
-        )
+    slack_options = _slack_options(slack_webhook, slack_mode, state_file, repeat_after, slack_timeout)
     if output is not None:
         check_output_path(output)
 
@@ -200,3 +185,30 @@ def _tile_level(
     manifest = load_manifest(find_artifacts(project_dir, target_path, manifest_path).manifest)
     content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
     return tile_health(report, manifest, content, resolve)
+
+
+def _slack_options(
+    webhook: str | None, mode: str, state_file: str | None, repeat_after: str, timeout: float
+) -> SlackOptions | None:
+    """The Slack settings, checked (and the state file read) before any work; None without a webhook."""
+    from dbtmeta.alerts import state as alert_state
+    from dbtmeta.alerts.send import SlackOptions
+    from dbtmeta.console import warn
+
+    delay = alert_state.parse_duration(repeat_after)
+    if webhook is None:
+        if state_file is not None:
+            # CI recipes pass --state-file and the webhook from a secret that may not be set up.
+            warn(
+                "no Slack webhook (--slack-webhook / DBTMETA_SLACK_WEBHOOK): nothing posted, "
+                "--state-file unused"
+            )
+        return None
+    from dbtmeta.alerts import slack
+
+    slack.validate_webhook_url(webhook)
+    state = None
+    if state_file is not None:
+        alert_state.check_state_path(state_file)
+        state = alert_state.load_state(state_file)
+    return SlackOptions(webhook, mode, state_file, delay, timeout, state)

@@ -14,10 +14,8 @@ from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from dbtmeta.vocabulary import MATURITIES
 
 if TYPE_CHECKING:
+    from dbtmeta.exposures.sync import SyncPlan
     from dbtmeta.looker.content import Connection, LookerContent
-
-if TYPE_CHECKING:
-    from dbtmeta.looker.content import LookerContent
 
 
 @click.command(
@@ -112,26 +110,13 @@ def command(
     lookml_import: tuple[str, ...],
     snapshot: str | None,
     concurrency: int,
-    include_looks: bool,
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
-    output: str | None,
     check: bool,
     dry_run: bool,
-    strict: bool,
-    schema_map: tuple[str, ...],
-    dialect: str | None,
-    connection: tuple[str, ...],
     user_attribute: tuple[str, ...],
-    default_owner_email: str | None,
-    default_owner_name: str | None,
-    maturity_rule: tuple[str, ...],
-    owner_rule: tuple[str, ...],
-    default_maturity: str,
-    usage_stats: bool,
-    dashboard_url_base: str | None,
-    **looker: Any,  # the other looker_options, for api_settings_from_options
+    **params: Any,  # SyncOptions fields, and the other looker_options for api_settings_from_options
 ) -> int:
     """Write dbt exposures for every Looker dashboard (and Look) from one content source:
     --lookml-dir, --snapshot, or the Looker API (--looker-ini / --base-url / LOOKERSDK_* env;
@@ -140,37 +125,24 @@ def command(
     The generated file is rewritten only when its content changes; names stay stable across
     renames; hand-written exposures elsewhere in the project are never touched.
     """
-    from dbtmeta.console import info, warn
+    from dbtmeta.console import warn
     from dbtmeta.dbt.artifacts import load_project_manifest
     from dbtmeta.exposures.resolve import parse_user_attributes
-    from dbtmeta.exposures.sync import SyncOptions, apply
+    from dbtmeta.exposures.sync import SyncOptions
     from dbtmeta.exposures.sync import plan as plan_sync
 
     if check and dry_run:
         raise UsageError("--check and --dry-run do not go together: --check already writes nothing")
-    options = SyncOptions(
-        output=output,
-        strict=strict,
-        schema_map=schema_map,
-        dialect=dialect,
-        connection=connection,
-        default_owner_email=default_owner_email,
-        default_owner_name=default_owner_name,
-        maturity_rule=maturity_rule,
-        owner_rule=owner_rule,
-        default_maturity=default_maturity,
-        usage_stats=usage_stats,
-        dashboard_url_base=dashboard_url_base,
-        include_looks=include_looks,
-    )
+    if lookml_import and not lookml_dir:
+        raise UsageError("--lookml-import goes with --lookml-dir: it says where that project's imports are")
+    options = SyncOptions.from_mapping(params)
+    looker = {key: value for key, value in params.items() if key not in SyncOptions.field_names()}
     connections = options.parsed()[3]  # a malformed rule fails before any slow work
     user_attributes = parse_user_attributes(user_attribute)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
     source = click.get_current_context().get_parameter_source("base_url")
     explicit_url = looker["base_url"] if source is not click.core.ParameterSource.ENVIRONMENT else None
-    if lookml_import and not lookml_dir:
-        raise UsageError("--lookml-import goes with --lookml-dir: it says where that project's imports are")
     content = _load_content(
         lookml_dir=lookml_dir,
         lookml_import=lookml_import,
@@ -178,9 +150,9 @@ def command(
         api_given=bool(looker["looker_ini"] or explicit_url),
         api_settings=api_settings_from_options(**looker),
         concurrency=concurrency,
-        include_looks=include_looks,
+        include_looks=options.include_looks,
         # LookML has no connection details: the warehouse is the one the dbt project builds in
-        dialect=dialect or manifest.adapter_type,
+        dialect=options.dialect or manifest.adapter_type,
         connections=connections,
         user_attributes=user_attributes,
     )
@@ -188,6 +160,14 @@ def command(
         used = ", ".join(sorted(set(content.model_connections.values()))) or "none"
         warn(f"--connection {name}: no Looker model uses this connection (connections used: {used})")
     plan = plan_sync(content, manifest, project, options)
+    return _finish(plan, content, strict=options.strict, check=check, dry_run=dry_run)
+
+
+def _finish(plan: SyncPlan, content: LookerContent, *, strict: bool, check: bool, dry_run: bool) -> int:
+    """Report what could not be resolved, then write the file, or show the diff (--check, --dry-run)."""
+    from dbtmeta.console import info, warn
+    from dbtmeta.exposures.sync import apply
+
     for problem in content.problems:
         warn(str(problem))
     for finding in plan.findings:

@@ -12,8 +12,14 @@ Public API (stable):
 - :func:`find_artifacts` -> :class:`ArtifactPaths` (honours ``DBT_PROJECT_DIR``/``DBT_TARGET_PATH``)
 - :func:`find_project_dir`, :func:`load_project_manifest` (what the commands' project options use)
 - :func:`load_manifest` -> :class:`Manifest`
-- :func:`load_run_results` -> :class:`RunResults` (several files merged, newest result per node wins)
+- :func:`load_run_results` -> :class:`RunResults` (several files merged, newest result per node wins;
+  files that say nothing about this manifest's data are skipped and listed in ``RunResults.skipped``)
 - :func:`load_sources` -> :class:`SourceFreshness`
+
+A run_results file is *unusable* (skipped, with the reason in :class:`SkippedFile`) when it was
+written by a command that builds nothing (``dbt docs generate``, ``dbt compile``...), when most of its
+node ids are not in the manifest (stale, or another project), or when most of its relations differ
+from the manifest's (a project of the same name building elsewhere). Damaged files are errors.
 
 Speed: the cyclic GC is paused while parsing (:func:`gc_paused`), and artifacts of 8 MB or more
 are moved to the GC's permanent generation afterwards (``gc.freeze()``, process-wide; see
@@ -100,6 +106,17 @@ class NodeResult:
     generated_at: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """An artifact file left out because it says nothing about this manifest's data, and why."""
+
+    path: str
+    reason: str  # one line, without the path
+
+    def __str__(self) -> str:
+        return f"{self.path!r}: {self.reason}"
+
+
 @dataclass
 class RunResults:
     """Merged run_results: per node the newest result."""
@@ -107,7 +124,8 @@ class RunResults:
     results: dict[str, NodeResult]
     invocation_ids: tuple[str, ...]
     generated_at: str | None  # newest generated_at of the files
-    paths: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # the files merged
+    skipped: tuple[SkippedFile, ...] = ()  # the files left out, in the order given
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +146,7 @@ class SourceFreshness:
     invocation_id: str | None
     generated_at: str | None
     path: str | None = None
+    skipped: SkippedFile | None = None  # set (and results empty) when the file was left out
 
 
 @dataclass(frozen=True)
@@ -313,6 +332,11 @@ def read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise InputError(f"{what} file {name!r} is nested too deeply to be a dbt artifact") from None
+    except ValueError as exc:  # a number of more than 4,300 digits (int conversion limit)
+        raise InputError(
+            f"{what} file {name!r} holds a number too long to be a dbt artifact value ({str(exc)[:60]}...); "
+            "give the file dbt wrote"
+        ) from None
     if not isinstance(data, dict):
         raise InputError(f"{what} file {name!r} holds a JSON {type(data).__name__}, not a dbt {what} object")
     return data
@@ -386,6 +410,12 @@ def manifest_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<ma
                     f"manifest {str(path)!r}: {group_name}[{unique_id!r}] is not an object; "
                     "the file is damaged, re-run `dbt parse`"
                 )
+            name = node.get("name")
+            if name is not None and not isinstance(name, str):
+                raise InputError(
+                    f"manifest {str(path)!r}: {group_name}[{unique_id[:120]!r}].name is a "
+                    f"{type(name).__name__}, not a string; the file is damaged, re-run `dbt parse`"
+                )
     project_name = metadata.get("project_name")
     if not isinstance(project_name, str) or not project_name:
         project_name = _guess_project_name(nodes)
@@ -432,18 +462,45 @@ def _known(manifest: Manifest, unique_id: str) -> bool:
     return any(isinstance(group, dict) and unique_id in group for group in manifest.extra.values())
 
 
-def _check_belongs(ids: Sequence[str], manifest: Manifest | None, path: str, what: str) -> None:
-    """Refuse results whose nodes are mostly unknown to the manifest (artifacts of another project)."""
+def _foreign_reason(ids: Sequence[str], manifest: Manifest | None) -> str | None:
+    """Why results with these node ids cannot be about ``manifest`` (None: they can)."""
     if manifest is None or not ids:
-        return
+        return None
     unknown = [unique_id for unique_id in ids if not _known(manifest, unique_id)]
     if unknown and len(unknown) > len(ids) * (1 - KNOWN_RESULT_FRACTION):
-        raise InputError(
-            f"{what} {path!r}: {len(unknown)} of {len(ids)} nodes are not in the manifest "
-            f"(e.g. {', '.join(repr(uid[:80]) for uid in unknown[:3])}); it comes from another project "
-            "or an older manifest - "
-            f"give the artifacts of project {manifest.project_name!r}"
+        return (
+            f"{len(unknown)} of {len(ids)} nodes are not in the manifest "
+            f"(e.g. {', '.join(repr(uid[:80]) for uid in unknown[:3])}): it is older than the manifest "
+            f"or comes from another project; give the artifacts of project {manifest.project_name!r}"
         )
+    return None
+
+
+def _relation_reason(relations: Sequence[tuple[str, str]], manifest: Manifest | None) -> str | None:
+    """Why results whose ``(unique_id, relation_name)`` mostly differ from the manifest's are foreign.
+
+    A project of the same name (same node ids) that builds into another database or schema.
+    """
+    if manifest is None:
+        return None
+    compared = differ = 0
+    example = ""
+    for unique_id, relation in relations:
+        node = manifest.nodes.get(unique_id)
+        expected = node.get("relation_name") if node is not None else None
+        if not isinstance(expected, str):
+            continue
+        compared += 1
+        if relation != expected:
+            differ += 1
+            example = example or f"{relation[:80]!r} instead of {expected[:80]!r}"
+    if compared and differ > compared * (1 - KNOWN_RESULT_FRACTION):
+        return (
+            f"{differ} of {compared} relations are not where the manifest puts them (e.g. {example}): "
+            f"it comes from another project named {manifest.project_name!r} or another target; "
+            "give the artifacts of the same dbt invocation or target"
+        )
+    return None
 
 
 # --------------------------------------------------------------------------------------- run results
@@ -511,25 +568,80 @@ def _sort_key(timestamp: str | None) -> str:
 def load_run_results(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     manifest: Manifest | None = None,
+    *,
+    require_usable: bool = True,
 ) -> RunResults:
     """Load one or more run_results.json (v4..v6) and merge them: per node the newest result wins.
 
     "Newest" = the node's latest ``timing[].completed_at``, else the file's ``metadata.generated_at``.
-    Refuses (InputError) results of ``dbt docs generate`` and results whose nodes are mostly
-    absent from ``manifest``.
+    Files that say nothing about the data of ``manifest`` (written by ``dbt docs generate`` or
+    ``dbt compile``, stale, or of another project) are left out and listed in ``skipped``. When no
+    file is left, InputError naming the first reason, unless ``require_usable`` is False (the caller
+    has other results, e.g. sources.json, and warns about the skipped files itself).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    return run_results_from_dicts(((read_json(path, "run_results"), path) for path in paths), manifest)
+    return run_results_from_dicts(
+        ((read_json(path, "run_results"), path) for path in paths), manifest, require_usable=require_usable
+    )
 
 
 def run_results_from_dicts(
     documents: Iterable[tuple[dict[str, Any], str | os.PathLike[str]]],
     manifest: Manifest | None = None,
+    *,
+    require_usable: bool = True,
 ) -> RunResults:
     """Merge parsed run_results objects, given as ``(data, path)`` pairs (any order)."""
     with gc_paused():
-        return _merge_run_results(documents, manifest)
+        merged = _merge_run_results(documents, manifest)
+    if require_usable and merged.skipped and not merged.paths:
+        first = merged.skipped[0]
+        raise InputError(
+            f"run results {first}" + ("" if len(merged.skipped) == 1 else " (and the others too)")
+        )
+    return merged
+
+
+def _file_results(
+    data: dict[str, Any], name: str, manifest: Manifest | None
+) -> tuple[list[NodeResult], str | None, str | None, str | None]:
+    """(results, invocation id, generated_at, why the file is unusable or None) of one file."""
+    metadata, _version = check_kind(data, name, "run_results")
+    args = data.get("args")
+    which = args.get("which") if isinstance(args, dict) else None
+    generated_at = _as_str(metadata.get("generated_at"))
+    invocation_id = _as_str(metadata.get("invocation_id"))
+    out: list[NodeResult] = []
+    relations: list[tuple[str, str]] = []
+    for unique_id, status, result in _results(data, name, "run results", "re-run dbt"):
+        out.append(
+            NodeResult(
+                unique_id=unique_id,
+                status=status,
+                message=_as_str(result.get("message")),
+                failures=_as_int(result.get("failures")),
+                completed_at=_completed_at(result),
+                execution_time=_as_float(result.get("execution_time")),
+                invocation_id=invocation_id,
+                generated_at=generated_at,
+            )
+        )
+        relation = result.get("relation_name")
+        if isinstance(relation, str):
+            relations.append((unique_id, relation))
+    reason: str | None = None
+    if isinstance(which, str) and which in _NO_HEALTH_COMMANDS:
+        reason = (
+            f"was written by `{_NO_HEALTH_COMMANDS[which]}` and says nothing about data health; "
+            "use the run_results.json of `dbt build`/`run`/`test` (copy it before that)"
+        )
+    reason = (
+        reason
+        or _foreign_reason([r.unique_id for r in out], manifest)
+        or _relation_reason(relations, manifest)
+    )
+    return out, invocation_id, generated_at, reason
 
 
 def _merge_run_results(
@@ -540,46 +652,28 @@ def _merge_run_results(
     invocation_ids: list[str] = []
     newest_generated: str | None = None
     path_names: list[str] = []
+    skipped: list[SkippedFile] = []
     for data, path in documents:
         name = str(path)
+        results, invocation_id, generated_at, reason = _file_results(data, name, manifest)
+        if reason is not None:
+            skipped.append(SkippedFile(name, reason))
+            continue
         path_names.append(name)
-        metadata, _version = check_kind(data, path, "run_results")
-        args = data.get("args")
-        which = args.get("which") if isinstance(args, dict) else None
-        if which in _NO_HEALTH_COMMANDS:
-            raise InputError(
-                f"run results {name!r} were written by `{_NO_HEALTH_COMMANDS[which]}` and say nothing about "
-                "data health; use the run_results.json of `dbt build`/`run`/`test` (copy it before that)"
-            )
-        results = _results(data, name, "run results", "re-run dbt")
-        generated_at = _as_str(metadata.get("generated_at"))
-        invocation_id = _as_str(metadata.get("invocation_id"))
         if invocation_id:
             invocation_ids.append(invocation_id)
         if generated_at and _sort_key(generated_at) > _sort_key(newest_generated):
             newest_generated = generated_at
-        ids: list[str] = []
-        for unique_id, status, result in results:
-            ids.append(unique_id)
-            node_result = NodeResult(
-                unique_id=unique_id,
-                status=status,
-                message=_as_str(result.get("message")),
-                failures=_as_int(result.get("failures")),
-                completed_at=_completed_at(result),
-                execution_time=_as_float(result.get("execution_time")),
-                invocation_id=invocation_id,
-                generated_at=generated_at,
-            )
-            previous = merged.get(unique_id)
+        for node_result in results:
+            previous = merged.get(node_result.unique_id)
             if previous is None or _newer(node_result, previous):
-                merged[unique_id] = node_result
-        _check_belongs(ids, manifest, name, "run results")
+                merged[node_result.unique_id] = node_result
     return RunResults(
         results=merged,
         invocation_ids=tuple(invocation_ids),
         generated_at=newest_generated,
         paths=tuple(path_names),
+        skipped=tuple(skipped),
     )
 
 
@@ -594,13 +688,23 @@ def _newer(candidate: NodeResult, previous: NodeResult) -> bool:
 # ------------------------------------------------------------------------------------------- sources
 
 
-def load_sources(path: str | os.PathLike[str], manifest: Manifest | None = None) -> SourceFreshness:
-    """Load sources.json (v1..v3) of ``dbt source freshness``."""
-    return sources_from_dict(read_json(path, "sources"), path, manifest)
+def load_sources(
+    path: str | os.PathLike[str], manifest: Manifest | None = None, *, require_usable: bool = True
+) -> SourceFreshness:
+    """Load sources.json (v1..v3) of ``dbt source freshness``.
+
+    A file whose sources are mostly not in ``manifest`` is an InputError, or, with
+    ``require_usable=False``, an empty result whose ``skipped`` says why.
+    """
+    return sources_from_dict(read_json(path, "sources"), path, manifest, require_usable=require_usable)
 
 
 def sources_from_dict(
-    data: dict[str, Any], path: str | os.PathLike[str] = "<sources>", manifest: Manifest | None = None
+    data: dict[str, Any],
+    path: str | os.PathLike[str] = "<sources>",
+    manifest: Manifest | None = None,
+    *,
+    require_usable: bool = True,
 ) -> SourceFreshness:
     """Build :class:`SourceFreshness` from the parsed JSON object of sources.json."""
     name = str(path)
@@ -618,10 +722,13 @@ def sources_from_dict(
             criteria=criteria if isinstance(criteria, dict) else None,
             execution_time=_as_float(result.get("execution_time")),
         )
-    _check_belongs(list(out), manifest, name, "sources")
+    reason = _foreign_reason(list(out), manifest)
+    if reason and require_usable:
+        raise InputError(f"sources {name!r} {reason}")
     return SourceFreshness(
-        results=out,
+        results={} if reason else out,
         invocation_id=_as_str(metadata.get("invocation_id")),
         generated_at=_as_str(metadata.get("generated_at")),
         path=name,
+        skipped=SkippedFile(name, reason) if reason else None,
     )

@@ -2,8 +2,9 @@
 
 A change is given in any mix of three ways:
 
-- ``state``: a previous manifest; nodes are compared the way dbt's ``state:modified`` does (new,
-  body checksum, configs, relation, upstream macros) plus nodes deleted since then;
+- ``state``: a previous manifest; nodes are compared the way dbt's ``state:modified`` does, naming
+  the subselectors that select each (``modified.body``, ``.configs`` on ``unrendered_config``,
+  ``.persisted_descriptions``, ``.relation``, ``.macros``, ``.contract``), plus nodes deleted since;
 - ``names``: nodes named like on ``dbt ls --select``;
 - ``paths``: changed files (``git diff --name-only``, pre-commit), mapped to nodes through
   ``original_file_path`` / ``patch_path`` and macro files to the nodes that call the macros.
@@ -24,18 +25,30 @@ from dbtmeta.vocabulary import MATURITIES, maturity_rank
 if TYPE_CHECKING:
     from dbtmeta.dbt.artifacts import Manifest
 
-# Config keys dbt does not count as a modification (CompareBehavior.Exclude in dbt-core).
-_CONFIG_IGNORED = frozenset({"tags", "group"})
+# Node config keys dbt does not compare in ``state:modified.configs`` (CompareBehavior.Exclude of
+# dbt-core's NodeAndTestConfig; database/schema/alias belong to ``modified.relation``).
+_NODE_CONFIG_IGNORED = frozenset({"tags", "group", "alias", "schema", "database"})
+# dbt's subselectors of ``state:modified``, in the order a change's ``reason`` is chosen from.
+SUBSELECTORS = (
+    "modified.body",
+    "modified.configs",
+    "modified.persisted_descriptions",
+    "modified.relation",
+    "modified.macros",
+    "modified.contract",
+)
 _COMPARED_TYPES = frozenset({"model", "seed", "snapshot", "source", "exposure", "analysis"})
 
 
 @dataclass(frozen=True)
 class Change:
     unique_id: str
-    reason: str  # new, deleted, modified.body, modified.configs, modified.relation, modified.macros,
-    #              modified.contents, selected, file
+    reason: str  # new, deleted, the first of ``subselectors``, modified (only what no subselector
+    #              covers changed: fqn, exposure or source properties, access...), selected, file
     info: NodeInfo
     detail: str | None = None  # the changed file for reason "file"
+    # Every ``state:modified.*`` subselector that selects the node (empty unless reason is modified*).
+    subselectors: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +56,7 @@ class Change:
             "name": self.info.name,
             "resource_type": self.info.resource_type,
             "reason": self.reason,
+            "subselectors": list(self.subselectors),
             "detail": self.detail,
         }
 
@@ -89,37 +103,129 @@ class Impact:
 # ----------------------------------------------------------------------------------- state compare
 
 
-def _relation(raw: dict[str, Any]) -> tuple[Any, ...]:
-    return (raw.get("database"), raw.get("schema"), raw.get("alias") or raw.get("identifier"))
+def _dict(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
 
 
-def _config(raw: dict[str, Any]) -> dict[str, Any]:
-    config = raw.get("config")
-    if not isinstance(config, dict):
-        return {}
-    return {key: value for key, value in config.items() if key not in _CONFIG_IGNORED}
+def _same_config(raw: dict[str, Any], old: dict[str, Any], ignored: frozenset[str]) -> bool:
+    """dbt's ``same_config``: the *unrendered* configs (as written in the project), key by key.
+
+    Rendered ``config`` also holds every default of the dbt version that wrote the manifest, so new
+    defaults after a dbt upgrade would make every node look modified.
+    """
+    mine, theirs = _dict(raw, "unrendered_config"), _dict(old, "unrendered_config")
+    keys = (set(mine) | set(theirs)) - ignored
+    return all(key in mine and key in theirs and mine[key] == theirs[key] for key in keys)
 
 
-def _checksum(raw: dict[str, Any]) -> Any:
+def _node_relation(raw: dict[str, Any]) -> tuple[Any, ...]:
+    # dbt compares the configured values, not the rendered ones (generate_schema_name and
+    # target-derived defaults do not count).
+    unrendered = _dict(raw, "unrendered_config")
+    return tuple(unrendered.get(key) for key in ("database", "schema", "alias"))
+
+
+def _source_relation(raw: dict[str, Any]) -> tuple[Any, ...]:
+    return (raw.get("database"), raw.get("schema"), raw.get("identifier"))
+
+
+def _body(raw: dict[str, Any]) -> Any:
+    # Seeds: the file checksum; other nodes: the SQL (``raw_sql`` before dbt 1.3).
+    if raw.get("resource_type") != "seed":
+        for key in ("raw_code", "raw_sql"):
+            if isinstance(raw.get(key), str):
+                return raw[key]
     checksum = raw.get("checksum")
     return checksum.get("checksum") if isinstance(checksum, dict) else checksum
 
 
+def _same_persisted_descriptions(raw: dict[str, Any], old: dict[str, Any]) -> bool:
+    persist = _dict(_dict(raw, "config"), "persist_docs")
+    if persist.get("relation") and raw.get("description") != old.get("description"):
+        return False
+    if persist.get("columns"):
+
+        def descriptions(node: dict[str, Any]) -> dict[str, Any]:
+            return {
+                name: col.get("description")
+                for name, col in _dict(node, "columns").items()
+                if isinstance(col, dict)
+            }
+
+        return descriptions(raw) == descriptions(old)
+    return True
+
+
+def _same_contract(raw: dict[str, Any], old: dict[str, Any]) -> bool:
+    mine, theirs = _dict(raw, "contract"), _dict(old, "contract")
+    if not mine.get("enforced") and not theirs.get("enforced"):
+        return True
+    return bool(mine.get("enforced")) == bool(theirs.get("enforced")) and mine.get("checksum") == theirs.get(
+        "checksum"
+    )
+
+
 def _exposure_contents(raw: dict[str, Any]) -> tuple[Any, ...]:
-    depends = raw.get("depends_on") if isinstance(raw.get("depends_on"), dict) else {}
+    depends = _dict(raw, "depends_on")
+    nodes = depends.get("nodes")
     return (
         raw.get("type"),
         raw.get("owner"),
         raw.get("maturity"),
         raw.get("url"),
+        raw.get("description"),
         raw.get("label"),
-        sorted(depends.get("nodes") or []),
-        raw.get("fqn"),
+        sorted(str(n) for n in nodes) if isinstance(nodes, list) else None,
     )
 
 
 def _source_contents(raw: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(raw.get(key) for key in ("freshness", "loaded_at_field", "quoting", "external", "fqn"))
+    return tuple(raw.get(key) for key in ("freshness", "loaded_at_field", "quoting", "external"))
+
+
+def _model_ref_contents(raw: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(raw.get(key) for key in ("latest_version", "access", "deprecation_date"))
+
+
+def modified_subselectors(
+    raw: dict[str, Any], old: dict[str, Any], changed_macros: set[str]
+) -> tuple[tuple[str, ...], bool]:
+    """(the ``state:modified.*`` subselectors that select ``raw``, modified at all) against ``old``.
+
+    As dbt-core's ``same_contents`` family: nodes compare body, unrendered configs, persisted
+    descriptions, fqn, relation (unrendered database/schema/alias) and contract; sources their
+    relation, config, quoting, freshness and external; exposures their properties and config.
+    """
+    kind = raw.get("resource_type")
+    found: list[str] = []
+    other = raw.get("fqn") != old.get("fqn")
+    if kind == "exposure":
+        if not _same_config(raw, old, frozenset()):
+            found.append("modified.configs")
+        other = other or _exposure_contents(raw) != _exposure_contents(old)
+    elif kind == "source":
+        if not _same_config(raw, old, frozenset()):
+            found.append("modified.configs")
+        if _source_relation(raw) != _source_relation(old):
+            found.append("modified.relation")
+        other = other or _source_contents(raw) != _source_contents(old)
+    else:
+        if _body(raw) != _body(old):
+            found.append("modified.body")
+        if not _same_config(raw, old, _NODE_CONFIG_IGNORED):
+            found.append("modified.configs")
+        if not _same_persisted_descriptions(raw, old):
+            found.append("modified.persisted_descriptions")
+        if _node_relation(raw) != _node_relation(old):
+            found.append("modified.relation")
+        if kind == "model":
+            other = other or _model_ref_contents(raw) != _model_ref_contents(old)
+    if changed_macros.intersection(_macros_of(raw)):
+        found.append("modified.macros")
+    if kind == "model" and not _same_contract(raw, old):
+        found.append("modified.contract")
+    return tuple(found), bool(found) or other
 
 
 def _changed_macros(current: Manifest, previous: Manifest) -> set[str]:
@@ -167,24 +273,14 @@ def compare_state(current: Manifest, previous: Manifest, graph: LineageGraph) ->
         info = graph.info(uid)
         if info.resource_type not in _COMPARED_TYPES:
             continue
-        reason: str | None = None
         if old is None:
-            reason = "new"
-        elif info.resource_type == "exposure":
-            if _exposure_contents(raw) != _exposure_contents(old) or _config(raw) != _config(old):
-                reason = "modified.contents"
-        elif info.resource_type != "source" and _checksum(raw) != _checksum(old):
-            reason = "modified.body"
-        elif _relation(raw) != _relation(old):
-            reason = "modified.relation"
-        elif _config(raw) != _config(old):
-            reason = "modified.configs"
-        elif info.resource_type == "source" and _source_contents(raw) != _source_contents(old):
-            reason = "modified.contents"
-        elif changed_macros.intersection(_macros_of(raw)):
-            reason = "modified.macros"
-        if reason:
-            changes.append(Change(uid, reason, info))
+            changes.append(Change(uid, "new", info))
+            continue
+        subselectors, modified = modified_subselectors(raw, old, changed_macros)
+        if modified:
+            changes.append(
+                Change(uid, subselectors[0] if subselectors else "modified", info, None, subselectors)
+            )
     return changes
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbtmeta.dbt.graph import LineageGraph, NodeInfo
-from dbtmeta.errors import UsageError
+from dbtmeta.errors import OptionError, UsageError
 
 DIRECTIONS = ("upstream", "downstream", "both")
 
@@ -46,7 +46,7 @@ def lineage(graph: LineageGraph, name: str, direction: str = "both", depth: int 
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     if depth is not None and depth < 1:
-        raise UsageError(f"--depth must be 1 or more, not {depth}; leave it out for the whole lineage")
+        raise OptionError("depth", f"must be 1 or more, not {depth}; leave it out for the whole lineage")
     root = graph.resolve(name)
     upstream = graph.ancestors(root, depth) if direction in ("upstream", "both") else {}
     downstream = graph.descendants(root, depth) if direction in ("downstream", "both") else {}

@@ -58,3 +58,12 @@ def exposure_yaml_files(project_dir: Path) -> list[Path]:
             except OSError:
                 continue
     return sorted(files)
+
+
+def manifest_file_path(value: object) -> str | None:
+    """A file path as the manifest stores it (``original_file_path``, ``path``, ``patch_path``), as a
+    project-relative POSIX path: a manifest written on Windows has backslashes, and ``patch_path``
+    a ``package://`` prefix. None when ``value`` is not a non-empty string."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value.split("://", 1)[-1].replace("\\", "/").removeprefix("./")

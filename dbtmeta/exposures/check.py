@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.dbt.project import manifest_file_path
 from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
 
 if TYPE_CHECKING:
@@ -268,8 +269,8 @@ class Resolver:
     def _file_gone(self, raw: dict[str, Any]) -> str | None:
         if self.project_dir is None or raw.get("package_name") != self.manifest.project_name:
             return None
-        path = raw.get("original_file_path")
-        if isinstance(path, str) and path and not (self.project_dir / path).exists():
+        path = manifest_file_path(raw.get("original_file_path"))
+        if path and not (self.project_dir / path).exists():
             return path
         return None
 
@@ -306,7 +307,7 @@ class Resolver:
 
 
 def _manifest_spec(raw: dict[str, Any], project_dir: Path | None) -> ExposureSpec:
-    path = raw.get("original_file_path") or "manifest.json"
+    path = manifest_file_path(raw.get("original_file_path")) or "manifest.json"
     depends = raw.get("depends_on") if isinstance(raw.get("depends_on"), dict) else {}
     return ExposureSpec(
         name=raw.get("name"),
@@ -410,9 +411,9 @@ def check_exposures(
     }
     if files is None:
         listed = {
-            _display(project / raw["original_file_path"] if project else Path(raw["original_file_path"]))
-            for raw in own.values()
-            if isinstance(raw.get("original_file_path"), str)
+            _display(project / path if project else Path(path))
+            for path in (manifest_file_path(raw.get("original_file_path")) for raw in own.values())
+            if path
         }
         scanned = project_yaml_files(project) if project else []
         files = sorted(listed | set(scanned))
@@ -423,8 +424,8 @@ def check_exposures(
     if not explicit:
         seen = {(spec.name, os.path.realpath(spec.file)) for spec in specs}
         for raw in own.values():
-            path = raw.get("original_file_path")
-            full = os.path.realpath(project / path) if project and isinstance(path, str) else None
+            path = manifest_file_path(raw.get("original_file_path"))
+            full = os.path.realpath(project / path) if project and path else None
             if (raw.get("name"), full) not in seen and (full is None or not os.path.exists(full)):
                 specs.append(_manifest_spec(raw, project))
     checked_files = {os.path.realpath(spec.file) for spec in specs}
@@ -434,8 +435,8 @@ def check_exposures(
     # Names are unique per project: among the checked files and the project's other exposures.
     first: dict[str, ExposureSpec] = {}
     for raw in own.values():
-        path = raw.get("original_file_path")
-        full = os.path.realpath(project / path) if project and isinstance(path, str) else None
+        path = manifest_file_path(raw.get("original_file_path"))
+        full = os.path.realpath(project / path) if project and path else None
         name = raw.get("name")
         if isinstance(name, str) and full not in checked_files:
             first.setdefault(name, _manifest_spec(raw, project))

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbtmeta.errors import UsageError
+from dbtmeta.errors import OptionError
 from dbtmeta.looker.content import Connection, Dashboard, LookerContent
 
 Key = tuple[str | None, str | None, str]
@@ -196,8 +196,8 @@ def parse_schema_map(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         looker_schema, eq, dbt_schema = item.partition("=")
         if not eq or not looker_schema.strip() or not dbt_schema.strip():
-            raise UsageError(
-                f"--schema-map {item!r} is not LOOKER_SCHEMA=DBT_SCHEMA (e.g. analytics=dbt_dev)"
+            raise OptionError(
+                "schema_map", f"{item!r} is not LOOKER_SCHEMA=DBT_SCHEMA (e.g. analytics=dbt_dev)"
             )
         mapping[looker_schema.strip()] = dbt_schema.strip()
     return mapping
@@ -222,27 +222,29 @@ def parse_connections(items: Iterable[str]) -> dict[str, Connection]:
         name, colon, rest = item.partition(":")
         name = name.strip()
         if not colon or not name or not rest.strip():
-            raise UsageError(f"--connection {item!r} is not {example}")
+            raise OptionError("connection", f"{item!r} is not {example}")
         values: dict[str, str] = {}
         for pair in rest.split(","):
             key, eq, value = pair.partition("=")
             key, value = key.strip().lower(), value.strip()
             if not eq or key not in _CONNECTION_KEYS or not value:
-                raise UsageError(
-                    f"--connection {item!r}: {pair.strip()!r} is not one of "
-                    f"{', '.join(k + '=VALUE' for k in _CONNECTION_KEYS)}"
+                raise OptionError(
+                    "connection",
+                    f"{item!r}: {pair.strip()!r} is not one of "
+                    f"{', '.join(k + '=VALUE' for k in _CONNECTION_KEYS)}",
                 )
             if key in values:
-                raise UsageError(f"--connection {item!r} gives {key} twice")
+                raise OptionError("connection", f"{item!r} gives {key} twice")
             values[key] = value
         dialect = values.get("dialect")
         if dialect and not sqlglot_dialect(dialect):
-            raise UsageError(
-                f"--connection {item!r}: unknown dialect {dialect!r} "
-                "(use a dbt adapter type such as bigquery, snowflake, postgres, redshift, duckdb)"
+            raise OptionError(
+                "connection",
+                f"{item!r}: unknown dialect {dialect!r} "
+                "(use a dbt adapter type such as bigquery, snowflake, postgres, redshift, duckdb)",
             )
         if name in found:
-            raise UsageError(f"--connection {name!r} is given twice; give each connection once")
+            raise OptionError("connection", f"{name!r} is given twice; give each connection once")
         found[name] = Connection(name, dialect, values.get("database"), values.get("schema"))
     return found
 
@@ -254,9 +256,9 @@ def parse_user_attributes(items: Iterable[str]) -> dict[str, str]:
         name, eq, value = item.partition("=")
         name = name.strip()
         if not eq or not name:
-            raise UsageError(f"--user-attribute {item!r} is not NAME=VALUE (e.g. dataset=analytics)")
+            raise OptionError("user_attribute", f"{item!r} is not NAME=VALUE (e.g. dataset=analytics)")
         if name in found and found[name] != value:
-            raise UsageError(f"--user-attribute {name!r} is given twice with different values")
+            raise OptionError("user_attribute", f"{name!r} is given twice with different values")
         found[name] = value
     return found
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dbtmeta.errors import UsageError
 from dbtmeta.exposures.naming import assign_names
 from dbtmeta.exposures.resolve import Finding, apply_connection_defaults, resolve_all
 from dbtmeta.exposures.yaml_file import (
@@ -23,6 +24,7 @@ from dbtmeta.exposures.yaml_file import (
     looker_key,
     read_existing,
     render,
+    tags_meta_under_config,
 )
 from dbtmeta.looker.content import Connection, LookerContent
 
@@ -52,9 +54,14 @@ class SyncOptions:
     include_looks: bool = False
 
     @classmethod
+    def field_names(cls) -> frozenset[str]:
+        """The option names this class holds."""
+        return frozenset(f.name for f in fields(cls))
+
+    @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SyncOptions:
         """The options among ``values`` (other keys, such as the content source, are ignored)."""
-        known = {f.name for f in fields(cls)}
+        known = cls.field_names()
         return cls(**{key: value for key, value in values.items() if key in known and value is not None})
 
     def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str], dict[str, Connection]]:
@@ -150,6 +157,8 @@ def plan_sync(
         settings = ExposureSettings(project_name=manifest.project_name)
     if settings.base_url is None and content.base_url:
         settings.base_url = content.base_url
+    if settings.tags_meta_in_config is None:
+        settings.tags_meta_in_config = project_tags_meta_under_config(manifest, project)
     existing = read_existing(str(path))
     resolutions = resolve_all(
         content, manifest, dialect=dialect, schema_map=schema_map, include_looks=include_looks
@@ -177,13 +186,34 @@ def plan_sync(
     )
 
 
+def project_tags_meta_under_config(manifest: Any, project_dir: Path) -> bool:
+    """Where the project's dbt reads exposure tags/meta: the manifest's ``dbt_version``, else
+    ``require-dbt-version`` in dbt_project.yml (see :func:`tags_meta_under_config`)."""
+    metadata = getattr(manifest, "metadata", None)
+    dbt_version = metadata.get("dbt_version") if isinstance(metadata, dict) else None
+    require = None
+    if not isinstance(dbt_version, str):
+        import yaml
+
+        try:
+            config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            config = None  # dbt reports a broken dbt_project.yml; keep the default form
+        if isinstance(config, dict):
+            require = config.get("require-dbt-version")
+    return tags_meta_under_config(dbt_version, require)
+
+
 def apply(plan: SyncPlan) -> bool:
     """Write the file if its bytes change. Returns whether it was written."""
     from dbtmeta.atomic import write_atomic
 
     if not plan.changed:
         return False
-    write_atomic(plan.path, plan.new_text)
+    try:
+        write_atomic(plan.path, plan.new_text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {str(plan.path)!r}: {exc.strerror or exc}") from None
     return True
 
 

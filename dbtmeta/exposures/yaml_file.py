@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbtmeta.errors import InputError, UsageError
+from dbtmeta.errors import InputError, OptionError, UsageError
 from dbtmeta.exposures.resolve import DashboardResolution
 from dbtmeta.looker.content import Dashboard
 from dbtmeta.vocabulary import MATURITIES
@@ -24,6 +24,8 @@ HEADER = (
     "# `name`, and its `owner`/`url` when the content has none (LookML); entries are matched on\n"
     "# config.meta.looker_id. Put hand-written exposures in other files.\n"
 )
+# The same for dbt < 1.10, where tags/meta are written at the top level of each exposure.
+HEADER_TOP_LEVEL_META = HEADER.replace("config.meta.looker_id", "meta.looker_id")
 DEFAULT_OWNER_NAME = "Looker"
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +152,7 @@ def _split_rule(text: str, option: str, example: str) -> tuple[str, str]:
     index = text.find("=", skip)
     condition, value = (text[:index].strip(), text[index + 1 :].strip()) if index >= 0 else ("", "")
     if not condition or not value:
-        raise UsageError(f"{option} {text!r} is not CONDITION=VALUE (e.g. {example})")
+        raise OptionError(option, f"{text!r} is not CONDITION=VALUE (e.g. {example})")
     condition_matches(condition, Dashboard(id="0", kind="dashboard", title=""))  # validates it
     return condition, value
 
@@ -164,9 +166,9 @@ class MaturityRule:
 
     @classmethod
     def parse(cls, text: str) -> MaturityRule:
-        condition, level = _split_rule(text, "--maturity-rule", "'folder:Executive*=high', 'views>=100=high'")
+        condition, level = _split_rule(text, "maturity_rule", "'folder:Executive*=high', 'views>=100=high'")
         if level.lower() not in MATURITIES:
-            raise UsageError(f"--maturity-rule {text!r}: the level must be low, medium or high")
+            raise OptionError("maturity_rule", f"{text!r}: the level must be low, medium or high")
         return cls(condition, level.lower())
 
     def matches(self, dashboard: Dashboard) -> bool:
@@ -195,7 +197,7 @@ class OwnerRule:
 
     @classmethod
     def parse(cls, text: str) -> OwnerRule:
-        condition, owner = _split_rule(text, "--owner-rule", "'folder:Finance*=Finance <fin@acme.com>'")
+        condition, owner = _split_rule(text, "owner_rule", "'folder:Finance*=Finance <fin@acme.com>'")
         match = _OWNER_RE.match(owner)
         assert match is not None  # the bare branch takes anything non-empty
         if match.group("bare") is not None:
@@ -224,6 +226,52 @@ class ExposureSettings:
     owner_rules: list[OwnerRule] = field(default_factory=list)
     default_maturity: str = "medium"
     usage_stats: bool = False  # view_count/last_viewed_at in meta: they change on every run
+    # tags/meta under `config:` (dbt >= 1.10 reads them there) or at the top level (dbt < 1.10
+    # reads only those); None: decided from the project's dbt (see tags_meta_under_config)
+    tags_meta_in_config: bool | None = None
+
+
+CONFIG_TAGS_META_SINCE = (1, 10)  # the dbt release that reads exposure tags/meta under `config:`
+_VERSION_RE = re.compile(r"(\d+)\.(\d+)")
+_UPPER_RE = re.compile(r"^\s*(<=|<)\s*v?(\d+)\.(\d+)")
+_BOUND_RE = re.compile(r"^\s*(?:>=|>|==|~=|=)?\s*v?(\d+)\.(\d+)")
+
+
+def tags_meta_under_config(dbt_version: object = None, require_dbt_version: object = None) -> bool:
+    """Whether the project's dbt reads exposure ``tags``/``meta`` under ``config:``.
+
+    dbt 1.10 moved them there; older dbt keeps ``config.tags``/``config.meta`` in ``config`` only,
+    leaving the exposure's own ``tags``/``meta`` empty. ``dbt_version``: the manifest's
+    ``metadata.dbt_version`` (the dbt that parsed the project) decides. Else the lowest version
+    ``require-dbt-version`` allows: below 1.10, the top-level form (which later dbt reads too).
+    With neither, the current form (under ``config:``).
+    """
+    if isinstance(dbt_version, str):
+        match = _VERSION_RE.match(dbt_version.strip())
+        if match:
+            return (int(match.group(1)), int(match.group(2))) >= CONFIG_TAGS_META_SINCE
+    specs: list[object] = (
+        list(require_dbt_version) if isinstance(require_dbt_version, list) else [require_dbt_version]
+    )
+    lowest: tuple[int, int] | None = None
+    for spec in specs:
+        for part in str(spec).split(",") if isinstance(spec, str) else ():
+            upper = _UPPER_RE.match(part)
+            if upper:
+                version = (int(upper.group(2)), int(upper.group(3)))
+                below = (
+                    version <= CONFIG_TAGS_META_SINCE
+                    if upper.group(1) == "<"
+                    else version < CONFIG_TAGS_META_SINCE
+                )
+                if below:
+                    return False  # every dbt the project allows predates 1.10
+                continue
+            bound = _BOUND_RE.match(part)
+            if bound:  # a lower bound or an exact version
+                version = (int(bound.group(1)), int(bound.group(2)))
+                lowest = version if lowest is None else max(lowest, version)
+    return lowest is None or lowest >= CONFIG_TAGS_META_SINCE
 
 
 def _exposure_type(dashboard: Dashboard) -> str:
@@ -309,7 +357,11 @@ def build_entry(
         if d.last_viewed_at:
             meta["last_viewed_at"] = text(d.last_viewed_at)
     tags = ["looker", "looker_look" if d.kind == "look" else "looker_dashboard"]
-    entry["config"] = {"tags": tags, "meta": meta}
+    if settings.tags_meta_in_config is False:  # dbt < 1.10 reads only these
+        entry["tags"] = tags
+        entry["meta"] = meta
+    else:
+        entry["config"] = {"tags": tags, "meta": meta}
     return entry
 
 
@@ -323,6 +375,7 @@ def render(entries: Iterable[Mapping[str, Any]]) -> str:
     import yaml
 
     ordered = sorted(entries, key=lambda e: e["name"])
+    top_level = bool(ordered) and all("config" not in e for e in ordered)
     body = yaml.safe_dump(
         {"version": 2, "exposures": [dict(e) for e in ordered]},
         sort_keys=False,
@@ -331,7 +384,7 @@ def render(entries: Iterable[Mapping[str, Any]]) -> str:
         default_flow_style=False,
         indent=2,
     )
-    return HEADER + body
+    return (HEADER_TOP_LEVEL_META if top_level else HEADER) + body
 
 
 @dataclass
@@ -345,6 +398,15 @@ class ExistingFile:
 def _is_generated(text: str) -> bool:
     first = text.split("\n", 1)[0].replace("`", "")
     return first.startswith("# Generated by dbtmeta sync-exposures")
+
+
+def _looker_meta(item: dict[str, Any]) -> dict[str, Any]:
+    """The exposure's meta holding ``looker_id``: under ``config:`` (dbt >= 1.10) or top level."""
+    config = item.get("config")
+    for meta in ((config if isinstance(config, dict) else {}).get("meta"), item.get("meta")):
+        if isinstance(meta, dict) and meta.get("looker_id") is not None:
+            return meta
+    return {}
 
 
 def read_existing(path: str) -> ExistingFile:
@@ -377,8 +439,8 @@ def read_existing(path: str) -> ExistingFile:
     for item in exposures if isinstance(exposures, list) else []:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             continue
-        meta = (item.get("config") or {}).get("meta") or {}
-        looker_id = meta.get("looker_id") if isinstance(meta, dict) else None
+        meta = _looker_meta(item)
+        looker_id = meta.get("looker_id")
         if looker_id is None:
             continue
         kind = "look" if meta.get("looker_type") == "look" else "dashboard"

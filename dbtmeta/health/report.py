@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dbtmeta.console import warn
-from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from dbtmeta.health.model import ExposureHealth, HealthReport, Status
 
 FAIL_ON: tuple[str, ...] = ("at_risk", "stale", "never")
@@ -95,10 +95,33 @@ def load_report(
     sources_file = Path(sources_path) if sources_path is not None else paths.sources
 
     manifest = artifacts.load_manifest(paths.manifest)
-    results = artifacts.load_run_results(results_files, manifest) if results_files else None
-    freshness = artifacts.load_sources(sources_file, manifest) if sources_file is not None else None
+    results = (
+        artifacts.load_run_results(results_files, manifest, require_usable=False) if results_files else None
+    )
+    freshness = (
+        artifacts.load_sources(sources_file, manifest, require_usable=False)
+        if sources_file is not None
+        else None
+    )
     if strict:
         _strict_validate(paths.manifest, results_files, sources_file)
+    skipped = [
+        *(results.skipped if results else ()),
+        *([freshness.skipped] if freshness and freshness.skipped else []),
+    ]
+    if results is not None and not results.paths:
+        results = None
+    if freshness is not None and freshness.skipped:
+        freshness = None
+    if skipped and results is None and freshness is None:
+        # Nothing usable is left: the first reason is the error (the others would say the same).
+        first = skipped[0]
+        kind = "sources" if first.path == str(sources_file) else "run results"
+        more = f" (and {len(skipped) - 1} other file(s) left out too)" if len(skipped) > 1 else ""
+        raise InputError(f"{kind} {first}{more}")
+    for item in skipped:
+        kind = "sources" if item.path == str(sources_file) else "run results"
+        warn(f"left out {kind} {item}")
     if results is None and freshness is None:
         warn(
             f"no run_results.json or sources.json next to the manifest in {str(paths.target_dir)!r}: every "

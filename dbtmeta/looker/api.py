@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-from dbtmeta.errors import RemoteError
+from dbtmeta.errors import OptionError, RemoteError
 from dbtmeta.looker.api_client import ApiSettings, CallStats, LookerClient, LookerHTTPError
 from dbtmeta.looker.content import (
     Connection,
@@ -40,7 +40,7 @@ DEFAULT_CONCURRENCY = 16  # light metadata GETs; 429 Retry-After is honoured if 
 PAGE_SIZE = 100
 USER_BATCH = 100
 
-QUERY_FIELDS = "id,model,view,fields,filters,pivots,sorts,dynamic_fields"
+QUERY_FIELDS = "id,model,view,fields,filters,filter_expression,pivots,sorts,dynamic_fields"
 DASHBOARD_FIELDS = (
     "id,title,description,user_id,folder(id,name),created_at,updated_at,view_count,favorite_count,"
     "last_viewed_at,deleted,dashboard_filters(model,explore,dimension),"
@@ -66,24 +66,10 @@ class MalformedResponse(Exception):
     """An answer that parsed as JSON but lacks what every API 4.0 answer of its kind has."""
 
 
-def crawl(
-    settings: ApiSettings,
-    *,
-    include_looks: bool = False,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    progress: bool = False,
-    lookml_dir: str | None = None,
-    page_size: int = PAGE_SIZE,
-) -> LookerContent:
-    """Everything dbtmeta needs from Looker. Raises ``RemoteError``/``InputError``/``UsageError``."""
-    return crawl_with_stats(
-        settings,
-        include_looks=include_looks,
-        concurrency=concurrency,
-        progress=progress,
-        lookml_dir=lookml_dir,
-        page_size=page_size,
-    )[0]
+def crawl(settings: ApiSettings, **options: Any) -> LookerContent:
+    """Everything dbtmeta needs from Looker: :func:`crawl_with_stats` (same keyword options) without
+    the call statistics. Raises ``RemoteError``/``InputError``/``UsageError``."""
+    return crawl_with_stats(settings, **options)[0]
 
 
 def crawl_with_stats(
@@ -97,9 +83,7 @@ def crawl_with_stats(
 ) -> tuple[LookerContent, CallStats]:
     """``crawl`` plus the calls it made, by endpoint."""
     if concurrency < 1:
-        from dbtmeta.errors import UsageError
-
-        raise UsageError(f"--concurrency must be at least 1, got {concurrency}")
+        raise OptionError("concurrency", f"must be at least 1, got {concurrency}")
     if lookml_dir:
         from dbtmeta.looker.lookml import read_lookml
 
@@ -265,26 +249,19 @@ class _Crawler:
         return sql
 
     def _dashboard_page(self, offset: int) -> list[Any]:
-        result: list[Any] = self.call(
-            "GET /dashboards/search",
-            self.sdk.search_dashboards,
-            fields=DASHBOARD_FIELDS,
-            deleted="false",
-            sorts="id",
-            limit=self.page_size,
-            offset=offset,
+        # The SDK types `deleted` as a string for dashboards and a bool for Looks.
+        return self._search_page(
+            "GET /dashboards/search", self.sdk.search_dashboards, DASHBOARD_FIELDS, "false", offset
         )
-        return result
 
     def _looks_page(self, offset: int) -> list[Any]:
+        return self._search_page("GET /looks/search", self.sdk.search_looks, LOOK_FIELDS, False, offset)
+
+    def _search_page(
+        self, endpoint: str, method: Callable[..., Any], fields: str, deleted: str | bool, offset: int
+    ) -> list[Any]:
         page: list[Any] = self.call(
-            "GET /looks/search",
-            self.sdk.search_looks,
-            fields=LOOK_FIELDS,
-            deleted=False,
-            sorts="id",
-            limit=self.page_size,
-            offset=offset,
+            endpoint, method, fields=fields, deleted=deleted, sorts="id", limit=self.page_size, offset=offset
         )
         return page
 
@@ -486,29 +463,40 @@ def _field_name(value: str) -> str:
     return value.strip().split(" ")[0]
 
 
-_DYNAMIC_REF = re.compile(r"\$\{\s*([A-Za-z0-9_]+\.[A-Za-z0-9_]+)\s*\}")
-_BASED_ON = re.compile(r'"based_on"\s*:\s*"([A-Za-z0-9_]+\.[A-Za-z0-9_]+)"')
+def _dynamic_refs(text: str | None, selected: Sequence[str]) -> tuple[str, ...]:
+    """The fields the query's dynamic fields (a JSON list in the API) read, for those it uses."""
+    import json
 
+    from dbtmeta.looker.lookml_templates import field_refs
+    from dbtmeta.looker.usage import dynamic_field_refs
 
-def _dynamic_refs(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
-    refs = _DYNAMIC_REF.findall(text) + _BASED_ON.findall(text)
-    return tuple(dict.fromkeys(refs))
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return tuple(field_refs(text))  # not JSON: every ${view.field} in it, rather than none
+    return tuple(dynamic_field_refs(items if isinstance(items, list) else [], selected))
 
 
 def _query(raw: Any) -> Query:
+    from dbtmeta.looker.lookml_templates import field_refs
+
     if not isinstance(raw.model, str) or not isinstance(raw.view, str):
         raise MalformedResponse(f"query {raw.id} has no model/explore")
-    filters = raw.filters or {}
+    fields = tuple(raw.fields or ())
+    pivots = tuple(raw.pivots or ())
+    filters = [_field_name(f) for f in raw.filters or {}]
+    if isinstance(raw.filter_expression, str):  # custom filter: its ${view.field} references
+        filters.extend(field_refs(raw.filter_expression))
     return Query(
         model=str(raw.model),
         explore=str(raw.view),
-        fields=tuple(raw.fields or ()),
-        filters=tuple(_field_name(f) for f in filters),
+        fields=fields,
+        filters=tuple(dict.fromkeys(filters)),
         sorts=tuple(_field_name(s) for s in raw.sorts or ()),
-        pivots=tuple(raw.pivots or ()),
-        dynamic_fields=_dynamic_refs(raw.dynamic_fields),
+        pivots=pivots,
+        dynamic_fields=_dynamic_refs(raw.dynamic_fields, (*fields, *pivots, *filters)),
         id=str(raw.id) if raw.id is not None else None,
     )
 

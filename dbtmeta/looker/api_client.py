@@ -11,6 +11,7 @@ looker_sdk and requests are imported inside functions: ``dbtmeta --help`` must s
 
 from __future__ import annotations
 
+import collections.abc
 import os
 import random
 import re
@@ -62,13 +63,27 @@ class CallStats:
         return sum(self.calls.values())
 
 
+_COLLECTIONS = frozenset(
+    {"dashboards", "looks", "queries", "merge_queries", "users", "lookml_models", "explores", "connections"}
+)
+
+
+_SEARCHES = frozenset({("search", "dashboards"), ("search", "looks")})
+
+
 def _endpoint_name(method: str, path: str) -> str:
-    """``GET /api/4.0/dashboards/12`` -> ``GET dashboards/{id}`` (ids replaced, for counting)."""
+    """``GET /api/4.0/dashboards/12`` -> ``GET dashboards/{id}`` (ids replaced, for counting).
+
+    A segment right after a collection is an id (an explore named ``users`` included), except
+    ``dashboards/search`` and ``looks/search``.
+    """
     rest = urlsplit(path).path.split("/api/", 1)[-1]
     parts = rest.split("/")[1:] if re.match(r"^\d+\.\d+$", rest.split("/")[0]) else rest.split("/")
-    known = {"dashboards", "search", "looks", "queries", "merge_queries", "users", "lookml_models"}
-    known |= {"explores", "connections", "run", "sql", "login", "logout"}
-    return f"{method} " + "/".join(p if p in known else "{id}" for p in parts)
+    named = [
+        "{id}" if i and parts[i - 1] in _COLLECTIONS and (part, parts[i - 1]) not in _SEARCHES else part
+        for i, part in enumerate(parts)
+    ]
+    return f"{method} " + "/".join(named)
 
 
 class _Resolved:
@@ -219,12 +234,23 @@ class LookerClient:
             pass
 
 
-class ApiObject:
-    """A JSON object from the API, read by attribute like an SDK model (``from_`` reads ``from``).
+STRICT_ENV = "DBTMETA_STRICT_API"  # "1": reading a field the answer lacks raises (the test suite)
 
-    The parsed dict *is* the instance ``__dict__`` (attribute reads at C speed); missing
-    attributes read as None.
+
+class ApiObject:
+    """A JSON object from the API, read by attribute like the looker-sdk model it stands for.
+
+    The parsed dict *is* the instance ``__dict__`` (attribute reads at C speed). Each model has
+    its own subclass (``_model``, ``_fields``: the SDK model's attribute names), so reading a name
+    the model does not have raises ``AttributeError``, as the SDK's own models do: a field renamed
+    on either side is an error, never a silent ``None``. A model field missing from the answer
+    (not asked for in ``fields=``) reads as None, or raises when ``DBTMETA_STRICT_API=1``.
+    JSON keys that are Python keywords read with a trailing ``_`` (``from`` -> ``from_``).
     """
+
+    _model = "object"
+    _fields: frozenset[str] = frozenset()
+    _strict = False
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.__dict__ = data
@@ -232,41 +258,120 @@ class ApiObject:
     def __getattr__(self, name: str) -> Any:  # only called for attributes the JSON lacks
         if name.startswith("__"):
             raise AttributeError(name)
-        return self.__dict__.get(name[:-1]) if name.endswith("_") else None
-
-    def __iter__(self) -> Any:
-        return iter(self.__dict__)
+        if name not in self._fields:
+            raise AttributeError(f"Looker API model {self._model} has no attribute {name!r}")
+        if self._strict:
+            raise AttributeError(f"Looker's {self._model} answer has no {name!r}: ask for it in fields=")
+        return None
 
     def __bool__(self) -> bool:
         return True
 
     def __repr__(self) -> str:
-        return f"ApiObject({self.__dict__!r})"
+        return f"{type(self).__name__}({self.__dict__!r})"
+
+
+@dataclass(frozen=True)
+class _ModelView:
+    cls: type[ApiObject]
+    json_fields: frozenset[str]  # the JSON keys of the model
+    nested: dict[str, Any]  # JSON key -> the SDK model class of the object(s) under it
+    renames: tuple[tuple[str, str], ...]  # (JSON key, attribute): keywords
+
+
+_VIEWS: dict[tuple[type, bool], _ModelView] = {}
+_VIEWS_LOCK = threading.Lock()
+
+
+def _model_in(hint: Any) -> Any:
+    """The SDK model class in ``Optional[Model]`` / ``Optional[Sequence[Model]]``, else None."""
+    import typing
+
+    from looker_sdk.rtl.model import Model
+
+    if isinstance(hint, type):
+        return hint if issubclass(hint, Model) else None
+    origin = typing.get_origin(hint)
+    if origin is typing.Union:
+        found = [m for m in (_model_in(a) for a in typing.get_args(hint)) if m is not None]
+        return found[0] if len(found) == 1 else None
+    if origin in {list, collections.abc.Sequence, collections.abc.MutableSequence}:
+        args = typing.get_args(hint)
+        return _model_in(args[0]) if args else None
+    return None
+
+
+def _view(model: type, strict: bool) -> _ModelView:
+    view = _VIEWS.get((model, strict))
+    if view is not None:
+        return view
+    import keyword
+    import sys
+    import typing
+
+    hints = typing.get_type_hints(model, vars(sys.modules[model.__module__]))
+    renames = tuple((a[:-1], a) for a in hints if a.endswith("_") and keyword.iskeyword(a[:-1]))
+    json_name = dict((a, j) for j, a in renames)
+    nested = {json_name.get(a, a): m for a, h in hints.items() if (m := _model_in(h)) is not None}
+    cls = type(
+        f"Api{model.__name__}",
+        (ApiObject,),
+        {"_model": model.__name__, "_fields": frozenset(hints), "_strict": strict},
+    )
+    view = _ModelView(cls, frozenset(json_name.get(a, a) for a in hints), nested, renames)
+    with _VIEWS_LOCK:
+        return _VIEWS.setdefault((model, strict), view)
+
+
+def _build(value: Any, model: type, strict: bool) -> Any:
+    """Parsed JSON -> ``ApiObject``s of ``model`` (in place; keys the model lacks are dropped)."""
+    if isinstance(value, list):
+        return [_build(v, model, strict) for v in value]
+    if not isinstance(value, dict):
+        return value  # not an object where one is due: the reader reports it
+    view = _view(model, strict)
+    for key in value.keys() - view.json_fields:
+        del value[key]  # as looker-sdk's models do: an unknown key is no attribute
+    for key in view.nested.keys() & value.keys():
+        if value[key] is not None:
+            value[key] = _build(value[key], view.nested[key], strict)
+    for key, attr in view.renames:
+        if key in value:
+            value[attr] = value.pop(key)
+    obj = view.cls.__new__(view.cls)
+    obj.__dict__ = value
+    return obj
 
 
 def _deserializer() -> Any:
-    """Parse answers as plain JSON read by attribute, instead of looker-sdk's cattrs models.
+    """Parse answers into ``ApiObject``s typed by the SDK's models, instead of cattrs models.
 
     The SDK's ``deserialize40`` re-registers a cattrs hook factory on every call, which discards
     cattrs' generated code each time: ~20-70 ms of CPU per call, and ~1.5 s for 1,000 dashboards,
-    which no thread pool can overlap (GIL). ``json.loads`` + lazy wrappers cost a few ms in all.
-    The SDK's methods, auth session and transport are used unchanged.
+    which no thread pool can overlap (GIL). ``json.loads`` + a walk that only tags each object
+    with its model costs a few ms in all. The SDK's methods, auth session and transport are used
+    unchanged; the model of each answer is the SDK method's own return type.
     """
-    import collections.abc
     import json
     import typing
 
     from looker_sdk.rtl import serialize
 
+    strict = os.environ.get(STRICT_ENV) == "1"
+
     def run(*, data: str, structure: Any) -> Any:
         try:
-            parsed = json.loads(data, object_hook=ApiObject)
+            parsed = json.loads(data)
         except json.JSONDecodeError as exc:
             raise serialize.DeserializeError(f"Bad json {exc}") from None
         wants_list = typing.get_origin(structure) in {collections.abc.Sequence, list}
-        if wants_list != isinstance(parsed, list) or not isinstance(parsed, (list, ApiObject)):
+        model = _model_in(structure)
+        if wants_list != isinstance(parsed, list) or model is None:
             raise serialize.DeserializeError(f"Bad data: expected {'a list' if wants_list else 'an object'}")
-        return parsed
+        items = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(item, dict) for item in items):
+            raise serialize.DeserializeError(f"Bad data: expected {model.__name__} objects")
+        return _build(parsed, model, strict)
 
     return run
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.errors import InputError, UsageError
+from dbtmeta.errors import InputError, OptionError
 from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import (
     Connection,
@@ -103,17 +103,19 @@ def parse_lookml_imports(items: Iterable[str]) -> dict[str, str]:
         name, eq, directory = item.partition("=")
         name, directory = name.strip().lstrip("/"), directory.strip()
         if not eq or not name or not directory:
-            raise UsageError(
-                f"--lookml-import {item!r} is not NAME=DIR (the imported project's name as in "
-                "manifest.lkml, then the directory of its checkout), e.g. block-config=../block-config"
+            raise OptionError(
+                "lookml_import",
+                f"{item!r} is not NAME=DIR (the imported project's name as in "
+                "manifest.lkml, then the directory of its checkout), e.g. block-config=../block-config",
             )
         if not Path(directory).is_dir():
-            raise UsageError(
-                f"--lookml-import {name}={directory}: {directory} is not a directory; "
-                "give the checkout of the imported LookML project"
+            raise OptionError(
+                "lookml_import",
+                f"{name}={directory}: {directory} is not a directory; "
+                "give the checkout of the imported LookML project",
             )
         if name in found and found[name] != directory:
-            raise UsageError(f"--lookml-import {name} is given twice ({found[name]} and {directory})")
+            raise OptionError("lookml_import", f"{name} is given twice ({found[name]} and {directory})")
         found[name] = directory
     return found
 
@@ -252,16 +254,16 @@ class _Repo:
             if "value" in override:
                 self.main.constants[override["name"]] = str(override["value"])
         self.main.constants = _resolve_constants(self.main.constants)
+        overrides: dict[str, list[dict[str, Any]]] = {}
         for dep in _dependencies(own):
-            name, _ = tpl.substitute_constants(
-                str(dep.get("project") or dep.get("name") or ""), self.main.constants
-            )
-            project = self.projects.get(name)
-            if project is None:
-                continue
+            raw_name = str(dep.get("project") or dep.get("name") or "")
+            name, _ = tpl.substitute_constants(raw_name, self.main.constants)
+            overrides.setdefault(name, []).extend(_named(dep.get("override_constants")))
+        # Every project given, declared here or not (an imported project may import one itself).
+        for name, project in self.projects.items():
             theirs = self._manifest(project)
             constants = {c["name"]: str(c.get("value", "")) for c in _named(theirs.get("constants"))}
-            for override in _named(dep.get("override_constants")):
+            for override in overrides.get(name, []):
                 if "value" in override:
                     # The value is written in the importing project: "@{X}" is the importer's X.
                     value, _ = tpl.substitute_constants(str(override["value"]), self.main.constants)
@@ -319,10 +321,10 @@ class _Repo:
             base = from_file.parent.relative_to(project.root).as_posix()
             full = pattern if base in ("", ".") else f"{base}/{pattern}"
         full = _collapse_dots(full)
-        regexes = [_glob_regex(full + ext) for ext in ("", ".lkml", ".lookml")]
+        regex = _glob_regex(full, optional_suffix=r"(?:\.lkml|\.lookml)?")
         found = []
         for name in self.files(project):
-            if name.endswith(_LOOKML_EXTENSIONS) and any(r.fullmatch(name) for r in regexes):
+            if name.endswith(_LOOKML_EXTENSIONS) and regex.fullmatch(name):
                 path = project.root / name
                 self._owner[path] = project
                 found.append(path)
@@ -380,7 +382,8 @@ def _collapse_dots(path: str) -> str:
     return "/".join(parts)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_regex(pattern: str, optional_suffix: str = "") -> re.Pattern[str]:
+    """A Looker include pattern as a regex over project-relative paths (then ``optional_suffix``)."""
     out = []
     i = 0
     while i < len(pattern):
@@ -408,7 +411,10 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out))
+    try:
+        return re.compile("".join(out) + optional_suffix)
+    except re.error:  # e.g. a reversed range [z-a]: Looker matches nothing with it either
+        return re.compile("(?!)")
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -746,9 +752,19 @@ class _Model:
             found = tables_in_sql(sql, self.dialect)
         except SqlParseError as exc:
             return ViewSource(name, (), f"derived table SQL of view {name}: {exc}")
+        return self._through_placeholders(name, found, placeholders)
+
+    def _through_placeholders(
+        self, name: str, found: list[str], placeholders: dict[str, str], skip: str | None = None
+    ) -> ViewSource:
+        """The tables SQL reads, with each ``${view.SQL_TABLE_NAME}`` placeholder replaced by that
+        view's own tables (``skip``: a placeholder that stands for no table)."""
         tables: list[str] = []
         for table in found:
-            target_view = placeholders.get(table.strip('"`[]').lower())
+            bare = table.strip('"`[]').lower()
+            if bare == skip:
+                continue
+            target_view = placeholders.get(bare)
             if target_view is None:
                 tables.append(table)
                 continue
@@ -779,20 +795,7 @@ class _Model:
             found = tables_in_sql(f"SELECT * FROM {base} {sql}", self.dialect)
         except SqlParseError as exc:
             return ViewSource(name, (), f"join {alias} sql: {exc}")
-        tables: list[str] = []
-        for table in found:
-            bare = table.strip('"`[]').lower()
-            if bare == base:
-                continue
-            target_view = placeholders.get(bare)
-            if target_view is None:
-                tables.append(table)
-                continue
-            target = self.view_source(target_view)
-            if target.problem:
-                return ViewSource(name, (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {target.problem}")
-            tables.extend(target.tables)
-        return ViewSource(name, tuple(dict.fromkeys(tables)))
+        return self._through_placeholders(name, found, placeholders, skip=base)
 
     def _explore_source(self, name: str, spec: Any) -> ViewSource:
         from dbtmeta.looker.content import Query

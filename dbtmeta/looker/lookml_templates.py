@@ -194,6 +194,8 @@ def render_liquid(text: str, context: LiquidContext) -> tuple[str | None, str | 
         template = _liquid_env().from_string(text)
     except LiquidError as exc:
         return None, f"uses Liquid that depends on the query or user ({_first_line(exc)})"
+    except Exception as exc:  # odd input python-liquid does not turn into a LiquidError
+        return None, f"uses Liquid that could not be read ({_first_line(exc)})"
     attributes = _Attributes(context.user_attributes)
     names: dict[str, object] = {
         "_user_attributes": attributes,
@@ -214,14 +216,14 @@ def render_liquid(text: str, context: LiquidContext) -> tuple[str | None, str | 
         if context.explore is None and "_explore" in template.global_variables():
             return None, "uses Liquid _explore._name outside an explore"
         return None, f"uses Liquid that depends on the query or user ({_first_line(exc)})"
+    except Exception as exc:  # a filter failing on a value, and the like: reported, not raised
+        return None, f"uses Liquid that could not be rendered ({_first_line(exc)})"
 
 
 def _parse_liquid(text: str) -> Any:
-    from liquid.exceptions import LiquidError
-
     try:
         return _liquid_env().from_string(text)
-    except LiquidError:
+    except Exception:  # LiquidError, or odd input: render_liquid reports it
         return None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtmeta.atomic import write_atomic
-from dbtmeta.errors import InputError
+from dbtmeta.errors import InputError, UsageError
 from dbtmeta.looker.content import SNAPSHOT_FORMAT_VERSION, LookerContent
 
 
@@ -22,7 +22,10 @@ def dumps_snapshot(content: LookerContent) -> str:
 
 def save_snapshot(content: LookerContent, path: str | os.PathLike[str]) -> None:
     """Write ``content`` to ``path`` atomically (a reader sees the old file or the whole new one)."""
-    write_atomic(path, dumps_snapshot(content))
+    try:
+        write_atomic(path, dumps_snapshot(content))
+    except OSError as exc:
+        raise UsageError(f"cannot write snapshot {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def load_snapshot(path: str | os.PathLike[str]) -> LookerContent:

@@ -1,7 +1,9 @@
 """Which warehouse tables a dashboard reads, and through which tiles.
 
-A tile reads its explore's base view plus only the joins its fields, filters, sorts, pivots and
-dynamic fields reference, plus their ``required_joins`` (transitively). Each of those views has a
+A tile reads its explore's base view plus only the joins its fields, filters, pivots and the
+dynamic fields it selects reference (not its sorts: Looker ignores a sort on a field the query
+does not select), plus their ``required_joins`` (transitively). A view that reads no table (a
+join written as ``LEFT JOIN UNNEST(...)``) adds nothing and is no problem. Each of those views has a
 ``ViewSource``: the tables it reads, or a ``problem`` saying why they are unknown. When a view's
 tables are unknown and the query carries the SQL Looker generated for it (API mode), the tables of
 that SQL are used instead. Works the same on API, LookML and snapshot content.
@@ -63,8 +65,9 @@ def dynamic_field_refs(items: Iterable[Any], selected: Iterable[str]) -> list[st
     ``items``: the query's ``dynamic_fields`` (mappings: table calculations, custom measures and
     dimensions). A dynamic field counts when its name is in ``selected`` (the query's fields,
     pivots and filters), when a counted one refers to it (``${name}``), or when it has no name.
-    Read: ``expression`` and ``filter_expression`` (``${view.field}``), ``based_on``, the keys of
-    ``filters``, and the field a ``group_by``/``bin`` dimension is built on (first of ``args``).
+    Read: ``expression``, ``filter_expression`` and ``sql`` (``${view.field}``), ``based_on``, the
+    keys of ``filters``, and the field a ``group_by``/``bin`` dimension is built on (first of
+    ``args``).
     """
     from dbtmeta.looker.lookml_templates import field_refs, substitution_refs
 
@@ -86,7 +89,7 @@ def dynamic_field_refs(items: Iterable[Any], selected: Iterable[str]) -> list[st
         if id(item) in done:
             continue
         done.add(id(item))
-        texts = [item.get(k) for k in ("expression", "filter_expression")]
+        texts = [item.get(k) for k in ("expression", "filter_expression", "sql")]
         for text in (t for t in texts if isinstance(t, str)):
             refs.extend(field_refs(text))
             todo.extend(by_name[r] for r in substitution_refs(text) if r in by_name)

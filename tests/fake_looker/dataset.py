@@ -51,7 +51,6 @@ class FakeData:
             "host": "localhost",
             "database": database,
             "schema": schema,
-            "password": "********",
         }
 
     def add_explore(
@@ -98,6 +97,7 @@ class FakeData:
         sorts: list[str] | None = None,
         pivots: list[str] | None = None,
         dynamic_fields: list[dict[str, Any]] | None = None,
+        filter_expression: str | None = None,
     ) -> dict[str, Any]:
         qid = self.new_id()
         query = {
@@ -106,6 +106,7 @@ class FakeData:
             "view": explore,
             "fields": fields,
             "filters": filters,
+            "filter_expression": filter_expression,
             "sorts": sorts or [],
             "pivots": pivots,
             "dynamic_fields": json.dumps(dynamic_fields) if dynamic_fields else None,
@@ -137,8 +138,10 @@ class FakeData:
             joined = " CROSS JOIN ".join(tables)
             return f"(SELECT 1 AS id FROM {joined}) AS {alias}"
 
-        cols = ", ".join(
-            f"{r.split('.')[0]}.{r.split('.')[1]} AS {r.replace('.', '_')}" for r in query["fields"]
+        cols = ", ".join(  # table calculations (no view prefix) are computed after the SQL
+            f"{r.split('.')[0]}.{r.split('.')[1]} AS {r.replace('.', '_')}"
+            for r in query["fields"]
+            if "." in r
         )
         sql = f"SELECT\n    {cols or '1'}\nFROM {source(base)}"
         for alias in used[1:]:
@@ -317,7 +320,7 @@ def _api_query(data: FakeData, q: Any) -> dict[str, Any]:
     return data.add_query(
         q.model,
         q.explore,
-        list(q.fields),
+        list(q.fields) + [d["table_calculation"] for d in dynamic],  # a query selects its calculations
         filters={f: "-NULL" for f in q.filters} or None,
         sorts=list(q.sorts),
         pivots=list(q.pivots) or None,
@@ -354,7 +357,7 @@ def example_dataset() -> FakeData:
                 q(
                     g,
                     "orders",
-                    ["orders.count"],
+                    ["orders.count", "ltv"],
                     dynamic_fields=[
                         {"table_calculation": "ltv", "expression": "${customer_order_facts.ltv} * 2"}
                     ],

@@ -64,13 +64,27 @@ def parse_fields(spec: str) -> dict[str, Any]:
 
 
 def apply_fields(value: Any, tree: dict[str, Any] | None) -> Any:
+    """Keep the requested fields; one the object lacks is answered ``null``, as Looker does."""
     if tree is None:
         return value
     if isinstance(value, list):
         return [apply_fields(v, tree) for v in value]
     if isinstance(value, dict):
-        return {k: apply_fields(value[k], sub) for k, sub in tree.items() if k in value}
+        return {k: apply_fields(value.get(k), sub) for k, sub in tree.items()}
     return value
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer, as sent on the wire (for the API contract tests)."""
+
+    method: str
+    path: str  # without the query string
+    query: dict[str, list[str]]
+    route: str | None  # the route template that answered (None: no route matched)
+    status: int
+    content_type: str
+    body: bytes
 
 
 class FakeLooker:
@@ -85,6 +99,7 @@ class FakeLooker:
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         self.requests: list[str] = []  # "METHOD /path?query" of every request
+        self.exchanges: list[Exchange] = []  # every request with its answer
         self.token_ttl_calls: int | None = None  # tokens expire after this many authenticated calls
         self.tokens: dict[str, int] = {}  # token -> calls left (None ttl: large)
         self.lock = threading.Lock()
@@ -109,6 +124,7 @@ class FakeLooker:
         with self.lock:
             self.calls.clear()
             self.requests.clear()
+            self.exchanges.clear()
 
     def env(self) -> dict[str, str]:
         """``LOOKERSDK_*`` variables pointing the SDK at this server."""
@@ -163,25 +179,38 @@ class FakeLooker:
 
 NOT_FOUND = {"message": "Not found", "documentation_url": "https://docs.looker.com/"}  # Looker's 404 body
 
-_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    ("POST", re.compile(r"^/api/4\.0/login$"), "login"),
-    ("DELETE", re.compile(r"^/api/logout$"), "logout"),
-    ("GET", re.compile(r"^/api/4\.0/dashboards/search$"), "dashboards/search"),
-    ("GET", re.compile(r"^/api/4\.0/dashboards$"), "dashboards"),
-    ("GET", re.compile(r"^/api/4\.0/dashboards/([^/]+)$"), "dashboard"),
-    ("GET", re.compile(r"^/api/4\.0/looks/search$"), "looks/search"),
-    ("GET", re.compile(r"^/api/4\.0/queries/([^/]+)/run/sql$"), "run_sql"),
-    ("GET", re.compile(r"^/api/4\.0/queries/([^/]+)$"), "query"),
-    ("GET", re.compile(r"^/api/4\.0/merge_queries/([^/]+)$"), "merge_query"),
-    ("GET", re.compile(r"^/api/4\.0/users$"), "users"),
-    ("GET", re.compile(r"^/api/4\.0/lookml_models/([^/]+)/explores/([^/]+)$"), "explore"),
-    ("GET", re.compile(r"^/api/4\.0/connections/([^/]+)$"), "connection"),
+# The routes the fake serves: (method, path template as in Looker's OpenAPI spec under /api/4.0,
+# name). Logout is /api/logout, unversioned: that is where looker-sdk sends it.
+ROUTES: list[tuple[str, str, str]] = [
+    ("POST", "/api/4.0/login", "login"),
+    ("DELETE", "/api/logout", "logout"),
+    ("GET", "/api/4.0/dashboards/search", "dashboards/search"),
+    ("GET", "/api/4.0/dashboards", "dashboards"),
+    ("GET", "/api/4.0/dashboards/{dashboard_id}", "dashboard"),
+    ("GET", "/api/4.0/looks/search", "looks/search"),
+    ("GET", "/api/4.0/queries/{query_id}/run/{result_format}", "run_sql"),
+    ("GET", "/api/4.0/queries/{query_id}", "query"),
+    ("GET", "/api/4.0/merge_queries/{merge_query_id}", "merge_query"),
+    ("GET", "/api/4.0/users", "users"),
+    ("GET", "/api/4.0/lookml_models/{lookml_model_name}/explores/{explore_name}", "explore"),
+    ("GET", "/api/4.0/connections/{connection_name}", "connection"),
+]
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{[a-z_]+\}", template)
+    return re.compile("^" + "([^/]+)".join(re.escape(p) for p in parts) + "$")
+
+
+_ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
+    (verb, _template_regex(template), name, template) for verb, template, name in ROUTES
 ]
 
 
 def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        route: str | None = None  # the template of the route answering the current request
         disable_nagle_algorithm = True  # else delayed ACKs add ~40 ms to every keep-alive answer
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -197,6 +226,12 @@ def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
             self._handle("DELETE")
 
         def _send(self, status: int, body: bytes, ctype: str = "application/json", **headers: str) -> None:
+            split = urlsplit(self.path)
+            exchange = Exchange(
+                self.command, split.path, parse_qs(split.query), self.route, status, ctype, body
+            )
+            with looker.lock:
+                looker.exchanges.append(exchange)
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -217,10 +252,11 @@ def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
             split = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(split.query).items()}
             name, found = "unknown", None
-            for verb, pattern, route in _ROUTES:
+            self.route = None
+            for verb, pattern, route, template in _ROUTES:
                 match = pattern.match(split.path) if verb == method else None
                 if match:
-                    name, found = route, match
+                    name, found, self.route = route, match, template
                     break
             with looker.lock:
                 looker.calls[name] += 1
@@ -258,6 +294,9 @@ def _handler(looker: FakeLooker) -> type[BaseHTTPRequestHandler]:
             if name == "logout":
                 self._send(204, b"")
                 return
+            if name == "run_sql" and params[1] != "sql":
+                self._json(404, NOT_FOUND)  # the fake generates SQL only
+                return
             cached = looker.cache.get(self.path) if looker.cache is not None else None
             if cached is None:
                 status, value = _answer(looker.data, name, params, query)
@@ -294,6 +333,29 @@ def _search(items: dict[str, Any], query: dict[str, str]) -> list[Any]:
     ]
 
 
+DASHBOARD_BASE = frozenset(
+    [
+        "can",
+        "content_favorite_id",
+        "content_metadata_id",
+        "description",
+        "hidden",
+        "id",
+        "model",
+        "query_timezone",
+        "readonly",
+        "refresh_interval",
+        "refresh_interval_to_i",
+        "folder",
+        "title",
+        "user_id",
+        "slug",
+        "preferred_viewer",
+        "certification_metadata",
+    ]
+)  # the properties of Looker's DashboardBase schema
+
+
 def _answer(data: FakeData, name: str, params: list[str], query: dict[str, str]) -> tuple[int, Any]:
     missing = (404, NOT_FOUND)
     by_id = {
@@ -305,8 +367,12 @@ def _answer(data: FakeData, name: str, params: list[str], query: dict[str, str])
     if name in by_id:
         found = by_id[name].get(params[0])
         return (200, found) if found else missing
-    if name == "dashboards":
-        return 200, [d for d in sorted(data.dashboards.values(), key=_id_key) if not d.get("deleted")]
+    if name == "dashboards":  # all_dashboards answers DashboardBase: no elements, no counts
+        return 200, [
+            {k: v for k, v in d.items() if k in DASHBOARD_BASE}
+            for d in sorted(data.dashboards.values(), key=_id_key)
+            if not d.get("deleted")
+        ]
     if name == "dashboards/search":
         rows = [d for d in _search(data.dashboards, query) if "::" not in str(d["id"])]
         return 200, _page(rows, query)
