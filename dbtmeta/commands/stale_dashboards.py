@@ -152,8 +152,7 @@ def command(
         sources_path=sources_path,
         strict=strict,
     )
-    if lookml_dir:
-        report = _tile_level(report, lookml_dir, lookml_import, project_dir, target_path, manifest_path)
+    report = _tile_level(report, lookml_dir, lookml_import, project_dir, target_path, manifest_path)
     filters = Filters(exposures + exposures_old, types, maturities, owners)
     try:
         report = filter_report(report, filters)
@@ -171,13 +170,15 @@ def command(
 
 def _tile_level(
     report: HealthReport,
-    lookml_dir: str,
+    lookml_dir: str | None,
     lookml_import: tuple[str, ...],
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
 ) -> HealthReport:
     """``--lookml-dir``: each dashboard's causes narrowed to its tiles they affect (column-lineage.md)."""
+    if not lookml_dir:
+        return report
     from dbtmeta.columns.tiles import tile_health
     from dbtmeta.commands._columns import load_lookml
     from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
