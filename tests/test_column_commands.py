@@ -148,6 +148,22 @@ def test_a_column_nothing_reads(column_build, in_repo, capsys) -> None:
     ]
 
 
+def test_a_column_the_node_does_not_have(column_build, in_repo, capsys) -> None:
+    args = ["lineage", "source:greenery.promos.dicsount", "--lookml-dir", LOOKML, *prod_args(column_build)]
+    code, out, _ = run(args, capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        "source.greenery.greenery.promos.dicsount  (NOT in the catalog)",
+        "0 field(s) in 0 tile(s) of 0 dashboard(s) read source.greenery.greenery.promos.dicsount",
+    ]
+    args[1] = "source:greenery.promos.discount"  # the raw table Looker reads directly
+    code, out, _ = run([*args, "--format", "json"], capsys)
+    found = json.loads(out)
+    assert (found["node"], found["column_exists"]) == ("source.greenery.greenery.promos", True)
+    tiles = [(t["id"], [f["field"] for f in t["fields"]]) for d in found["dashboards"] for t in d["tiles"]]
+    assert tiles == [("promo_usage", ["promos.discount"])]
+
+
 def test_lineage_column_needs_node_dot_column(column_build, in_repo, capsys) -> None:
     code, out, err = run(["lineage", "fact_orders", "--lookml-dir", LOOKML, *prod_args(column_build)], capsys)
     assert (code, out) == (2, "")
@@ -175,6 +191,19 @@ def test_check_fields_finds_the_renamed_column_with_file_line(column_build, in_r
         f"{VIEW}:47: fact_orders.total_revenue: {missing}",
         f"{VIEW}:53: fact_orders.average_order_value: {missing}",
         "75 field(s) checked: 3 read a missing column, 0 could not be checked",
+    ]
+
+
+def test_check_fields_json(column_build, in_repo, capsys) -> None:
+    project = ["--project-dir", str(column_build.pr_project_dir)]
+    code, out, _ = run(["check-fields", "--lookml-dir", LOOKML, *project, "--format", "json"], capsys)
+    assert code == 1
+    found = json.loads(out)
+    assert (found["fields_checked"], found["unchecked"]) == (75, [])
+    assert [(e["where"], e["field"]) for e in found["errors"]] == [
+        (f"{VIEW}:36", "fact_orders.order_total"),
+        (f"{VIEW}:47", "fact_orders.total_revenue"),
+        (f"{VIEW}:53", "fact_orders.average_order_value"),
     ]
 
 
