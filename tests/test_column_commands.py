@@ -302,3 +302,47 @@ def test_impact_columns_needs_state_and_lookml(column_build, in_repo, capsys) ->
         "dbtmeta: error: --columns compares with production: give --state PROD_DIR (its manifest.json and "
         "catalog.json) and --lookml-dir DIR (the fields that read the columns)\n"
     )
+
+
+def test_looker_field_the_other_way(column_build, in_repo, capsys) -> None:
+    args = ["lineage", "fact_orders.total_revenue", "--looker-field", "--lookml-dir", LOOKML]
+    code, out, err = run([*args, *prod_args(column_build)], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"fact_orders.total_revenue  {VIEW}:47",
+        "├── orders.total_revenue in greenery::orders",
+        "│   └── model.greenery.fact_orders.order_total",
+        "└── user_orders.total_revenue in greenery::users",
+        "    └── model.greenery.fact_orders.order_total",
+    ]
+    # a derived table: through its SQL down to fact_page_views
+    args = ["lineage", "product_page_views.total_sessions", "--looker-field", "--lookml-dir", LOOKML]
+    code, out, _ = run([*args, "--format", "json", *prod_args(column_build)], capsys)
+    assert code == 0
+    assert json.loads(out) == {
+        "view": "product_page_views",
+        "field": "total_sessions",
+        "where": f"{LOOKML}/views/derived/product_page_views.view.lkml:44",
+        "explores": [
+            {
+                "explore": "greenery::products",
+                "field": "product_page_views.total_sessions",
+                "columns": [{"node": "model.greenery.fact_page_views", "column": "session_id"}],
+                "problems": [],
+            }
+        ],
+    }
+
+
+def test_looker_field_errors_are_one_line(column_build, in_repo, capsys) -> None:
+    args = ["lineage", "dim_users.nope", "--looker-field", "--lookml-dir", LOOKML, *prod_args(column_build)]
+    code, out, err = run(args, capsys)
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == "dbtmeta: error: LookML view dim_users has no field 'nope'; give VIEW.FIELD as in the view file\n"
+    )
+    code, out, err = run(["lineage", "dim_users.email", "--looker-field", *prod_args(column_build)], capsys)
+    assert (code, out) == (2, "")
+    needs = "--looker-field needs --lookml-dir DIR: the LookML project the field is defined in"
+    assert err == f"dbtmeta: error: {needs}\n"

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dbtmeta.columns.usage import ColumnUsage, FieldUse
+from dbtmeta.columns.usage import ColumnUsage, FieldUse, Resolve
+from dbtmeta.looker.content import LookerContent
 
 
 @dataclass
@@ -49,3 +50,66 @@ class ColumnLineage:
 def column_lineage(usage: ColumnUsage, unique_id: str, column: str) -> ColumnLineage:
     """The uses of ``unique_id``'s ``column``."""
     return ColumnLineage(unique_id, column, usage.readers(unique_id, column))
+
+
+@dataclass
+class FieldReads:
+    """What one LookML field reads, per explore it appears in (``--looker-field``)."""
+
+    view: str
+    field: str
+    where: str
+    # (model::explore, alias.field, [(unique id or table, column)], problems)
+    explores: list[tuple[str, str, list[tuple[str, str]], list[str]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "view": self.view,
+            "field": self.field,
+            "where": self.where,
+            "explores": [
+                {
+                    "explore": explore,
+                    "field": name,
+                    "columns": [{"node": node, "column": column} for node, column in columns],
+                    "problems": problems,
+                }
+                for explore, name, columns, problems in self.explores
+            ],
+        }
+
+
+def field_reads(content: LookerContent, resolve: Resolve, view: str, field: str) -> FieldReads:
+    """The dbt columns field ``field`` of LookML view ``view`` reads, in every explore joining the view.
+
+    A table no dbt node builds is listed as the table itself, with the reason among the problems.
+    Raises ``InputError`` when no explore of the LookML uses the view, or the view has no such field.
+    """
+    from dbtmeta.errors import InputError
+    from dbtmeta.looker.fields import FieldTracer
+
+    tracer = FieldTracer(content)
+    found: list[tuple[str, str, list[tuple[str, str]], list[str]]] = []
+    where = "?"
+    for (model, explore), joins in sorted(content.lookml_joins.items()):
+        for join in joins:
+            if join.view != view:
+                continue
+            definition = content.lookml_views.get((model, view))
+            if definition is None or definition.field(field) is None:
+                raise InputError(
+                    f"LookML view {view} has no field {field!r}; give VIEW.FIELD as in the view file"
+                )
+            lineage = tracer.trace(model, explore, f"{join.alias}.{field}")
+            where = lineage.where
+            columns: list[tuple[str, str]] = []
+            problems = list(lineage.problems)
+            for ref in lineage.columns:
+                unique_id, why = resolve(ref.table, ref.connection)
+                columns.append((unique_id or ref.table, ref.column))
+                if unique_id is None:
+                    problems.append(f"table {ref.table}: {why}")
+            found.append((f"{model}::{explore}", lineage.field, columns, problems))
+    if not found:
+        raise InputError(f"no explore of the LookML uses view {view!r}; give VIEW.FIELD with a view's name")
+    return FieldReads(view, field, where, found)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from dbtmeta.dbt.artifacts import Manifest
+    from dbtmeta.dbt.artifacts import ArtifactPaths, Manifest
     from dbtmeta.dbt.columns import Catalog
     from dbtmeta.looker.content import LookerContent
 
@@ -136,3 +136,49 @@ def load_lookml_resolver(content: LookerContent, manifest: Manifest) -> tuple[Lo
         return (node.unique_id if node else None), problem
 
     return content, resolve
+
+
+def run_column_lineage(
+    node: str,
+    looker_field: bool,
+    lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
+    catalog_path: str | None,
+    format: str,
+    paths: ArtifactPaths,
+) -> int:
+    """``lineage NODE.COLUMN --lookml-dir`` and ``lineage VIEW.FIELD --looker-field --lookml-dir``."""
+    from dbtmeta.columns.lineage import column_lineage, field_reads
+    from dbtmeta.columns.usage import column_usage
+    from dbtmeta.console import make_console
+    from dbtmeta.dbt.artifacts import load_manifest
+    from dbtmeta.dbt.columns import node_columns
+    from dbtmeta.dbt.graph import build_graph
+    from dbtmeta.errors import EXIT_OK, UsageError
+    from dbtmeta.render.columns import COLUMN_LINEAGE_FORMATS, FIELD_LINEAGE_FORMATS
+
+    if not lookml_dir:
+        raise UsageError("--looker-field needs --lookml-dir DIR: the LookML project the field is defined in")
+    name, dot, column = node.rpartition(".")
+    if not dot or not name or not column:
+        shape = (
+            "VIEW.FIELD (e.g. fact_orders.total_revenue)"
+            if looker_field
+            else "NODE.COLUMN (e.g. fact_orders.order_total)"
+        )
+        raise UsageError(
+            f"with {'--looker-field' if looker_field else '--lookml-dir'}, NODE is {shape}, not {node!r}"
+        )
+    manifest = load_manifest(paths.manifest)
+    if looker_field:
+        content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+        FIELD_LINEAGE_FORMATS[format](field_reads(content, resolve, name, column), make_console())
+        return EXIT_OK
+    unique_id = build_graph(manifest).resolve(name)
+    content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+    found = column_lineage(column_usage(content, resolve), unique_id, column)
+    known = node_columns(manifest, load_catalog_near(catalog_path, paths.target_dir), unique_id)
+    found.columns_source = known.source
+    found.exists = None if known.source is None else known.get(column) is not None
+    COLUMN_LINEAGE_FORMATS[format](found, make_console())
+    return EXIT_OK

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from dbtmeta.columns.check import FieldCheck
     from dbtmeta.columns.impact import ColumnImpact
-    from dbtmeta.columns.lineage import ColumnLineage
+    from dbtmeta.columns.lineage import ColumnLineage, FieldReads
     from dbtmeta.columns.usage import FieldUse
 
 
@@ -192,4 +192,50 @@ COLUMN_IMPACT_FORMATS: dict[str, Callable[[Any, Console], None]] = {
     "table": column_impact_tree,
     "json": column_impact_json,
     "markdown": column_impact_markdown,
+}
+
+
+# ---------------------------------------------------------------------------------- --looker-field
+
+
+def field_tree(reads: FieldReads, console: Console) -> None:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    label = Text(f"{reads.view}.{reads.field}")
+    label.append(f"  {reads.where}", style="dim")
+    root = Tree(label)
+    for explore, name, columns, problems in reads.explores:
+        branch = root.add(Text(f"{name} in {explore}"))
+        for node, column in columns:
+            branch.add(Text(f"{node}.{column}"))
+        for problem in problems:
+            branch.add(Text(f"not traced: {problem}", style="yellow"))
+        if not columns and not problems:
+            branch.add(Text("reads no column", style="dim"))
+    console.print(root)
+
+
+def field_json(reads: FieldReads, console: Console) -> None:
+    console.out(json.dumps(reads.to_dict(), indent=2), highlight=False)
+
+
+def field_mermaid(reads: FieldReads, console: Console) -> None:
+    lines = ["flowchart LR", f'  f0["{mermaid_label(f"{reads.view}.{reads.field}")}"]:::focus']
+    ids: dict[str, str] = {}
+    for _explore, _name, columns, _problems in reads.explores:
+        for node, column in columns:
+            key = f"{node}.{column}"
+            if key not in ids:
+                ids[key] = f"c{len(ids)}"
+                lines.append(f'  {ids[key]}[("{mermaid_label(key)}")]')
+                lines.append(f"  {ids[key]} --> f0")
+    lines.append("  classDef focus fill:#fde2e1,stroke:#c0392b")
+    console.out("\n".join(lines), highlight=False)
+
+
+FIELD_LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {
+    "tree": field_tree,
+    "mermaid": field_mermaid,
+    "json": field_json,
 }
