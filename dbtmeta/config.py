@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from dbtmeta.console import warn
-from dbtmeta.errors import UsageError
+from dbtmeta.errors import InputError, UsageError
+from dbtmeta.files import read_text
 
 CONFIG_FILES = ("dbtmeta.yml", ".dbtmeta.yml", "pyproject.toml")
 
@@ -47,15 +49,15 @@ def find_config(start: Path | None = None) -> Path | None:
 
 def _mentions_dbtmeta(path: Path) -> bool:
     try:
-        return "tool.dbtmeta" in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return "tool.dbtmeta" in read_text(path, "pyproject.toml", errors="replace")
+    except (OSError, InputError):
         return False
 
 
 def read_config(path: Path) -> dict[str, Any]:
     """The config mapping of a dbtmeta.yml or of pyproject.toml's [tool.dbtmeta]."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "config file")
     except FileNotFoundError:
         raise UsageError(
             f"config file {str(path)!r} does not exist; check --config / DBTMETA_CONFIG"
@@ -76,9 +78,10 @@ def read_config(path: Path) -> dict[str, Any]:
 def _read_yaml(path: Path, text: str) -> Any:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from dbtmeta import yamlsafe
+
     try:
-        return yaml.load(text, Loader=loader)
+        return yamlsafe.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark is not None else ""
@@ -87,11 +90,11 @@ def _read_yaml(path: Path, text: str) -> Any:
 
 
 def _read_toml(path: Path, text: str) -> Any:
-    try:
-        import tomllib  # Python 3.11+
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 (tests/test_python310.py)
         try:
-            import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+            import tomli as tomllib
         except ModuleNotFoundError:
             warn(
                 f"skipping [tool.dbtmeta] in {path}: reading TOML on Python 3.10 "

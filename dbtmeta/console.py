@@ -2,7 +2,8 @@
 
 Every diagnostic goes to stderr as one line, ``dbtmeta: error: ...``, ``dbtmeta: warning: ...`` or
 ``dbtmeta: ...`` (information); stdout carries only the command's result. rich is imported only when
-a console is made, so importing this module stays cheap.
+a console is made, so importing this module stays cheap. Messages quote names from dbt and Looker:
+control characters in them are shown as escapes (:func:`dbtmeta.text.visible`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 import click
+
+from dbtmeta.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,19 +30,25 @@ def make_console(file: TextIO | None = None, *, stderr: bool = False) -> Console
     from rich.console import Console
 
     stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
+    if file is None:
+        # A stdout that cannot encode a character (PYTHONIOENCODING=ascii, a latin-1 locale) gets an
+        # escape instead of a UnicodeEncodeError halfway through the output.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     return Console(file=stream, markup=False, emoji=False, highlight=False, soft_wrap=False)
 
 
 def error(message: str) -> None:
     """``dbtmeta: error: <message>`` on stderr."""
-    click.echo(f"{PREFIX}: error: {message}", err=True)
+    click.echo(f"{PREFIX}: error: {visible(message)}", err=True)
 
 
 def warn(message: str) -> None:
     """``dbtmeta: warning: <message>`` on stderr."""
-    click.echo(f"{PREFIX}: warning: {message}", err=True)
+    click.echo(f"{PREFIX}: warning: {visible(message)}", err=True)
 
 
 def info(message: str) -> None:
     """``dbtmeta: <message>`` on stderr: progress and summaries, never results."""
-    click.echo(f"{PREFIX}: {message}", err=True)
+    click.echo(f"{PREFIX}: {visible(message)}", err=True)

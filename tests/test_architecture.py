@@ -25,11 +25,35 @@ LAYERS: list[set[str]] = [
     {"columns"},
     {"looker", "health"},
     {"dbt"},
-    {"errors", "atomic", "console", "config", "sqlnames", "vocabulary", "http", "text", "__init__"},
+    {
+        "errors",
+        "atomic",
+        "console",
+        "config",
+        "sqlnames",
+        "vocabulary",
+        "http",
+        "text",
+        "files",
+        "yamlsafe",
+        "__init__",
+    },
 ]
 LEAVES = LAYERS[-1]
 # Leaves may use one another, in this order only (no cycles): a leaf imports leaves listed before it.
-LEAF_ORDER = ["__init__", "errors", "vocabulary", "text", "atomic", "console", "http", "config", "sqlnames"]
+LEAF_ORDER = [
+    "__init__",
+    "errors",
+    "vocabulary",
+    "text",
+    "files",
+    "yamlsafe",
+    "atomic",
+    "console",
+    "http",
+    "config",
+    "sqlnames",
+]
 
 
 def room_of(module: str) -> str:

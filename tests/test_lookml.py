@@ -831,3 +831,40 @@ def test_a_project_given_but_not_declared_uses_its_own_constants(tmp_path):
     content = read_lookml(main, imports={"lib": lib, "base": base})
     assert content.problems == []
     assert content.explore("m", "a").views[0].source.tables == ("base_schema.a",)
+
+
+# -- constants that expand without bound ------------------------------------------------------------
+
+
+def _constant_repo(tmp_path: Path, constants: dict[str, str]) -> LookerContent:
+    manifest = "".join(f'constant: {name} {{\n  value: "{value}"\n}}\n' for name, value in constants.items())
+    repo = _repo(
+        tmp_path,
+        {
+            "manifest.lkml": 'project_name: "bombs"\n' + manifest,
+            "m.model.lkml": 'connection: "w"\ninclude: "*.view.lkml"\nexplore: t {}\nexplore: d {}\n',
+            "t.view.lkml": "view: t {\n  sql_table_name: @{c} ;;\n}\n",
+            "d.view.lkml": "view: d {\n  derived_table: { sql: select * from @{c} ;; }\n}\n",
+        },
+    )
+    return read_lookml(repo, base_url="https://looker.example.com/", dialect="postgres")
+
+
+def test_a_constant_of_sixteen_copies_of_itself_is_a_problem(tmp_path):
+    content = _constant_repo(tmp_path, {"c": "@{c}" * 16})
+    loop = "refers to itself (@{c} -> @{c})"
+    assert _sources(content, "t", model="m") == {"t": ("t", (), f"sql_table_name: constant @{{c}} {loop}")}
+    assert _sources(content, "d", model="m") == {"d": ("d", (), f"derived table SQL: constant @{{c}} {loop}")}
+
+
+def test_constants_that_multiply_stop_at_the_cap(tmp_path):
+    # c0 is 8 characters; each level 16 copies of the one below: 8 * 16**6 = 134 million characters.
+    levels = {"c0": "schema_x"} | {f"c{i}": f"@{{c{i - 1}}}" * 16 for i in range(1, 7)}
+    content = _constant_repo(tmp_path, {**levels, "c": "@{c6}"})
+    problem = _sources(content, "t", model="m")["t"][2]
+    assert problem == "sql_table_name: constant @{c5} expands to more than 1,000,000 characters"
+
+
+def test_constant_chains_without_loops_still_resolve(tmp_path):
+    content = _constant_repo(tmp_path, {"c": "@{s}.@{s}_t", "s": "@{base}", "base": "marts"})
+    assert _sources(content, "t", model="m") == {"t": ("t", ("marts.marts_t",), None)}

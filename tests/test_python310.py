@@ -47,7 +47,8 @@ def py310() -> Path:
     venv = VENVS / f"py310-{key.hexdigest()[:16]}"
     bin_dir = venv / "bin"
     if not (bin_dir / "dbtmeta").exists():
-        shutil.rmtree(venv, ignore_errors=True)
+        for old in VENVS.glob("py310-*"):  # venvs of older pyproject/constraints versions
+            shutil.rmtree(old, ignore_errors=True)
         subprocess.run([exe, "-m", "venv", str(venv)], check=True)
         install = subprocess.run(
             [str(bin_dir / "pip"), "install", "-q", "-c", str(ROOT / "constraints.txt"), str(ROOT)],

@@ -219,7 +219,7 @@ def test_markdown_escapes_text_tables_and_links():
     assert len(re.split(r"(?<!\\)\|", row.strip())[1:-1]) == 4
     assert "<!channel>" not in out and "<!here>" not in out and "@here" not in out
     assert "](https://bi.example.com/dashboards/7?a=1&b=%3C2%3E%7Cx)" in out
-    assert md("a|b`c<d>[e](f) @team") == "a\\|b\\`c&lt;d&gt;\\[e\\]\\(f\\) &#64;team"
+    assert md("a|b`c<d>[e](f) @team") == "a\\|b\\`c&lt;d&gt;\\[e\\]\\(f\\) &#64;\u2060team"
     assert mermaid_label('a"b[c]|d`e<f>') == "a#34;b#91;c#93;#124;d#96;e#60;f#62;"
 
 

@@ -26,8 +26,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.atomic import write_atomic
+from dbtmeta.atomic import output_target, write_atomic
 from dbtmeta.errors import InputError, UsageError
+from dbtmeta.files import read_optional_text
 from dbtmeta.health.model import UNHEALTHY, status_name
 
 STATE_VERSION = 1
@@ -94,22 +95,16 @@ def check_state_path(path: str | os.PathLike[str]) -> Path:
         )
     if not os.access(parent, os.W_OK):
         raise UsageError(f"--state-file {str(target)!r}: directory {str(parent)!r} is not writable")
+    output_target(target, "--state-file")  # not a device or FIFO; a symlink is written through
     return target
 
 
 def load_state(path: str | os.PathLike[str]) -> AlertState:
     """Read the state file; a missing file is an empty state."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_optional_text(path, "state file")
+    if text is None:
         return AlertState()
-    except IsADirectoryError:
-        raise UsageError(f"--state-file {name!r} is a directory; give a file path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read state file {name!r}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
     try:
         data = json.loads(text) if text.strip() else {"version": STATE_VERSION, "exposures": {}}
     except ValueError:  # not JSON, or a number beyond the int conversion limit
@@ -142,7 +137,7 @@ def save_state(path: str | os.PathLike[str], state: AlertState) -> None:
         "exposures": {uid: state.entries[uid].to_dict() for uid in sorted(state.entries)},
     }
     try:
-        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", what="--state-file")
     except OSError as exc:
         raise UsageError(f"cannot write state file {str(path)!r}: {exc.strerror or exc}") from None
 

@@ -77,10 +77,14 @@ def output_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 
 def check_output_path(path: str, flag: str = "--output") -> None:
-    """Fail before any work when ``path`` cannot be an output file (a directory, a missing parent)."""
+    """Fail before any work when ``path`` cannot be an output file (a directory, a device, a FIFO,
+    a missing parent). A symlink is fine: the file it points to is written."""
+    from dbtmeta.atomic import output_target
+
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{flag} {path!r} is a directory; give a file path")
+    target = output_target(path, flag)
     if not target.parent.is_dir():
         raise UsageError(f"{flag} {path!r}: directory {str(target.parent)!r} does not exist; create it first")
 
@@ -103,7 +107,7 @@ def emit(render: Callable[[Console], None], output: str | None, *, flag: str = "
     console.width = 120
     render(console)
     try:
-        write_atomic(output, buffer.getvalue())
+        write_atomic(output, buffer.getvalue(), what=flag)
     except OSError as exc:
         raise UsageError(f"cannot write {flag} {output!r}: {exc.strerror or exc}") from None
 

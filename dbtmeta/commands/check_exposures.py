@@ -10,6 +10,7 @@ import click
 
 from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
+from dbtmeta.text import dumps_json, visible
 
 if TYPE_CHECKING:
     from dbtmeta.dbt.artifacts import Manifest
@@ -71,10 +72,10 @@ def command(
         extra += _sync_problems(ctx, sync_snapshot, manifest, project)
     result.problems = sorted(extra + result.problems)
     if format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(dumps_json(result.to_dict(), indent=2, ascii_only=True))
     else:
         for problem in result.problems:
-            click.echo(str(problem))
+            click.echo(visible(str(problem)))
         if result.problems:
             info(
                 f"{len(result.problems)} problem(s) in {result.checked} exposure(s); "

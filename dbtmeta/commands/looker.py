@@ -131,9 +131,12 @@ def pull(
     out = output or out
     if not out:
         raise click.UsageError("Missing option '--output': the snapshot file to write.")
+    from dbtmeta.atomic import output_target
     from dbtmeta.console import info
     from dbtmeta.looker.api import crawl_with_stats
     from dbtmeta.looker.snapshot import save_snapshot
+
+    output_target(out, "--output")  # a device or FIFO is refused before the crawl, not after it
 
     content, stats = crawl_with_stats(
         api_settings_from_options(**options),

@@ -145,12 +145,7 @@ def command(
         check_output_path(output)
 
     report = load_report(
-        project_dir=project_dir,
-        target_path=target_path,
-        manifest_path=manifest_path,
-        run_results_paths=run_results_paths,
-        sources_path=sources_path,
-        strict=strict,
+        project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
     )
     report = _tile_level(report, lookml_dir, lookml_import, project_dir, target_path, manifest_path)
     filters = Filters(exposures + exposures_old, types, maturities, owners)

@@ -38,7 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError
+from dbtmeta.files import MAX_ARTIFACT_BYTES, read_bytes, read_text
+from dbtmeta.vocabulary import dict_at
 
 MANIFEST_VERSIONS = range(4, 13)
 RUN_RESULTS_VERSIONS = range(4, 7)
@@ -211,13 +214,13 @@ def _nearest_project(manifest_path: str | os.PathLike[str] | None) -> Path:
 def _target_path_from_project(project_dir: Path) -> str | None:
     project_file = project_dir / "dbt_project.yml"
     try:
-        text = project_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_text(project_file, "dbt_project.yml")
+    except (OSError, UnicodeDecodeError, InputError):
         return None
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.load(text)
     except yaml.YAMLError:
         return None
     value = data.get("target-path") if isinstance(data, dict) else None
@@ -290,8 +293,7 @@ def read_json(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
     name = str(path)
     what = kind.replace("_", " ")
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_bytes(path, f"{what} file", MAX_ARTIFACT_BYTES)
     except FileNotFoundError:
         raise InputError(f"{what} file {name!r} does not exist; check the path") from None
     except IsADirectoryError:
@@ -350,8 +352,8 @@ def check_kind(data: dict[str, Any], path: str | os.PathLike[str], kind: str) ->
     name = str(path)
     segment, versions, writer = _KINDS[kind]
     what = kind.replace("_", " ")
-    metadata = data.get("metadata")
-    url = metadata.get("dbt_schema_version") if isinstance(metadata, dict) else None
+    metadata = dict_at(data, "metadata")
+    url = metadata.get("dbt_schema_version")
     if not isinstance(url, str):
         raise InputError(
             f"{name!r} is not a dbt {what} file (no metadata.dbt_schema_version); "

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dbtmeta import yamlsafe
+from dbtmeta.errors import InputError
+from dbtmeta.files import read_text
+
 # dbt_project.yml key -> dbt's default.
 RESOURCE_PATH_KEYS: dict[str, tuple[str, ...]] = {
     "model-paths": ("models",),
@@ -26,8 +30,8 @@ def resource_paths(project_dir: Path) -> list[Path]:
     import yaml
 
     try:
-        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        config = yamlsafe.load(read_text(project_dir / "dbt_project.yml", "dbt_project.yml"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
         config = None  # dbt reports a broken dbt_project.yml; keep the defaults
     found: list[Path] = []
     for key, default in RESOURCE_PATH_KEYS.items():
@@ -53,9 +57,9 @@ def exposure_yaml_files(project_dir: Path) -> list[Path]:
             if any(part.startswith(".") for part in path.relative_to(root).parts):
                 continue
             try:
-                if "exposures" in path.read_text(encoding="utf-8", errors="replace"):
+                if "exposures" in read_text(path, "YAML file", errors="replace"):
                     files.add(path)
-            except OSError:
+            except (OSError, InputError):
                 continue
     return sorted(files)
 

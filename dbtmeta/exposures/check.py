@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.dbt.project import manifest_file_path
-from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
+from dbtmeta.errors import InputError
+from dbtmeta.files import read_text
+from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES, dict_at
 
 if TYPE_CHECKING:
     import yaml
@@ -87,21 +90,17 @@ class CheckResult:
 # ------------------------------------------------------------------------------------------- YAML
 
 
-def _yaml_loader() -> Any:
-    import yaml
-
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value of ``key`` in a mapping node: the last one when repeated, as YAML (and dbt) keep it."""
     import yaml
 
     if not isinstance(node, yaml.MappingNode):
         return None
+    found = None
     for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return value_node
-    return None
+            found = value_node
+    return found
 
 
 def _scalar(node: yaml.Node | None) -> Any:
@@ -116,18 +115,27 @@ def _scalar(node: yaml.Node | None) -> Any:
         return None
 
 
+def _exposure_at(section: yaml.SequenceNode, line: int) -> str:
+    """The name of the exposure whose YAML spans ``line`` ("" outside any)."""
+    for item in section.value:
+        if item.start_mark.line + 1 <= line <= item.end_mark.line + 1:
+            name = _scalar(_get(item, "name"))
+            return name if isinstance(name, str) else ""
+    return ""
+
+
 def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] | None:
     """Exposures defined in one YAML file; None when the file defines none."""
     import yaml
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(path, "exposures file")
+    except (OSError, UnicodeDecodeError, InputError) as exc:
         return [], [Problem(path, 0, "", "unreadable", f"cannot read the file: {exc}")]
     if "exposures" not in text:
         return None
     try:
-        root = yaml.compose(text, Loader=_yaml_loader())
+        root = yamlsafe.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -141,6 +149,17 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
         return [], [Problem(path, line, "", "structure", "'exposures' must be a list of exposures")]
     specs: list[ExposureSpec] = []
     problems: list[Problem] = []
+    for dup in yamlsafe.duplicate_keys(root):
+        problems.append(
+            Problem(
+                path,
+                dup.line,
+                _exposure_at(section, dup.line),
+                "duplicate-key",
+                f"key {dup.key!r} is repeated (first at line {dup.first_line}); dbt keeps only this "
+                "last one and warns that duplicate keys are deprecated: remove one",
+            )
+        )
     for item in section.value:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
@@ -251,16 +270,17 @@ class Resolver:
 
     @staticmethod
     def _keys(raw: dict[str, Any]) -> list[tuple[str, ...]]:
+        """How exposures may name this node: ``ref('x')``, ``ref('pkg', 'x')``, ``source('s', 't')``..."""
         kind = raw.get("resource_type")
-        name = raw.get("name")
-        package = raw.get("package_name")
+        name, package = raw.get("name"), raw.get("package_name")
+        keys: list[tuple[Any, ...]] = []
         if kind in REFABLE:
-            return [("ref", name), ("ref", package, name)]
-        if kind == "source":
-            return [("source", raw.get("source_name"), name)]
-        if kind == "metric":
-            return [("metric", name), ("metric", package, name)]
-        return []
+            keys = [("ref", name), ("ref", package, name)]
+        elif kind == "source":
+            keys = [("source", raw.get("source_name"), name)]
+        elif kind == "metric":
+            keys = [("metric", name), ("metric", package, name)]
+        return [key for key in keys if all(isinstance(part, str) for part in key)]
 
     def _index(self, index: dict[tuple[str, ...], list[dict[str, Any]]], raw: dict[str, Any]) -> None:
         for key in self._keys(raw):
@@ -308,7 +328,7 @@ class Resolver:
 
 def _manifest_spec(raw: dict[str, Any], project_dir: Path | None) -> ExposureSpec:
     path = manifest_file_path(raw.get("original_file_path")) or "manifest.json"
-    depends = raw.get("depends_on") if isinstance(raw.get("depends_on"), dict) else {}
+    depends = dict_at(raw, "depends_on")
     return ExposureSpec(
         name=raw.get("name"),
         file=_display(project_dir / path if project_dir else Path(path)),

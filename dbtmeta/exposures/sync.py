@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from dbtmeta.errors import UsageError
+from dbtmeta import yamlsafe
+from dbtmeta.errors import InputError, UsageError
 from dbtmeta.exposures.naming import assign_names
 from dbtmeta.exposures.resolve import Finding, apply_connection_defaults, resolve_all
 from dbtmeta.exposures.yaml_file import (
@@ -26,6 +27,7 @@ from dbtmeta.exposures.yaml_file import (
     render,
     tags_meta_under_config,
 )
+from dbtmeta.files import read_text
 from dbtmeta.looker.content import Connection, LookerContent
 
 DEFAULT_OUTPUT = os.path.join("models", "exposures", "looker_exposures.yml")
@@ -244,14 +246,13 @@ def _scan_yaml_exposures(project_dir: Path, output: Path) -> set[str]:
 
     from dbtmeta.dbt.project import exposure_yaml_files
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     names: set[str] = set()
     for path in exposure_yaml_files(project_dir):
         if _resolved(path) == output:
             continue
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = yamlsafe.load(read_text(path, "exposures file"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
             continue  # not ours to judge; dbt parse will complain if it matters
         exposures = data.get("exposures") if isinstance(data, dict) else None
         for item in exposures if isinstance(exposures, list) else []:

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbtmeta import yamlsafe
 from dbtmeta.errors import InputError, OptionError, UsageError
 from dbtmeta.exposures.resolve import DashboardResolution
+from dbtmeta.files import read_text
 from dbtmeta.looker.content import Dashboard
 from dbtmeta.vocabulary import MATURITIES
 
@@ -97,7 +99,7 @@ def unliteral(value: str) -> str:
     body = match.group(1)
     return re.sub(
         r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|.)",
-        lambda m: _UNESCAPE.get(m.group(1)) or chr(int(m.group(1)[1:], 16)),
+        lambda m: _UNESCAPE.get(str(m.group(1))) or chr(int(m.group(1)[1:], 16)),
         body,
         flags=re.DOTALL,
     )
@@ -335,7 +337,10 @@ def build_entry(
     owners and no Looker URL).
     """
     d = resolution.dashboard
-    text = lambda value: literal(clean_text(value))  # noqa: E731
+
+    def text(value: str) -> str:
+        return literal(clean_text(value))
+
     entry: dict[str, Any] = {"name": name, "label": text(d.title), "type": _exposure_type(d)}
     entry["maturity"] = pick_maturity(d, settings.maturity_rules, settings.default_maturity)
     url = dashboard_url(d, settings.base_url) or previous_url
@@ -417,8 +422,7 @@ def read_existing(path: str) -> ExistingFile:
     import yaml
 
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
+        text = read_text(path, "exposures file", newline="")
     except FileNotFoundError:
         return ExistingFile(None)
     except (OSError, UnicodeDecodeError) as exc:
@@ -429,7 +433,7 @@ def read_existing(path: str) -> ExistingFile:
             "choose another --output or move that file away"
         )
     try:
-        data = yaml.safe_load(text) or {}
+        data = yamlsafe.load(text) or {}
     except yaml.YAMLError as exc:
         raise InputError(
             f"{path} is not valid YAML ({str(exc).splitlines()[0]}); delete it and re-run"

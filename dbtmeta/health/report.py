@@ -77,12 +77,12 @@ def exit_code_for(report: HealthReport, fail_on: str) -> int:
 
 
 def load_report(
-    *,
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
     run_results_paths: Sequence[str],
     sources_path: str | None,
+    *,
     strict: bool = False,
 ) -> HealthReport:
     """Find and load the artifacts, then compute the health of every exposure."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dbtmeta.errors import InputError, OptionError
+from dbtmeta.files import read_text
 from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import (
     Connection,
@@ -205,7 +206,7 @@ class _Repo:
 
     def text(self, path: Path) -> str | None:
         try:
-            return path.read_text(encoding="utf-8")
+            return read_text(path, "LookML file")
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(self.display(path), f"cannot read the file ({exc}); fix the file")
             return None
@@ -257,7 +258,7 @@ class _Repo:
         overrides: dict[str, list[dict[str, Any]]] = {}
         for dep in _dependencies(own):
             raw_name = str(dep.get("project") or dep.get("name") or "")
-            name, _ = tpl.substitute_constants(raw_name, self.main.constants)
+            name = tpl.substitute_or_keep(raw_name, self.main.constants)
             overrides.setdefault(name, []).extend(_named(dep.get("override_constants")))
         # Every project given, declared here or not (an imported project may import one itself).
         for name, project in self.projects.items():
@@ -266,7 +267,7 @@ class _Repo:
             for override in overrides.get(name, []):
                 if "value" in override:
                     # The value is written in the importing project: "@{X}" is the importer's X.
-                    value, _ = tpl.substitute_constants(str(override["value"]), self.main.constants)
+                    value = tpl.substitute_or_keep(str(override["value"]), self.main.constants)
                     constants[override["name"]] = value
             project.constants = _resolve_constants(constants)
         for project in self.projects.values():
@@ -344,7 +345,7 @@ def _dependencies(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _resolve_constants(constants: dict[str, str]) -> dict[str, str]:
     """Constants whose values use other constants of the same project, expanded."""
-    return {name: tpl.substitute_constants(value, constants)[0] for name, value in constants.items()}
+    return {name: tpl.substitute_or_keep(value, constants) for name, value in constants.items()}
 
 
 @contextmanager
@@ -520,7 +521,7 @@ class _Model:
         data = self.repo.parse(model_path, self.name) or {}
         connection = data.get("connection")
         # `connection: "@{connection}"` in blocks: messages and --connection use the real name
-        name = tpl.substitute_constants(str(connection), self.constants)[0].strip() if connection else ""
+        name = tpl.substitute_or_keep(str(connection), self.constants).strip() if connection else ""
         self.connection = name or None
         seen: set[Path] = set()
         self._load_file(model_path, data, seen)
@@ -571,7 +572,7 @@ class _Model:
         text = self.repo.text(path) or ""
         constants = self.repo.project_of(path).constants
         line = _line_of(text, pattern) or _line_of(
-            "\n".join(tpl.substitute_constants(t, constants)[0] for t in text.splitlines()), pattern
+            "\n".join(tpl.substitute_or_keep(t, constants) for t in text.splitlines()), pattern
         )
         return f"{self.repo.display(path)}:{line}" if line else self.repo.display(path)
 
@@ -706,12 +707,9 @@ class _Model:
         from dbtmeta.sqlnames import SqlParseError, split_table_name
 
         shown = " ".join(raw.split())  # one line in messages
-        text, missing = tpl.substitute_constants(raw, self.constants)
-        if missing:
-            return ViewSource(name, (), f"sql_table_name uses unknown constant @{{{missing[0]}}}")
-        rendered, problem = self._render(name, tpl.take_prod(text))
+        rendered, problem = self._expand(name, raw, "sql_table_name", f"sql_table_name {shown!r}", False)
         if rendered is None:
-            return ViewSource(name, (), f"sql_table_name {shown!r} {problem}")
+            return ViewSource(name, (), problem)
         text = rendered.strip()
         refs = tpl.views_of_table_refs(text)
         if refs and text == f"${{{refs[0]}.SQL_TABLE_NAME}}":
@@ -729,14 +727,30 @@ class _Model:
             return ViewSource(name, (), f"sql_table_name: {exc}")
         return ViewSource(name, (text,))
 
+    def _expand(
+        self, name: str, raw: str, what: str, rendered_what: str, neutralise: bool
+    ) -> tuple[str | None, str]:
+        """``raw`` with its constants substituted, the ``-- if prod --`` branch taken and its Liquid
+        rendered (``neutralise``: ``{% condition %}`` filters of SQL become 1=1): ``(text, "")``, or
+        ``(None, problem)`` with the problem worded for ``what`` / ``rendered_what``."""
+        try:
+            text, missing = tpl.substitute_constants(raw, self.constants)
+        except tpl.ConstantError as exc:
+            return None, f"{what}: {exc}"
+        if missing:
+            return None, f"{what} uses unknown constant @{{{missing[0]}}}"
+        text = tpl.take_prod(text)
+        rendered, problem = self._render(name, tpl.neutralise_conditions(text) if neutralise else text)
+        if rendered is None:
+            return None, f"{rendered_what} {problem}"
+        return rendered, ""
+
     def _derived_sql(self, name: str, raw: str) -> tuple[str, dict[str, str], str | None]:
         """(SQL with ``${v.SQL_TABLE_NAME}`` as placeholders, placeholder -> view, problem)."""
-        sql, missing = tpl.substitute_constants(raw, self.constants)
-        if missing:
-            return "", {}, f"derived table SQL uses unknown constant @{{{missing[0]}}}"
-        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(sql)))
+        what = "derived table SQL"
+        rendered, problem = self._expand(name, raw, what, f"{what} of view {name}", True)
         if rendered is None:
-            return "", {}, f"derived table SQL of view {name} {problem}"
+            return "", {}, problem
         sql, placeholders = tpl.swap_table_refs(rendered)
         if tpl.has_substitution(sql):
             return "", {}, "derived table SQL has a ${...} substitution that cannot be resolved"
@@ -779,12 +793,10 @@ class _Model:
         through the parent view) or ``LEFT JOIN UNNEST(${parent.array})``."""
         from dbtmeta.sqlnames import SqlParseError, tables_in_sql
 
-        text, missing = tpl.substitute_constants(str(raw or ""), self.constants)
-        if missing:
-            return ViewSource(name, (), f"join {alias} sql uses unknown constant @{{{missing[0]}}}")
-        rendered, problem = self._render(name, tpl.neutralise_conditions(tpl.take_prod(text)))
+        what = f"join {alias} sql"
+        rendered, problem = self._expand(name, str(raw or ""), what, what, True)
         if rendered is None:
-            return ViewSource(name, (), f"join {alias} sql {problem}")
+            return ViewSource(name, (), problem)
         if not rendered.strip():
             return ViewSource(name, ())
         sql, placeholders = tpl.swap_table_refs(rendered)

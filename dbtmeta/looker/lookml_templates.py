@@ -25,24 +25,58 @@ _LIQUID = ("{{", "{%")
 PLACEHOLDER_PREFIX = "dbtmeta_lookml_view__"
 
 
+# A sql_table_name or derived table SQL is a few KB; nothing real comes near this once expanded.
+MAX_EXPANDED_CHARS = 1_000_000
+
+
+class ConstantError(ValueError):
+    """A constant refers to itself, or expands beyond :data:`MAX_EXPANDED_CHARS` characters."""
+
+
 def substitute_constants(text: str, constants: dict[str, str]) -> tuple[str, list[str]]:
-    """Replace ``@{name}`` with the constant's value; returns (text, names of unknown constants)."""
+    """Replace ``@{name}`` with the constant's value; returns (text, names of unknown constants).
+
+    Constants may refer to other constants. A constant that refers to itself (directly or through
+    others) or a text that grows past :data:`MAX_EXPANDED_CHARS` raises :class:`ConstantError`
+    (a one-line reason): each constant is expanded once, so sixteen copies of a constant inside a
+    constant cost what they print, not sixteen to the power of the depth.
+    """
     missing: list[str] = []
+    resolved: dict[str, str] = {}
+    chain: list[str] = []
+
+    def expand(value: str, owner: str) -> str:
+        out = _CONSTANT.sub(swap, value)
+        if len(out) > MAX_EXPANDED_CHARS:
+            raise ConstantError(f"{owner} expands to more than {MAX_EXPANDED_CHARS:,} characters")
+        return out
 
     def swap(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name in constants:
-            return constants[name]
-        if name not in missing:
-            missing.append(name)
-        return match.group(0)
+        if name in resolved:
+            return resolved[name]
+        if name not in constants:
+            if name not in missing:
+                missing.append(name)
+            return match.group(0)
+        if name in chain:
+            loop = " -> ".join(f"@{{{n}}}" for n in [*chain[chain.index(name) :], name])
+            raise ConstantError(f"constant @{{{name}}} refers to itself ({loop})")
+        chain.append(name)
+        resolved[name] = expand(constants[name], f"constant @{{{name}}}")
+        chain.pop()
+        return resolved[name]
 
-    for _ in range(10):  # constants may refer to other constants
-        new = _CONSTANT.sub(swap, text)
-        if new == text:
-            break
-        text = new
-    return text, missing
+    return expand(text, "the text with its constants"), missing
+
+
+def substitute_or_keep(text: str, constants: dict[str, str]) -> str:
+    """``text`` with its constants substituted, or as written when that fails (:class:`ConstantError`):
+    for names and messages, where the failure is reported where the value is used."""
+    try:
+        return substitute_constants(text, constants)[0]
+    except ConstantError:
+        return text
 
 
 def substitute_all(value: Any, constants: dict[str, str]) -> Any:
@@ -51,7 +85,7 @@ def substitute_all(value: Any, constants: dict[str, str]) -> Any:
     Unknown constants are left as written, for the caller to report.
     """
     if isinstance(value, str):
-        return substitute_constants(value, constants)[0] if "@{" in value else value
+        return substitute_or_keep(value, constants) if "@{" in value else value
     if isinstance(value, list):
         return [substitute_all(v, constants) for v in value]
     if isinstance(value, dict):

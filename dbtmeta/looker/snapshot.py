@@ -13,17 +13,20 @@ from typing import Any
 
 from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError, UsageError
+from dbtmeta.files import MAX_SNAPSHOT_BYTES, read_optional_text
 from dbtmeta.looker.content import SNAPSHOT_FORMAT_VERSION, LookerContent
+from dbtmeta.text import dumps_json
 
 
 def dumps_snapshot(content: LookerContent) -> str:
-    return json.dumps(content.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The snapshot's text: strict JSON; a lone surrogate in a title is written as its ``\\uXXXX`` escape."""
+    return dumps_json(content.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
 def save_snapshot(content: LookerContent, path: str | os.PathLike[str]) -> None:
     """Write ``content`` to ``path`` atomically (a reader sees the old file or the whole new one)."""
     try:
-        write_atomic(path, dumps_snapshot(content))
+        write_atomic(path, dumps_snapshot(content), what="--output")
     except OSError as exc:
         raise UsageError(f"cannot write snapshot {str(path)!r}: {exc.strerror or exc}") from None
 
@@ -31,15 +34,10 @@ def save_snapshot(content: LookerContent, path: str | os.PathLike[str]) -> None:
 def load_snapshot(path: str | os.PathLike[str]) -> LookerContent:
     """Read a snapshot written by ``save_snapshot``. Raises ``InputError`` (one line) if unusable."""
     target = Path(path)
-    redo = "re-create it with 'dbtmeta looker pull --out FILE'"
-    try:
-        text = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"Looker snapshot {str(target)!r} not found: {redo}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read Looker snapshot {str(target)!r}: {type(exc).__name__}; {redo}"
-        ) from None
+    redo = "re-create it with 'dbtmeta looker pull --output FILE'"
+    text = read_optional_text(target, "Looker snapshot", MAX_SNAPSHOT_BYTES, hint=redo)
+    if text is None:
+        raise InputError(f"Looker snapshot {str(target)!r} not found: {redo}")
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:

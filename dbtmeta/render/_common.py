@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.health.model import Status, status_name, status_rank
+from dbtmeta.text import clean
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,14 +41,16 @@ def summary_line(exposures: Iterable[Any]) -> str:
 
 
 def display_name(exposure: Any) -> str:
-    return exposure.label or exposure.name
+    """The exposure's title (else its name), sanitised and capped (:func:`dbtmeta.text.clean`)."""
+    return clean(exposure.label or exposure.name)
 
 
 def owner_text(exposure: Any) -> str:
-    name, email = exposure.owner_name, exposure.owner_email
+    """``name <email>``, sanitised; each part capped."""
+    name, email = clean(exposure.owner_name), clean(exposure.owner_email)
     if name and email:
         return f"{name} <{email}>"
-    return name or email or ""
+    return name or email
 
 
 def short_id(unique_id: str) -> str:
@@ -69,15 +72,17 @@ def is_web_url(url: Any) -> bool:
 
 
 def one_line(text: Any, limit: int = 300) -> str:
-    """Collapse whitespace (messages are often multi-line SQL errors) and cut to ``limit`` chars."""
-    if text is None:
-        return ""
-    collapsed = " ".join(str(text).split())
-    return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
+    """Collapse whitespace (messages are often multi-line SQL errors), sanitise, cut to ``limit`` chars."""
+    return clean(text, limit)
 
 
 def failing_rows(count: int) -> str:
     return f"{count} failing row{'s' if count != 1 else ''}"
+
+
+def ascii_only(console: Console) -> bool:
+    """True when the console's stream is not UTF-8: JSON must then escape all non-ASCII text."""
+    return not console.encoding.lower().replace("-", "").startswith("utf")
 
 
 def write_text(console: Console, text: str) -> None:

@@ -1,16 +1,18 @@
 """Renderers for column-level lineage: ``lineage MODEL.COLUMN``, ``check-fields``, ``impact --columns``.
 
-Text from dbt and Looker (titles, field names, messages) is data: rich ``Text`` objects (no
-markup) in the terminal, ``md``/``mermaid_label`` escaping in Markdown and Mermaid.
+Text from dbt and Looker (titles, field names, messages) is data: through ``dbtmeta.text.clean`` into
+rich ``Text`` objects (no markup) in the terminal, ``md``/``mermaid_label`` in Markdown and Mermaid,
+``dumps_json`` for JSON.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.render._common import ascii_only
 from dbtmeta.render.markdown import md, mermaid_label
+from dbtmeta.text import GITHUB_COMMENT_LIMIT, MAX_MESSAGE, cap_document, clean, dumps_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,12 +38,13 @@ def _tree_of_uses(uses: list[FieldUse], root: Any) -> None:
     from rich.text import Text
 
     for (dashboard_id, title), tiles in _grouped(uses).items():
-        dashboard = root.add(Text(f"{title} ({dashboard_id})"))
+        dashboard = root.add(Text(f"{clean(title)} ({clean(dashboard_id)})"))
         for (tile_id, tile_title), fields in tiles.items():
-            tile = dashboard.add(Text(tile_title if tile_title == tile_id else f"{tile_title} [{tile_id}]"))
+            shown = clean(tile_title) if tile_title == tile_id else f"{clean(tile_title)} [{clean(tile_id)}]"
+            tile = dashboard.add(Text(shown))
             for use in fields:
-                label = Text(use.field)
-                label.append(f"  {use.where}", style="dim")
+                label = Text(clean(use.field))
+                label.append(f"  {clean(use.where, MAX_MESSAGE)}", style="dim")
                 tile.add(label)
 
 
@@ -68,16 +71,16 @@ def column_tree(lin: ColumnLineage, console: Console) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
-    label = Text(f"{lin.unique_id}.{lin.column}")
+    label = Text(clean(f"{lin.unique_id}.{lin.column}"))
     label.append(f"  ({_existence(lin)})", style="dim")
     root = Tree(label)
     _tree_of_uses(lin.uses, root)
     console.print(root)
-    console.print(Text(_summary(lin)), soft_wrap=True)
+    console.print(Text(clean(_summary(lin), MAX_MESSAGE)), soft_wrap=True)
 
 
 def column_json(lin: ColumnLineage, console: Console) -> None:
-    console.out(json.dumps(lin.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(lin.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def column_mermaid(lin: ColumnLineage, console: Console) -> None:
@@ -119,7 +122,8 @@ def check_text(check: FieldCheck, console: Console) -> None:
     from rich.text import Text
 
     for problem in check.errors:
-        console.print(Text(f"{problem.where}: {problem.field}: {problem.message}"), soft_wrap=True)
+        line = f"{problem.where}: {problem.field}: {problem.message}"
+        console.print(Text(clean(line, MAX_MESSAGE)), soft_wrap=True)
     for problem in check.notes:
         console.print(
             Text(f"{problem.where}: {problem.field}: not checked: {problem.message}"), soft_wrap=True
@@ -133,7 +137,7 @@ def check_text(check: FieldCheck, console: Console) -> None:
 
 
 def check_json(check: FieldCheck, console: Console) -> None:
-    console.out(json.dumps(check.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(check.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 CHECK_FIELDS_FORMATS: dict[str, Callable[[Any, Console], None]] = {"text": check_text, "json": check_json}
@@ -154,7 +158,7 @@ def column_impact_tree(imp: ColumnImpact, console: Console) -> None:
     if not imp.items:
         console.print(Text("No column was removed, renamed or changed in type."))
     for item in imp.items:
-        label = Text(_change_line(item))
+        label = Text(clean(_change_line(item), MAX_MESSAGE))
         if not item.uses:
             label.append("  (nothing in Looker reads it)", style="dim")
         root = Tree(label)
@@ -166,7 +170,7 @@ def column_impact_tree(imp: ColumnImpact, console: Console) -> None:
 
 
 def column_impact_json(imp: ColumnImpact, console: Console) -> None:
-    console.out(json.dumps(imp.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(imp.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def column_impact_markdown_text(imp: ColumnImpact) -> str:
@@ -181,7 +185,7 @@ def column_impact_markdown_text(imp: ColumnImpact) -> str:
             for (_, tile_title), fields in tiles.items():
                 names = ", ".join(f"{md(u.field)} ({md(u.where)})" for u in fields)
                 lines.append(f"  - {md(title)} / {md(tile_title)}: {names}")
-    return "\n".join(lines).rstrip() + "\n"
+    return cap_document("\n".join(lines).rstrip() + "\n", GITHUB_COMMENT_LIMIT)
 
 
 def column_impact_markdown(imp: ColumnImpact, console: Console) -> None:
@@ -202,22 +206,22 @@ def field_tree(reads: FieldReads, console: Console) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
-    label = Text(f"{reads.view}.{reads.field}")
-    label.append(f"  {reads.where}", style="dim")
+    label = Text(clean(f"{reads.view}.{reads.field}"))
+    label.append(f"  {clean(reads.where, MAX_MESSAGE)}", style="dim")
     root = Tree(label)
     for explore, name, columns, problems in reads.explores:
-        branch = root.add(Text(f"{name} in {explore}"))
+        branch = root.add(Text(clean(f"{name} in {explore}")))
         for node, column in columns:
-            branch.add(Text(f"{node}.{column}"))
+            branch.add(Text(clean(f"{node}.{column}")))
         for problem in problems:
-            branch.add(Text(f"not traced: {problem}", style="yellow"))
+            branch.add(Text(clean(f"not traced: {problem}", MAX_MESSAGE), style="yellow"))
         if not columns and not problems:
             branch.add(Text("reads no column", style="dim"))
     console.print(root)
 
 
 def field_json(reads: FieldReads, console: Console) -> None:
-    console.out(json.dumps(reads.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(reads.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def field_mermaid(reads: FieldReads, console: Console) -> None:

@@ -5,11 +5,12 @@ Additive changes only within a schema version: new keys may appear, none are rem
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.health.model import status_name
-from dbtmeta.render._common import sorted_exposures, summary_counts, write_text
+from dbtmeta.render._common import ascii_only, sorted_exposures, summary_counts, write_text
+from dbtmeta.text import dumps_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,20 +21,15 @@ SCHEMA_VERSION = 1
 
 
 def cause_to_dict(cause: Cause) -> dict[str, Any]:
-    tiles = {} if cause.tiles is None else {"tiles": list(cause.tiles)}  # tile-level health only
-    return {
-        "unique_id": cause.unique_id,
-        "resource_type": cause.resource_type,
-        "name": cause.name,
-        "status": cause.status,
-        "message": cause.message,
-        "failures": cause.failures,
-        "completed_at": cause.completed_at,
-        "execution_time": cause.execution_time,
-        "path": list(cause.path or ()),
-        "severity": status_name(cause.severity),
-        **tiles,
-    }
+    """A root cause as JSON: its fields in declaration order (the schema's), the path as a list."""
+    data = {field.name: getattr(cause, field.name) for field in dataclasses.fields(cause)}
+    data["path"] = list(cause.path or ())
+    data["severity"] = status_name(cause.severity)
+    if cause.tiles is None:  # tile-level health only (stale-dashboards --lookml-dir)
+        del data["tiles"]
+    else:
+        data["tiles"] = list(cause.tiles)
+    return data
 
 
 def exposure_to_dict(exposure: ExposureHealth) -> dict[str, Any]:
@@ -66,15 +62,17 @@ def report_to_dict(report: HealthReport) -> dict[str, Any]:
     }
 
 
-def to_text(report: HealthReport) -> str:
+def to_text(report: HealthReport, *, ascii_only: bool = False) -> str:
     """The document with one exposure per line: readable, greppable, and written by json's C
-    encoder (``indent=`` would switch to the pure-Python one, 10x slower on big projects)."""
+    encoder (``indent=`` would switch to the pure-Python one, 10x slower on big projects).
+
+    Strict JSON (:func:`dbtmeta.text.dumps_json`): NaN/Infinity become ``null``."""
     data = report_to_dict(report)
     exposures = data.pop("exposures")
-    head = json.dumps(data, ensure_ascii=False, default=str)
-    lines = ",\n".join("  " + json.dumps(e, ensure_ascii=False, default=str) for e in exposures)
+    head = dumps_json(data, ascii_only=ascii_only)
+    lines = ",\n".join("  " + dumps_json(e, ascii_only=ascii_only) for e in exposures)
     return f'{head[:-1]}, "exposures": [\n{lines}\n]}}\n'
 
 
 def render(report: HealthReport, console: Console) -> None:
-    write_text(console, to_text(report))
+    write_text(console, to_text(report, ascii_only=ascii_only(console)))

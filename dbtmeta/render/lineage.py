@@ -1,17 +1,19 @@
 """Renderers for ``dbtmeta lineage`` and ``dbtmeta impact`` output.
 
 Lineage: rich tree, Mermaid, JSON. Impact: table, JSON, Markdown (a PR comment with a Mermaid
-diagram). Text from dbt and Looker is data: rich Text objects (no markup), and Markdown/Mermaid
-escaping from :mod:`dbtmeta.render.markdown`.
+diagram). Text from dbt and Looker is data: sanitised by :func:`dbtmeta.text.clean`, shown in rich
+Text objects (no markup), Markdown/Mermaid escaping from :mod:`dbtmeta.render.markdown`, JSON by
+:func:`dbtmeta.text.dumps_json`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dbtmeta.render._common import ascii_only
 from dbtmeta.render.markdown import md, md_link, mermaid_label
+from dbtmeta.text import GITHUB_COMMENT_LIMIT, cap_document, clean, dumps_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,15 +32,16 @@ _SHAPES = {
 
 def _label(info: NodeInfo) -> str:
     if info.resource_type == "exposure":
-        title = info.label or info.name
-        return f"{title} ({info.exposure_type or 'exposure'})"
-    return f"{info.resource_type}:{info.name}"
+        title = clean(info.label or info.name)
+        return f"{title} ({clean(info.exposure_type) or 'exposure'})"
+    return f"{clean(info.resource_type)}:{clean(info.name)}"
 
 
 def _owner(info: NodeInfo) -> str:
-    if info.owner_name and info.owner_email:
-        return f"{info.owner_name} <{info.owner_email}>"
-    return info.owner_name or info.owner_email or ""
+    name, email = clean(info.owner_name), clean(info.owner_email)
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email
 
 
 def _mermaid(nodes: list[NodeInfo], edges: list[tuple[str, str]], highlight: set[str]) -> list[str]:
@@ -74,7 +77,8 @@ def lineage_tree(lin: Lineage, console: Console) -> None:
         info = lin.infos[uid]
         label = Text(_label(info))
         if info.resource_type == "exposure":
-            extra = ", ".join(x for x in (info.maturity and f"maturity {info.maturity}", _owner(info)) if x)
+            maturity = info.maturity and f"maturity {clean(info.maturity)}"
+            extra = ", ".join(x for x in (maturity, _owner(info)) if x)
             if extra:
                 label.append(f"  [{extra}]", style="dim")
         return label
@@ -101,7 +105,7 @@ def lineage_tree(lin: Lineage, console: Console) -> None:
     exposures = lin.exposures()
     if exposures:
         console.print(
-            Text(f"{len(exposures)} exposure(s) downstream: " + ", ".join(e.name for e in exposures))
+            Text(f"{len(exposures)} exposure(s) downstream: " + ", ".join(clean(e.name) for e in exposures))
         )
 
 
@@ -111,7 +115,7 @@ def lineage_mermaid(lin: Lineage, console: Console) -> None:
 
 
 def lineage_json(lin: Lineage, console: Console) -> None:
-    console.out(json.dumps(lin.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(lin.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {
@@ -135,11 +139,11 @@ def impact_table(imp: Impact, console: Console) -> None:
             table.add_column(column, overflow="fold")  # never cut an email address short
         for item in imp.affected:
             info = item.info
-            via = ", ".join(imp.infos[uid].name for uid in item.via)
+            via = ", ".join(clean(imp.infos[uid].name) for uid in item.via)
             table.add_row(
-                Text(info.label or info.name),
-                Text(info.exposure_type or ""),
-                Text(info.maturity or ""),
+                Text(clean(info.label or info.name)),
+                Text(clean(info.exposure_type)),
+                Text(clean(info.maturity)),
                 Text(_owner(info)),
                 Text(via),
             )
@@ -148,7 +152,7 @@ def impact_table(imp: Impact, console: Console) -> None:
         console.print(
             Text(
                 f"{len(imp.unmatched_paths)} changed file(s) define no node: "
-                + ", ".join(imp.unmatched_paths)
+                + ", ".join(clean(path) for path in imp.unmatched_paths)
             )
         )
 
@@ -170,7 +174,7 @@ def _summary(imp: Impact) -> str:
 
 
 def impact_json(imp: Impact, console: Console) -> None:
-    console.out(json.dumps(imp.to_dict(), indent=2), highlight=False)
+    console.out(dumps_json(imp.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def impact_markdown_text(imp: Impact) -> str:
@@ -197,7 +201,7 @@ def impact_markdown_text(imp: Impact) -> str:
         lines += ["```mermaid", *_mermaid(nodes, imp.edges, {c.unique_id for c in imp.changes}), "```", ""]
     if imp.unmatched_paths:
         lines.append(md(f"{len(imp.unmatched_paths)} changed file(s) define no dbt node."))
-    return "\n".join(lines).rstrip() + "\n"
+    return cap_document("\n".join(lines).rstrip() + "\n", GITHUB_COMMENT_LIMIT)
 
 
 def impact_markdown(imp: Impact, console: Console) -> None:

@@ -24,6 +24,7 @@ from dbtmeta.render._common import (
     summary_line,
     write_text,
 )
+from dbtmeta.text import GITHUB_COMMENT_LIMIT, MAX_MESSAGE, cap_document, clean, no_autolinks
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,10 +40,14 @@ _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "&#64;"}
 _MERMAID_SPECIAL = set('"#&<>[]{}()|`;\\@')
 
 
-def md(text: Any) -> str:
-    """Escape untrusted text for inline Markdown (safe inside a table cell too)."""
+def md(text: Any, limit: int = MAX_MESSAGE) -> str:
+    """Escape untrusted text for inline Markdown (safe inside a table cell too).
+
+    Sanitised and capped (:func:`dbtmeta.text.clean`), bare URLs, ``www.``, emails and @mentions
+    broken so GitHub's autolinker leaves them as text, then Markdown specials escaped.
+    """
     out = []
-    for ch in " ".join(str(text or "").split()):
+    for ch in no_autolinks(clean(text or "", limit)):
         if ch in _MD_ENTITIES:
             out.append(_MD_ENTITIES[ch])
         elif ch in _MD_SPECIAL:
@@ -52,11 +57,9 @@ def md(text: Any) -> str:
     return "".join(out)
 
 
-def mermaid_label(text: Any) -> str:
-    """Escape text for a quoted Mermaid label: special characters become ``#<code>;``."""
-    return "".join(
-        f"#{ord(ch)};" if ch in _MERMAID_SPECIAL else ch for ch in " ".join(str(text or "").split())
-    )
+def mermaid_label(text: Any, limit: int = MAX_MESSAGE) -> str:
+    """Escape text for a quoted Mermaid label: sanitised, special characters as ``#<code>;``."""
+    return "".join(f"#{ord(ch)};" if ch in _MERMAID_SPECIAL else ch for ch in clean(text or "", limit))
 
 
 def md_link(label: str, url: Any) -> str:
@@ -162,7 +165,7 @@ def to_text(report: HealthReport) -> str:
         out += [
             f"_Details of {len(unhealthy) - MAX_DETAILS} more unhealthy dashboards left out (see the table)._"
         ]
-    return "\n".join(out).rstrip("\n") + "\n"
+    return cap_document("\n".join(out).rstrip("\n") + "\n", GITHUB_COMMENT_LIMIT)
 
 
 def render(report: HealthReport, console: Console) -> None:

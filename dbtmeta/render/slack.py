@@ -8,7 +8,6 @@ joiner so no client turns them into mentions.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dbtmeta.health.model import UNHEALTHY, status_name
 from dbtmeta.render._common import (
     STATUS_LABEL,
+    ascii_only,
     display_name,
     failing_rows,
     is_web_url,
@@ -25,6 +25,7 @@ from dbtmeta.render._common import (
     summary_line,
     write_text,
 )
+from dbtmeta.text import MAX_MESSAGE, clean, dumps_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,10 +38,22 @@ MAX_SECTION_CHARS = 2900
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
 
-def escape(text: Any) -> str:
-    """Escape untrusted text for Slack mrkdwn (and the notification ``text``)."""
-    value = str(text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("@\u2060\\1", value)
+def escape(text: Any, limit: int = MAX_MESSAGE) -> str:
+    """Escape untrusted text for Slack mrkdwn (and the notification ``text``).
+
+    Sanitised and capped (:func:`dbtmeta.text.clean`), then ``&``, ``<``, ``>`` as entities. Slack
+    does not link bare URLs or channel names because every mrkdwn object is ``verbatim``.
+    """
+    return _BROADCAST.sub("@\u2060\\1", _entities(clean(text or "", limit)))
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object with Slack's auto-linking of URLs, channels and mentions turned off."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _code(text: Any) -> str:
@@ -51,7 +64,7 @@ def link(label: str, url: Any) -> str:
     """``<url|label>`` for an http(s) url, else the escaped label alone."""
     if not is_web_url(url):
         return escape(label)
-    safe_url = escape(url).replace("|", "%7C")
+    safe_url = _entities(clean(url, 3000)).replace("|", "%7C")
     return f"<{safe_url}|{escape(label)}>"
 
 
@@ -82,7 +95,7 @@ def exposure_section(exposure: ExposureHealth) -> dict[str, Any]:
         if cause.message:
             line += f": {escape(one_line(cause.message, 300))}"
         lines.append(line)
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _truncate("\n".join(lines))}}
+    return {"type": "section", "text": mrkdwn(_truncate("\n".join(lines)))}
 
 
 def _headline(alerts: Sequence[Any], recovered: Sequence[Any]) -> str:
@@ -120,14 +133,12 @@ def build_message(
         blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": _truncate(f":white_check_mark: Recovered: {names}")},
+                "text": mrkdwn(_truncate(f":white_check_mark: Recovered: {names}")),
             }
         )
     if len(alerts) > len(shown):
         more = len(alerts) - len(shown)
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"… and {more} more dashboards"}]}
-        )
+        blocks.append({"type": "context", "elements": [mrkdwn(f"… and {more} more dashboards")]})
     context = footer or "dbtmeta stale-dashboards"
     if project_name:
         context += f" · project {escape(project_name)}"
@@ -135,7 +146,7 @@ def build_message(
         context += f" · results of {escape(generated_at)}"
     if audience:
         context += f" · {escape(audience)}"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _truncate(context, 2000)}]})
+    blocks.append({"type": "context", "elements": [mrkdwn(_truncate(context, 2000))]})
     # The notification text: our own words plus the escaped project name.
     text = header + (f" ({escape(project_name)})" if project_name else "")
     return {"text": text, "blocks": blocks}
@@ -150,18 +161,17 @@ def report_message(report: HealthReport) -> dict[str, Any]:
             1,
             {
                 "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"{len(report.exposures)} dashboards checked: " + summary_line(report.exposures),
-                },
+                "text": mrkdwn(
+                    f"{len(report.exposures)} dashboards checked: " + summary_line(report.exposures)
+                ),
             },
         )
     return message
 
 
-def to_text(report: HealthReport) -> str:
-    return json.dumps(report_message(report), indent=2, ensure_ascii=False) + "\n"
+def to_text(report: HealthReport, *, ascii_only: bool = False) -> str:
+    return dumps_json(report_message(report), indent=2, ascii_only=ascii_only) + "\n"
 
 
 def render(report: HealthReport, console: Console) -> None:
-    write_text(console, to_text(report))
+    write_text(console, to_text(report, ascii_only=ascii_only(console)))

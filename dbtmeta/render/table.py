@@ -21,6 +21,7 @@ from dbtmeta.render._common import (
     sorted_exposures,
     summary_line,
 )
+from dbtmeta.text import clean
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -42,21 +43,25 @@ def _details_cell(exposure: ExposureHealth) -> Group:
     """
     header = Text(display_name(exposure), style="bold")
     if exposure.label and exposure.label != exposure.name:
-        header.append(f" ({exposure.name})", style="dim")
+        header.append(f" ({clean(exposure.name)})", style="dim")
     owner = " ".join(
         part
-        for part in (exposure.owner_name, f"<{exposure.owner_email}>" if exposure.owner_email else None)
+        for part in (
+            clean(exposure.owner_name),
+            f"<{clean(exposure.owner_email)}>" if exposure.owner_email else None,
+        )
         if part
     )
     if owner:
         header.append(f"  owner: {owner}")
     parts: list[RenderableType] = [header]
     if exposure.url:
-        parts.append(Text(exposure.url, style="cyan", overflow="fold"))
+        parts.append(Text(clean(exposure.url, 2000), style="cyan", overflow="fold"))
     for cause in exposure.causes:
         line = Text("- ")
-        line.append(f"{cause.resource_type} {cause.name or short_id(cause.unique_id)}", style="bold")
-        line.append(f"  {cause.status}", style=cause_style(cause.status))
+        name = cause.name or short_id(cause.unique_id)
+        line.append(f"{clean(cause.resource_type)} {clean(name)}", style="bold")
+        line.append(f"  {clean(cause.status)}", style=cause_style(cause.status))
         if cause.failures:
             line.append(f"  ({failing_rows(cause.failures)})")
         if cause.tiles is not None and exposure.tiles is not None:
@@ -73,19 +78,19 @@ def render(report: HealthReport, console: Console) -> None:
     exposures = sorted_exposures(report.exposures)
     title = Text("Dashboard health")
     if report.project_name:
-        title.append(f": {report.project_name}")
+        title.append(f": {clean(report.project_name)}")
     table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=True, expand=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Dashboard, owner and root causes", overflow="fold", ratio=1)
     for exposure in exposures:
         status = status_name(exposure.status)
         table.add_row(
-            Text(STATUS_LABEL.get(status, status), style=STATUS_STYLE.get(status, "")),
+            Text(STATUS_LABEL.get(status, clean(status)), style=STATUS_STYLE.get(status, "")),
             _details_cell(exposure),
         )
     if exposures:
         console.print(table)
     footer = Text(summary_line(exposures), style="bold")
     if report.generated_at:
-        footer.append(f"  (results of {report.generated_at})", style="dim")
+        footer.append(f"  (results of {clean(report.generated_at)})", style="dim")
     console.print(footer)

@@ -1,0 +1,124 @@
+"""Reading input files: regular files only, never blocking, never without a size cap.
+
+A FIFO given as ``--manifest`` would block the reader forever and ``/dev/zero`` would fill memory:
+every artifact, config, state, snapshot, YAML and LookML file is read through :func:`read_bytes` /
+:func:`read_text`, which look at the file with ``os.stat`` before opening it (opened non-blocking,
+checked again on the open descriptor) and read at most a cap of bytes no real file of that kind
+reaches.
+
+Must not: import from any package of dbtmeta (leaf: ``errors`` only), or interpret the contents.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from dbtmeta.errors import InputError
+
+# dbt artifacts of the largest projects are a few hundred MB; a Looker snapshot is smaller.
+MAX_ARTIFACT_BYTES = 2 * 1024**3
+MAX_SNAPSHOT_BYTES = 1024**3
+# Configuration, state, exposure YAML, LookML and dbt_project.yml files.
+MAX_TEXT_BYTES = 64 * 1024**2
+
+_CHUNK = 1024**2
+
+
+def kind_of(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words: ``"a FIFO (named pipe)"``, ``"a directory"``..."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _refuse(mode: int, what: str, path: str | os.PathLike[str]) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        # Callers already say what to do about a directory (give the file inside it).
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    raise InputError(f"{what} {str(path)!r} is {kind_of(mode)}, not a regular file; give the path of a file")
+
+
+def read_bytes(path: str | os.PathLike[str], what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The bytes of the regular file ``path`` (``what`` names it in messages: ``"manifest file"``).
+
+    Raises ``InputError`` for a FIFO, device or socket and for a file over ``limit`` bytes,
+    ``IsADirectoryError`` for a directory, and ``OSError`` (``FileNotFoundError``...) as ``open`` does.
+    """
+    _refuse(os.stat(path).st_mode, what, path)
+    # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open must not wait for a writer.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        _refuse(info.st_mode, what, path)
+        if info.st_size > limit:
+            raise InputError(_too_big(path, what, limit))
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, _CHUNK):
+            size += len(chunk)
+            if size > limit:  # the file grew while we read it
+                raise InputError(_too_big(path, what, limit))
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_text(
+    path: str | os.PathLike[str],
+    what: str,
+    limit: int = MAX_TEXT_BYTES,
+    *,
+    errors: str = "strict",
+    newline: str | None = None,
+) -> str:
+    """:func:`read_bytes` decoded as UTF-8 (``UnicodeDecodeError`` unless ``errors`` says otherwise).
+
+    Line ends are translated to ``\\n`` as by ``open()`` in text mode, unless ``newline=""``.
+    """
+    text = read_bytes(path, what, limit).decode("utf-8", errors)
+    if newline is None and "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def read_optional_text(
+    path: str | os.PathLike[str], what: str, limit: int = MAX_TEXT_BYTES, *, hint: str = ""
+) -> str | None:
+    """The UTF-8 text of a file the caller may find missing: None when it does not exist.
+
+    A directory is a ``UsageError``; anything else that stops the read is one ``InputError`` line,
+    ending with ``hint`` (what to do) when one is given.
+    """
+    from dbtmeta.errors import UsageError
+
+    try:
+        return read_text(path, what, limit)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {str(path)!r} is a directory; give a file path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise InputError(
+            f"cannot read {what} {str(path)!r}: {reason}" + (f"; {hint}" if hint else "")
+        ) from None
+
+
+def _too_big(path: str | os.PathLike[str], what: str, limit: int) -> str:
+    return (
+        f"{what} {str(path)!r} is larger than {limit // 1024**2:,} MiB, more than any such file can be; "
+        "check the path"
+    )
