@@ -4,6 +4,7 @@ real dbt artifacts (catalog from `dbt docs generate`) and the real LookML in exa
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,19 @@ def test_looker_field_errors_are_one_line(column_build, in_repo, capsys) -> None
     assert (code, out) == (2, "")
     needs = "--looker-field needs --lookml-dir DIR: the LookML project the field is defined in"
     assert err == f"dbtmeta: error: {needs}\n"
+
+
+def test_untrusted_titles_are_shown_as_data(column_build, in_repo, capsys, tmp_path: Path) -> None:
+    looker = tmp_path / "looker"
+    shutil.copytree(REPO / LOOKML, looker)
+    dashboard = looker / "dashboards/orders_overview.dashboard.lookml"
+    text = dashboard.read_text().replace("title: Revenue by day", 'title: "Revenue \\e[31m[bold]red[/bold]"')
+    dashboard.write_text(text)
+    args = ["lineage", "fact_orders.order_total", "--lookml-dir", str(looker), *prod_args(column_build)]
+    code, out, _ = run(args, capsys)
+    assert code == 0
+    assert "\x1b" not in out
+    assert "Revenue \\x1b[31m[bold]red[/bold] [revenue_by_day]" in out
+    code, out, _ = run([*args, "--format", "json"], capsys)
+    tiles = json.loads(out)["dashboards"][0]["tiles"]
+    assert tiles[0]["title"] == "Revenue \x1b[31m[bold]red[/bold]"  # JSON keeps the data, escaped

@@ -125,9 +125,8 @@ def check_text(check: FieldCheck, console: Console) -> None:
         line = f"{problem.where}: {problem.field}: {problem.message}"
         console.print(Text(clean(line, MAX_MESSAGE)), soft_wrap=True)
     for problem in check.notes:
-        console.print(
-            Text(f"{problem.where}: {problem.field}: not checked: {problem.message}"), soft_wrap=True
-        )
+        line = f"{problem.where}: {problem.field}: not checked: {problem.message}"
+        console.print(Text(clean(line, MAX_MESSAGE)), soft_wrap=True)
     console.print(
         Text(
             f"{check.fields_checked} field(s) checked: {len(check.errors)} read a missing column, "
