@@ -3,6 +3,9 @@
 An output path that is a symlink is written through: the regular file it points to is replaced and
 the link stays. A device, FIFO, socket or directory is refused (``UsageError``, exit 2): replacing
 ``/dev/null`` with a regular file or writing into a FIFO is never what was meant.
+
+Must not: import a package of dbtmeta (leaf: ``errors`` and ``files`` only), or write the target
+in place: bytes go to a temporary file in the target's directory, then ``os.replace``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Subcommands live in ``dbtmeta/commands/`` and are imported only when invoked, so that
 ``dbtmeta --help`` and the pre-commit hooks start fast. Heavy libraries (looker_sdk, dbt, sqlglot,
 dbt_artifacts_parser) are imported inside the functions that need them, never at module level.
+
+Must not: import a command module before it is invoked, or compute anything a test would want to
+call: that is the library's.
 """
 
 from __future__ import annotations
@@ -41,10 +44,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
+    """The top-level click group: commands come from :data:`COMMANDS`, each module imported only when run."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """The command names, sorted."""
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's module and return its ``command``; None for an unknown name."""
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
@@ -53,6 +60,7 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands in ``--help`` from :data:`COMMANDS`, without importing any of them."""
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
@@ -151,7 +159,9 @@ def _traceback(debug: bool) -> None:
     if debug:
         import traceback
 
-        traceback.print_exc(file=sys.stderr)
+        from dbtmeta.secrets import scrub
+
+        sys.stderr.write(scrub(traceback.format_exc()))
 
 
 # Errors of a write that found no room: every file dbtmeta writes (--output, state, snapshot, YAML)

@@ -12,6 +12,9 @@ holds that command's options. Keys are the long option names with underscores
 The result is click's ``default_map``, so precedence is CLI > environment variable > config >
 built-in default. Only the invoked command is validated (its click params are the schema, no
 hand-kept list); this runs on every invocation, so it imports nothing heavy.
+
+Must not: import a package above the leaves (it uses ``errors``, ``files``, ``yamlsafe``, ``console``),
+or keep its own list of option names.
 """
 
 from __future__ import annotations

@@ -2,8 +2,12 @@
 
 Every diagnostic goes to stderr as one line, ``dbtmeta: error: ...``, ``dbtmeta: warning: ...`` or
 ``dbtmeta: ...`` (information); stdout carries only the command's result. rich is imported only when
-a console is made, so importing this module stays cheap. Messages quote names from dbt and Looker:
-control characters in them are shown as escapes (:func:`dbtmeta.text.visible`).
+a console is made, so importing this module stays cheap. Every message is first scrubbed of
+registered secrets (:mod:`dbtmeta.secrets`); messages quote names from dbt and Looker: control
+characters in them are then shown as escapes (:func:`dbtmeta.text.visible`).
+
+Must not: import a package above the leaves (``secrets`` and ``text`` only), or let rich interpret
+markup, emoji codes or highlighting in the text it is given.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from dbtmeta.secrets import scrub
 from dbtmeta.text import visible
 
 if TYPE_CHECKING:
@@ -41,14 +46,14 @@ def make_console(file: TextIO | None = None, *, stderr: bool = False) -> Console
 
 def error(message: str) -> None:
     """``dbtmeta: error: <message>`` on stderr."""
-    click.echo(f"{PREFIX}: error: {visible(message)}", err=True)
+    click.echo(f"{PREFIX}: error: {visible(scrub(message))}", err=True)
 
 
 def warn(message: str) -> None:
     """``dbtmeta: warning: <message>`` on stderr."""
-    click.echo(f"{PREFIX}: warning: {visible(message)}", err=True)
+    click.echo(f"{PREFIX}: warning: {visible(scrub(message))}", err=True)
 
 
 def info(message: str) -> None:
     """``dbtmeta: <message>`` on stderr: progress and summaries, never results."""
-    click.echo(f"{PREFIX}: {visible(message)}", err=True)
+    click.echo(f"{PREFIX}: {visible(scrub(message))}", err=True)

@@ -1,6 +1,12 @@
-"""One exception family for everything a user can get wrong, mapped to exit codes in one place."""
+"""One exception family for everything a user can get wrong, mapped to exit codes in one place.
+
+Must not: import anything from dbtmeta (every other leaf may use it), or print: :func:`dbtmeta.cli.main`
+turns these exceptions into the message and the exit code.
+"""
 
 from __future__ import annotations
+
+from dbtmeta.secrets import scrub
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -11,9 +17,16 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
 
 
 class DbtmetaError(Exception):
-    """An error the user can act on. The message is one line that says what to do next."""
+    """An error the user can act on. The message is one line that says what to do next.
+
+    Its text never carries a registered secret (:mod:`dbtmeta.secrets`), wherever it is shown:
+    the error line, a ``--debug`` traceback, a test's assertion.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __str__(self) -> str:
+        return scrub(super().__str__())
 
 
 class UsageError(DbtmetaError):

@@ -11,6 +11,9 @@ on Postgres and Snowflake, and lower-cased where the warehouse ignores case even
 not (project ids are lower-cased). Normalised names of the same relation compare equal.
 
 sqlglot is imported inside the functions: this module is imported by ``dbtmeta --help`` paths.
+
+Must not: import a package above the leaves (``errors`` only), or take SQL apart with regular
+expressions: sqlglot parses it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 A leaf module: it imports nothing from dbtmeta and nothing heavy, so every layer (the CLI's
 ``click.Choice`` lists included) can use it without slowing ``dbtmeta --help``.
+
+Must not: import from dbtmeta or anything heavy.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ MAX_ALIAS_EXPANSION = 100_000
 
 @dataclass(frozen=True)
 class DuplicateKey:
+    """A key repeated in one YAML mapping: the line YAML keeps and the line of the occurrence it drops."""
+
     key: str
     line: int  # 1-based line of the repeated key (the one YAML keeps)
     first_line: int  # 1-based line of the first occurrence (the one YAML drops)

@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"dbt"},
     {
         "errors",
+        "secrets",
         "atomic",
         "console",
         "config",
@@ -43,6 +44,7 @@ LEAVES = LAYERS[-1]
 # Leaves may use one another, in this order only (no cycles): a leaf imports leaves listed before it.
 LEAF_ORDER = [
     "__init__",
+    "secrets",
     "errors",
     "vocabulary",
     "text",

@@ -2,6 +2,8 @@
 
 The one entry point is :func:`send_alerts`. Rendering the message is :mod:`dbtmeta.render.slack`'s job,
 posting it :mod:`dbtmeta.alerts.slack`'s, remembering what was said :mod:`dbtmeta.alerts.state`'s.
+
+Must not: render a message itself (:mod:`dbtmeta.render.slack` does) or choose an exit code.
 """
 
 from __future__ import annotations

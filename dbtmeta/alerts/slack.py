@@ -1,7 +1,11 @@
 """Post messages to Slack incoming webhooks, and decide which webhook/channel each dashboard goes to.
 
-Only the standard library is used (urllib). The webhook URL is a secret: it never appears in an
-error message or in output; errors say "the Slack webhook" plus the HTTP status.
+Only the standard library is used (urllib), under :mod:`dbtmeta.http`'s policy: one deadline per
+attempt (connect, headers and body), a capped answer, ``Retry-After`` honoured up to its cap, and no
+redirect followed (a ``3xx`` is a failure: the message was not posted). The webhook URL is a secret:
+its path is registered with :mod:`dbtmeta.secrets` and never appears in an error message or in
+output, even when Slack (or whatever answers) echoes it; errors say "the Slack webhook" plus the
+HTTP status.
 
 Routing (``--slack-mode per-owner``), from each exposure's ``config.meta``:
 
@@ -13,11 +17,13 @@ Routing (``--slack-mode per-owner``), from each exposure's ``config.meta``:
 Exposures with the same (webhook, channel) share one message; without a ``slack_channel`` they are
 grouped by owner (email, else name) on their webhook. ``--slack-mode digest`` sends one message to
 ``--slack-webhook`` for everything.
+
+Must not: render messages (:mod:`dbtmeta.render.slack` does), follow a redirect, or show the webhook
+URL or its path in any message.
 """
 
 from __future__ import annotations
 
-import email.utils
 import http.client
 import json
 import os
@@ -26,15 +32,17 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbtmeta import secrets
 from dbtmeta.errors import RemoteError, UsageError
+from dbtmeta.http import Attempt, BodyTooLarge, DeadlineExceeded, RetryPolicy, read_capped, run_with_deadline
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 2
-MAX_RETRY_AFTER = 60.0
+MAX_ANSWER_BYTES = 64 * 1024  # Slack answers "ok" or a short error code
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -54,28 +62,49 @@ def validate_webhook_url(url: str, *, what: str = "the Slack webhook URL") -> st
             f"{what} is not an http(s) URL; pass the incoming-webhook URL Slack gave you "
             "(https://hooks.slack.com/services/...)"
         )
+    secrets.register_url(url)
     return url
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _body_hint(body: bytes, url: str) -> str:
-    text = body[:200].decode("utf-8", "replace")
-    text = " ".join(text.split())
-    text = text.replace(url, "<webhook>")
-    text = "".join(ch for ch in text if ch.isprintable())[:80]
+def _body_hint(body: bytes) -> str:
+    """A short, printable, scrubbed excerpt of an error answer (the webhook path never shows)."""
+    text = body.decode("utf-8", "replace")
+    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isprintable() or ch.isspace())
+    text = secrets.one_line(text, 80)
     return f" ({text})" if text else ""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: urllib then raises the ``3xx`` as an ``HTTPError``."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def _exchange(request: urllib.request.Request, timeout: float) -> _Answer:
+    """One POST under the total deadline, its answer (any status) read up to the cap."""
+    opener = urllib.request.build_opener(_NoRedirect)
+
+    def work(attempt: Attempt) -> _Answer:
+        try:
+            response = opener.open(request, timeout=timeout)
+        except urllib.error.HTTPError as exc:
+            response = exc
+        attempt.on_cancel(response.close)
+        with response:
+            read = getattr(response, "read1", response.read) if response.fp else lambda _n: b""
+            chunks = iter(lambda: read(16 * 1024), b"")
+            body = read_capped(chunks, limit=MAX_ANSWER_BYTES, attempt=attempt)
+            return _Answer(response.status or 0, response.headers or {}, body)
+
+    return run_with_deadline(work, timeout)
 
 
 def post_json(
@@ -92,7 +121,10 @@ def post_json(
     Returns the number of attempts made. Raises ``RemoteError`` (exit 3) with a message that names
     "the Slack webhook", never its URL.
     """
-    data = json.dumps(payload).encode("utf-8")
+    secrets.register_url(url)
+    # Scrubbed like every message that leaves the process; *** keeps the JSON valid.
+    data = secrets.scrub(json.dumps(payload)).encode("utf-8")
+    policy = RetryPolicy(retries, backoff)
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(
@@ -101,52 +133,60 @@ def post_json(
             method="POST",
             headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "dbtmeta"},
         )
-        wait = backoff * (2 ** (attempt - 1))
+        retry_after = None
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                response.read()
-                return attempt
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            hint = _body_hint(exc.read() if exc.fp else b"", url)
-            retryable = status == 429 or status >= 500
-            if status == 429:
-                after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
-                if after is not None:
-                    wait = min(after, MAX_RETRY_AFTER)
-            if not retryable or attempt == attempts:
-                tries = f" after {attempt} attempts" if attempt > 1 else ""
-                advice = (
-                    "check that the webhook is still active and the channel exists"
-                    if status < 500 and status != 429
-                    else "Slack is failing or rate-limiting; rerun later"
-                )
-                raise RemoteError(
-                    f"the Slack webhook answered HTTP {status}{hint}{tries}; {advice}"
-                ) from None
-        except http.client.HTTPException as exc:
+            answer = _exchange(request, timeout)
+        except (http.client.HTTPException, BodyTooLarge) as exc:
+            why = "an answer too large" if isinstance(exc, BodyTooLarge) else "an invalid HTTP answer"
             if attempt == attempts:
                 raise RemoteError(
-                    f"the Slack webhook gave an invalid HTTP answer ({type(exc).__name__}) after "
+                    f"the Slack webhook gave {why} ({type(exc).__name__}) after "
                     f"{attempt} attempts; is the URL really a Slack webhook (or a proxy in between)?"
                 ) from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (DeadlineExceeded, urllib.error.URLError, OSError, ValueError) as exc:
             if attempt == attempts:
-                reason = getattr(exc, "reason", exc)
-                if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-                    why = f"no answer within {timeout:g}s"
-                elif isinstance(reason, ConnectionRefusedError):
-                    why = "connection refused"
-                elif isinstance(reason, OSError) and reason.strerror:
-                    why = reason.strerror.lower()
-                else:
-                    why = type(reason).__name__
                 raise RemoteError(
-                    f"could not reach the Slack webhook ({why}) after {attempt} attempts; "
-                    "check the network and the webhook host"
+                    f"could not reach the Slack webhook ({_network_reason(exc, timeout)}) after "
+                    f"{attempt} attempts; check the network and the webhook host"
                 ) from None
-        sleep(wait)
+        else:
+            if 200 <= answer.status < 300:
+                return attempt
+            _check_status(answer, attempt, attempts)
+            retry_after = answer.headers.get("Retry-After") if answer.status == 429 else None
+        sleep(policy.wait(attempt - 1, retry_after, jitter=False))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_status(answer: _Answer, attempt: int, attempts: int) -> None:
+    """Raise ``RemoteError`` unless ``answer`` is worth another attempt (429, 5xx) and one is left."""
+    status = answer.status
+    hint = _body_hint(answer.body)
+    if 300 <= status < 400:
+        raise RemoteError(
+            f"the Slack webhook answered with a redirect (HTTP {status}); nothing was posted "
+            "(redirects are not followed): check the webhook URL"
+        )
+    retryable = status == 429 or status >= 500
+    if not retryable or attempt == attempts:
+        tries = f" after {attempt} attempts" if attempt > 1 else ""
+        advice = (
+            "check that the webhook is still active and the channel exists"
+            if status < 500 and status != 429
+            else "Slack is failing or rate-limiting; rerun later"
+        )
+        raise RemoteError(f"the Slack webhook answered HTTP {status}{hint}{tries}; {advice}")
+
+
+def _network_reason(exc: BaseException, timeout: float) -> str:
+    reason = getattr(exc, "reason", exc)
+    if isinstance(exc, DeadlineExceeded) or isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        return f"no answer within {timeout:g}s"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror.lower()
+    return type(reason).__name__
 
 
 # --- routing -------------------------------------------------------------------------------------

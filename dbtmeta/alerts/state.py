@@ -13,6 +13,8 @@ Rules, per exposure of the current report:
 - ``fresh`` after an announced ``at_risk``/``stale``: announce the recovery once;
 - ``unknown`` (nothing upstream ran): say nothing and keep the previous entry;
 - exposures absent from the report (filtered out, deleted) keep their entries.
+
+Must not: post, render or print anything: it decides what to say and keeps the state file.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_time(moment: datetime) -> str:
+    """``moment`` in UTC as the state file writes it: ``2026-01-01T06:00:00Z``."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -66,11 +69,14 @@ def _parse_time(value: Any) -> datetime | None:
 
 @dataclass
 class Entry:
+    """What was last announced for one exposure: status, when (None: never), the root causes' ids."""
+
     status: str
     alerted_at: datetime | None = None
     causes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry as stored in the state file (``alerted_at`` formatted by :func:`format_time`)."""
         return {
             "status": self.status,
             "alerted_at": format_time(self.alerted_at) if self.alerted_at else None,
@@ -80,6 +86,8 @@ class Entry:
 
 @dataclass
 class AlertState:
+    """The alert state file's contents: exposure unique id -> :class:`Entry`."""
+
     entries: dict[str, Entry] = field(default_factory=dict)
 
 
@@ -132,6 +140,7 @@ def load_state(path: str | os.PathLike[str]) -> AlertState:
 
 
 def save_state(path: str | os.PathLike[str], state: AlertState) -> None:
+    """Write ``state`` to ``path`` atomically, entries sorted by id; ``UsageError`` if it cannot."""
     data = {
         "version": STATE_VERSION,
         "exposures": {uid: state.entries[uid].to_dict() for uid in sorted(state.entries)},
@@ -148,12 +157,15 @@ def _cause_ids(exposure: Any) -> tuple[str, ...]:
 
 @dataclass
 class AlertPlan:
+    """What to post: unhealthy exposures to announce, recoveries to announce, and repeats held back."""
+
     alerts: list[Any] = field(default_factory=list)  # unhealthy, to announce
     recovered: list[Any] = field(default_factory=list)  # were announced unhealthy, now fresh
     suppressed: list[Any] = field(default_factory=list)  # announced recently, unchanged
 
     @property
     def empty(self) -> bool:
+        """True when there is nothing to post (suppressed repeats do not count)."""
         return not self.alerts and not self.recovered
 
 

@@ -1,4 +1,7 @@
-"""Options shared by several commands. Imported when a command module loads: click only here."""
+"""Options shared by several commands. Imported when a command module loads: click only here.
+
+Must not: compute anything a test would want to call: the library does.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +61,7 @@ class LenientChoice(click.Choice):  # type: ignore[type-arg]
     """Case-insensitive choice that also accepts ``-`` for ``_`` (``at-risk``)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Strip and lower-case ``value``, map ``-`` to ``_`` if that names a choice, then check it."""
         if isinstance(value, str):
             value = value.strip().lower()
             if value not in self.choices and value.replace("-", "_") in self.choices:
@@ -121,6 +125,7 @@ class LookmlImport(click.types.StringParamType):
     name = "NAME=DIR"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """``NAME=DIR`` with both sides stripped; a click usage error if either side is missing."""
         text = str(value)
         name, eq, directory = text.partition("=")
         if not eq or not name.strip() or not directory.strip():

@@ -1,4 +1,7 @@
-"""``dbtmeta check-exposures``: validate exposures against the manifest (pre-commit and CI)."""
+"""``dbtmeta check-exposures``: validate exposures against the manifest (pre-commit and CI).
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``dbtmeta impact``: which dashboards and owners a change affects."""
+"""``dbtmeta impact``: which dashboards and owners a change affects.
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``dbtmeta lineage NODE``: upstream and downstream of a node, dashboards included."""
+"""``dbtmeta lineage NODE``: upstream and downstream of a node, dashboards included.
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 

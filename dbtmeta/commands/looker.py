@@ -1,4 +1,7 @@
-"""``dbtmeta looker pull``: crawl Looker through the API and save a snapshot (no secrets in it)."""
+"""``dbtmeta looker pull``: crawl Looker through the API and save a snapshot (no secrets in it).
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,8 @@ def looker_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--timeout",
             type=click.FloatRange(min=0.1),
-            help="Seconds to wait for each API answer. Default: looker.ini / LOOKERSDK_TIMEOUT, else 120.",
+            help="Seconds each API call attempt may take in all (connect, headers, whole body). "
+            "Default: looker.ini / LOOKERSDK_TIMEOUT, else 120.",
         ),
         click.option(
             "--retries",
@@ -73,13 +77,9 @@ def api_settings_from_options(
     """``ApiSettings`` from ``looker_options`` values (extra keyword arguments are ignored)."""
     from dbtmeta.looker.api_client import ApiSettings
 
+    # Credentials are never options: they come from looker.ini or LOOKERSDK_* in the environment.
     return ApiSettings(
-        looker_ini=looker_ini,
-        section=looker_section,
-        base_url=base_url,
-        verify_ssl=verify_ssl,
-        timeout=timeout,
-        retries=retries,
+        looker_ini, looker_section, base_url, verify_ssl=verify_ssl, timeout=timeout, retries=retries
     )
 
 

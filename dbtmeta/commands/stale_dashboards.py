@@ -1,4 +1,7 @@
-"""``dbtmeta stale-dashboards``: which dashboards a dbt run made stale or at risk, why, whom to tell."""
+"""``dbtmeta stale-dashboards``: which dashboards a dbt run made stale or at risk, why, whom to tell.
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
     metavar="SECONDS",
     default=10.0,
     show_default=True,
-    help="Seconds to wait for Slack per attempt.",
+    help="Seconds each Slack attempt may take in all (connect, headers, whole answer).",
 )
 def command(
     project_dir: str | None,

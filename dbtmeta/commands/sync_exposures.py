@@ -1,4 +1,7 @@
-"""``dbtmeta sync-exposures``: write dbt exposures for Looker dashboards (and Looks)."""
+"""``dbtmeta sync-exposures``: write dbt exposures for Looker dashboards (and Looks).
+
+Must not: compute anything a test would want to call: flags in, library calls, flag names in errors.
+"""
 
 from __future__ import annotations
 

@@ -24,6 +24,9 @@ from the manifest's (a project of the same name building elsewhere). Damaged fil
 Speed: the cyclic GC is paused while parsing (:func:`gc_paused`), and artifacts of 8 MB or more
 are moved to the GC's permanent generation afterwards (``gc.freeze()``, process-wide; see
 ``docs/artifacts.md``). On big projects this makes loading 2-4x faster than a plain ``json.load``.
+
+Must not: know about Looker or health, or import dbt-artifacts-parser (only
+:mod:`dbtmeta.dbt.strict` does, when asked).
 """
 
 from __future__ import annotations
@@ -133,6 +136,8 @@ class RunResults:
 
 @dataclass(frozen=True, slots=True)
 class FreshnessResult:
+    """One source's result in sources.json: status, error message, load times, age and criteria."""
+
     unique_id: str
     status: str  # pass, warn, error, runtime error
     message: str | None  # the error text of a runtime error
@@ -145,6 +150,8 @@ class FreshnessResult:
 
 @dataclass
 class SourceFreshness:
+    """A loaded sources.json: per source its :class:`FreshnessResult`, or none when the file was skipped."""
+
     results: dict[str, FreshnessResult]
     invocation_id: str | None
     generated_at: str | None
@@ -391,6 +398,10 @@ def _dict_of_dicts(data: dict[str, Any], key: str, path: str | os.PathLike[str],
 # ------------------------------------------------------------------------------------------ manifest
 
 
+# The top-level objects of manifest.json that Manifest holds as fields of the same name.
+_MANIFEST_GROUPS = ("nodes", "sources", "exposures", "parent_map", "child_map", "disabled")
+
+
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """Load manifest.json (v4..v12). Raw node dicts are kept as they are in the file."""
     return manifest_from_dict(read_json(path, "manifest"), path)
@@ -399,14 +410,9 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
 def manifest_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<manifest>") -> Manifest:
     """Build a :class:`Manifest` from the parsed JSON object (no copies of the node dicts)."""
     metadata, version = check_kind(data, path, "manifest")
-    nodes = _dict_of_dicts(data, "nodes", path, "manifest")
-    sources = _dict_of_dicts(data, "sources", path, "manifest")
-    exposures = _dict_of_dicts(data, "exposures", path, "manifest")
-    parent_map = _dict_of_dicts(data, "parent_map", path, "manifest")
-    child_map = _dict_of_dicts(data, "child_map", path, "manifest")
-    disabled = _dict_of_dicts(data, "disabled", path, "manifest")
-    for group_name, group in (("nodes", nodes), ("sources", sources), ("exposures", exposures)):
-        for unique_id, node in group.items():
+    groups = {key: _dict_of_dicts(data, key, path, "manifest") for key in _MANIFEST_GROUPS}
+    for group_name in ("nodes", "sources", "exposures"):
+        for unique_id, node in groups[group_name].items():
             if not isinstance(node, dict):
                 raise InputError(
                     f"manifest {str(path)!r}: {group_name}[{unique_id!r}] is not an object; "
@@ -420,23 +426,17 @@ def manifest_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<ma
                 )
     project_name = metadata.get("project_name")
     if not isinstance(project_name, str) or not project_name:
-        project_name = _guess_project_name(nodes)
+        project_name = _guess_project_name(groups["nodes"])
     adapter = metadata.get("adapter_type")
-    known = {"metadata", "nodes", "sources", "exposures", "parent_map", "child_map", "disabled"}
-    extra = {key: value for key, value in data.items() if key not in known}
+    extra = {key: value for key, value in data.items() if key != "metadata" and key not in groups}
     return Manifest(
         schema_version=version,
         project_name=project_name,
         adapter_type=adapter if isinstance(adapter, str) else None,
-        nodes=nodes,
-        sources=sources,
-        exposures=exposures,
-        parent_map=parent_map,
-        child_map=child_map,
-        disabled=disabled,
         metadata=metadata,
         path=str(path),
         extra=extra,
+        **groups,
     )
 
 

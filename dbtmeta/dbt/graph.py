@@ -9,6 +9,8 @@ Also here: resolving the names dbt users type (``fact_orders``, ``model.greenery
 to unique ids, with close matches when a name is unknown.
 
 networkx is imported inside :func:`build_graph` so that importing this module stays cheap.
+
+Must not: know about Looker or health, or import networkx at module level.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class NodeInfo:
         return f"{self.resource_type}:{self.name}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The node for JSON: an exposure's label, type, maturity, owner and url, else the relation."""
         data: dict[str, Any] = {
             "unique_id": self.unique_id,
             "resource_type": self.resource_type,
@@ -118,6 +121,7 @@ class LineageGraph:
         return unique_id in self.infos
 
     def info(self, unique_id: str) -> NodeInfo:
+        """The :class:`NodeInfo` of a unique id (``KeyError`` if it is not in the graph)."""
         return self.infos[unique_id]
 
     def ancestors(self, unique_id: str, depth: int | None = None) -> dict[str, int]:
@@ -129,9 +133,11 @@ class LineageGraph:
         return self._walk(unique_id, depth, upstream=False)
 
     def parents(self, unique_id: str) -> list[str]:
+        """The direct parents' unique ids, sorted."""
         return sorted(self.graph.predecessors(unique_id))
 
     def children(self, unique_id: str) -> list[str]:
+        """The direct children's unique ids, sorted."""
         return sorted(self.graph.successors(unique_id))
 
     def _walk(self, start: str, depth: int | None, *, upstream: bool) -> dict[str, int]:
@@ -151,6 +157,7 @@ class LineageGraph:
         return seen
 
     def exposures(self) -> list[str]:
+        """The unique ids of every exposure in the graph, sorted."""
         return sorted(uid for uid, info in self.infos.items() if info.resource_type == "exposure")
 
     # ---------------------------------------------------------------------------------- names

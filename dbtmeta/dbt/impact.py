@@ -8,6 +8,8 @@ A change is given in any mix of three ways:
 - ``names``: nodes named like on ``dbt ls --select``;
 - ``paths``: changed files (``git diff --name-only``, pre-commit), mapped to nodes through
   ``original_file_path`` / ``patch_path`` and macro files to the nodes that call the macros.
+
+Must not: know about Looker or health, or render anything (:mod:`dbtmeta.render.lineage` does).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ _COMPARED_TYPES = frozenset({"model", "seed", "snapshot", "source", "exposure", 
 
 @dataclass(frozen=True)
 class Change:
+    """A node counted as changed and why: new, deleted, a ``state:modified`` subselector, selected, file."""
+
     unique_id: str
     reason: str  # new, deleted, the first of ``subselectors``, modified (only what no subselector
     #              covers changed: fqn, exposure or source properties, access...), selected, file
@@ -51,6 +55,7 @@ class Change:
     subselectors: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The change for JSON output: id, name, resource type, reason, subselectors, detail."""
         return {
             "unique_id": self.unique_id,
             "name": self.info.name,
@@ -63,16 +68,21 @@ class Change:
 
 @dataclass(frozen=True)
 class AffectedExposure:
+    """An exposure downstream of a change: the changed nodes it depends on, the nearest's distance."""
+
     info: NodeInfo
     via: tuple[str, ...]  # unique ids of the changed nodes it depends on
     distance: int  # steps from the nearest changed node (0: the exposure itself changed)
 
     def to_dict(self) -> dict[str, Any]:
+        """The exposure's :meth:`NodeInfo.to_dict` plus ``via`` and ``distance``."""
         return {**self.info.to_dict(), "via": list(self.via), "distance": self.distance}
 
 
 @dataclass
 class Impact:
+    """What a change affects: the changes, the exposures and nodes downstream, and the edges between them."""
+
     changes: list[Change]
     affected: list[AffectedExposure]
     affected_nodes: list[str]  # every node downstream of a change (exposures included)
@@ -92,6 +102,7 @@ class Impact:
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        """The impact for JSON output: changes, affected exposures and nodes, unmatched paths."""
         return {
             "changes": [change.to_dict() for change in self.changes],
             "affected_exposures": [item.to_dict() for item in self.affected],
@@ -285,6 +296,7 @@ def compare_state(current: Manifest, previous: Manifest, graph: LineageGraph) ->
 
 
 def deleted_nodes(current: Manifest, previous: Manifest, previous_graph: LineageGraph) -> list[Change]:
+    """Nodes of ``previous`` (of the types ``state:modified`` compares) that ``current`` no longer has."""
     now_ids = set(current.nodes) | set(current.sources) | set(current.exposures)
     return [
         Change(uid, "deleted", previous_graph.info(uid))

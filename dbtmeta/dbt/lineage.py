@@ -1,4 +1,7 @@
-"""Upstream and downstream of one node, dashboards included."""
+"""Upstream and downstream of one node, dashboards included.
+
+Must not: know about Looker or health, or render anything (:mod:`dbtmeta.render.lineage` does).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ DIRECTIONS = ("upstream", "downstream", "both")
 
 @dataclass
 class Lineage:
+    """A node's upstream and downstream nodes with their distances, and the edges between the nodes shown."""
+
     root: NodeInfo
     upstream: dict[str, int]  # unique id -> distance
     downstream: dict[str, int]
@@ -27,6 +32,8 @@ class Lineage:
         return [self.infos[uid] for uid in sorted(ids)]
 
     def to_dict(self) -> dict[str, Any]:
+        """The lineage for JSON output: each side ordered by distance, then unique id."""
+
         def listed(distances: dict[str, int]) -> list[dict[str, Any]]:
             ordered = sorted(distances, key=lambda uid: (distances[uid], uid))
             return [{**self.infos[uid].to_dict(), "distance": distances[uid]} for uid in ordered]

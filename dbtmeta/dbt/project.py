@@ -4,6 +4,8 @@ dbt reads properties YAML (``exposures:`` included) from the project's resource 
 ``model-paths``, ``seed-paths``, ``snapshot-paths``, ``analysis-paths``, ``macro-paths`` and
 ``test-paths`` of ``dbt_project.yml``, with dbt's defaults when a key is absent. A YAML file
 anywhere else is not part of the project for dbt, so it is not for dbtmeta either.
+
+Must not: know about Looker or health, or look for YAML outside the resource paths.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Uses dbt-artifacts-parser (pydantic models of every artifact version; extra ``strict``). It is
 slow (about 2 s to import, several times a plain ``json.load`` to validate), so it is imported only
 here and only when asked for. Schema violations become one :class:`~dbtmeta.errors.InputError` line.
+
+Must not: be imported at module level anywhere (it is slow), or know about Looker or health.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Everything about exposures YAML: tables -> dbt nodes, naming, the generated file, sync, checks."""

@@ -4,6 +4,8 @@ The YAML files are read directly (with line numbers) and their ``ref()``/``sourc
 resolved against the manifest, so an exposure that points at a model deleted since the last
 ``dbt parse`` is caught even with a stale manifest.json: a node whose file is gone from the project
 counts as deleted. The ``depends_on`` strings are parsed with :mod:`ast`, never rendered as Jinja.
+
+Must not: talk to Looker, or render the YAML's Jinja.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ REFABLE = frozenset({"model", "seed", "snapshot"})
 
 @dataclass(frozen=True, order=True)
 class Problem:
+    """One finding of ``check-exposures``: where (file, line), which exposure, a code and a message."""
+
     file: str
     line: int  # 1-based; 0 when unknown
     exposure: str
@@ -42,6 +46,7 @@ class Problem:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The problem for JSON output (``line`` None when unknown)."""
         return {
             "file": self.file,
             "line": self.line or None,
@@ -74,11 +79,14 @@ class ExposureSpec:
 
 @dataclass
 class CheckResult:
+    """The outcome of a check: the problems found, how many exposures were checked, the files read."""
+
     problems: list[Problem]
     checked: int  # exposures checked
     files: list[str]
 
     def to_dict(self) -> dict[str, Any]:
+        """The result for JSON output, problems sorted; ``ok`` is true when there are none."""
         return {
             "ok": not self.problems,
             "checked_exposures": self.checked,
@@ -161,33 +169,42 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
             )
         )
     for item in section.value:
-        line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
+            line = item.start_mark.line + 1
             problems.append(Problem(path, line, "", "structure", "each exposure must be a mapping"))
             continue
-        name = _scalar(_get(item, "name"))
-        spec = ExposureSpec(name=name if isinstance(name, str) else None, file=path, line=line)
-        for key_node, value_node in item.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                spec.lines[key_node.value] = value_node.start_mark.line + 1
-        spec.type = _scalar(_get(item, "type"))
-        spec.maturity = _scalar(_get(item, "maturity"))
-        owner = _get(item, "owner")
-        spec.owner = _scalar(owner)
-        if isinstance(owner, yaml.MappingNode):
-            for key_node, value_node in owner.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    spec.lines[f"owner.{key_node.value}"] = value_node.start_mark.line + 1
-        depends = _get(item, "depends_on")
-        if isinstance(depends, yaml.SequenceNode):
-            spec.depends_on = [(_scalar(entry), entry.start_mark.line + 1) for entry in depends.value]
-        elif depends is not None:
-            spec.depends_on = [(_scalar(depends), depends.start_mark.line + 1)]
-        config = _get(item, "config")
-        enabled = _scalar(_get(config, "enabled")) if config is not None else None
-        spec.enabled = enabled is not False
-        specs.append(spec)
+        specs.append(_spec_of(item, path))
     return specs, problems
+
+
+def _spec_of(item: yaml.MappingNode, path: str) -> ExposureSpec:
+    """One exposure's mapping as a spec, with the line of each key (and of each owner key)."""
+    import yaml
+
+    name = _scalar(_get(item, "name"))
+    spec = ExposureSpec(
+        name=name if isinstance(name, str) else None, file=path, line=item.start_mark.line + 1
+    )
+    for key_node, value_node in item.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            spec.lines[key_node.value] = value_node.start_mark.line + 1
+    spec.type = _scalar(_get(item, "type"))
+    spec.maturity = _scalar(_get(item, "maturity"))
+    owner = _get(item, "owner")
+    spec.owner = _scalar(owner)
+    if isinstance(owner, yaml.MappingNode):
+        for key_node, value_node in owner.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                spec.lines[f"owner.{key_node.value}"] = value_node.start_mark.line + 1
+    depends = _get(item, "depends_on")
+    if isinstance(depends, yaml.SequenceNode):
+        spec.depends_on = [(_scalar(entry), entry.start_mark.line + 1) for entry in depends.value]
+    elif depends is not None:
+        spec.depends_on = [(_scalar(depends), depends.start_mark.line + 1)]
+    config = _get(item, "config")
+    enabled = _scalar(_get(config, "enabled")) if config is not None else None
+    spec.enabled = enabled is not False
+    return spec
 
 
 # --------------------------------------------------------------------------------- depends_on refs
@@ -195,6 +212,8 @@ def read_yaml_exposures(path: str) -> tuple[list[ExposureSpec], list[Problem]] |
 
 @dataclass(frozen=True)
 class Reference:
+    """A parsed ``depends_on`` entry: ``ref``/``source``/``metric`` with its arguments and version."""
+
     kind: str  # ref, source, metric
     args: tuple[str, ...]
     version: str | None = None
@@ -452,7 +471,15 @@ def check_exposures(
     for spec in specs:
         if spec.enabled:
             problems += _check_spec(spec, resolver)
-    # Names are unique per project: among the checked files and the project's other exposures.
+    problems += _duplicate_names(specs, own, project, checked_files)
+    return CheckResult(problems=sorted(problems), checked=len(specs), files=read_files)
+
+
+def _duplicate_names(
+    specs: list[ExposureSpec], own: dict[str, dict[str, Any]], project: Path | None, checked_files: set[str]
+) -> list[Problem]:
+    """Names are unique per project: among the checked files and the project's other exposures."""
+    problems: list[Problem] = []
     first: dict[str, ExposureSpec] = {}
     for raw in own.values():
         path = manifest_file_path(raw.get("original_file_path"))
@@ -478,10 +505,14 @@ def check_exposures(
                 f"name is also used at {where}; names must be unique",
             )
         )
-    return CheckResult(problems=sorted(problems), checked=len(specs), files=read_files)
+    return problems
 
 
 def collect_specs(files: Sequence[str]) -> tuple[list[ExposureSpec], list[Problem], list[str]]:
+    """The exposures of the ``.yml``/``.yaml`` files among ``files``.
+
+    Returns them, the problems met reading them, and the files that define exposures.
+    """
     specs: list[ExposureSpec] = []
     problems: list[Problem] = []
     read_files: list[str] = []

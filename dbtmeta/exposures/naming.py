@@ -6,6 +6,8 @@
   whatever its title became, unless a hand-written exposure has taken that name since.
 - A new name that is taken (hand-written exposures anywhere in the project, or another generated
   one) gets the first free ``_2``, ``_3``... suffix, new dashboards taken in Looker-id order.
+
+Must not: read or write files, or talk to Looker: titles and names in, names out.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ _VALID = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def snake_case(title: str, kind: str = "dashboard") -> str:
+    """The exposure name for a title: ASCII snake_case, at most 80 characters.
+
+    ``kind`` when nothing is left of the title; prefixed with ``kind_`` when it starts with a digit.
+    """
     folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     name = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
     if len(name) > MAX_LENGTH:
@@ -31,6 +37,7 @@ def snake_case(title: str, kind: str = "dashboard") -> str:
 
 
 def is_valid_name(name: str) -> bool:
+    """Whether ``name`` is a valid generated name: lower-case letters, digits, ``_``, no leading digit."""
     return bool(_VALID.match(name))
 
 

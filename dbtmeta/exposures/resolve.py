@@ -15,6 +15,8 @@ Rules (documented in docs/sync-exposures.md):
 - the schema map rewrites Looker's schema (e.g. production) to the manifest's (e.g. dev).
 - a relation both built by a seed and declared as a source resolves to the source (the declared
   interface of raw data); any other tie is reported as ambiguous. Nothing is ever guessed.
+
+Must not: talk to Looker (it receives ``LookerContent``), or pick one of several candidates.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Finding:
     message: str
 
     def sort_key(self) -> tuple[str, str, tuple[str, ...], bool, str, str]:
+        """The key of the total order described on the class."""
         return (
             self.dashboard_id,
             self.dashboard_title,
@@ -90,6 +93,7 @@ class Finding:
         return self.sort_key() < other.sort_key()
 
     def line(self) -> str:
+        """The finding as one line for people: title, id, tiles, table and message."""
         tiles = ", ".join(self.tiles) if self.tiles else "-"
         what = f"table {self.table}: " if self.table else ""
         return f"{self.dashboard_title!r} ({self.dashboard_id}) tile(s) {tiles}: {what}{self.message}"
@@ -97,6 +101,8 @@ class Finding:
 
 @dataclass
 class DashboardResolution:
+    """A dashboard's resolved dbt nodes (sorted, unique) and the findings about what did not resolve."""
+
     dashboard: Dashboard
     nodes: list[NodeRef] = field(default_factory=list)  # sorted, unique
     findings: list[Finding] = field(default_factory=list)
@@ -104,18 +110,26 @@ class DashboardResolution:
 
 @dataclass
 class RelationIndex:
+    """The manifest's relations by normalised (database, schema, identifier) and (schema, identifier)."""
+
     dialect: str | None
     full: dict[Key, list[NodeRef]] = field(default_factory=dict)
     by_schema: dict[tuple[str, str], list[NodeRef]] = field(default_factory=dict)
     relations: dict[NodeRef, Key] = field(default_factory=dict)
 
     def add(self, key: Key, ref: NodeRef) -> None:
+        """Index ``ref`` under ``key`` (and under its schema and identifier when the schema is known)."""
         self.full.setdefault(key, []).append(ref)
         self.relations[ref] = key
         if key[1] is not None:
             self.by_schema.setdefault((key[1], key[2]), []).append(ref)
 
     def lookup(self, database: str | None, schema: str, name: str) -> list[NodeRef]:
+        """The nodes a normalised name refers to, sorted.
+
+        Without a database, every relation with that schema and identifier; with one, the exact key, else a
+        relation the manifest wrote without a database.
+        """
         if database is not None:
             found = self.full.get((database, schema, name), [])
             if found:
@@ -298,6 +312,10 @@ class Resolver:
         self._cache: dict[tuple[str, str | None], tuple[NodeRef | None, str | None]] = {}
 
     def resolve(self, dashboard: Dashboard) -> DashboardResolution:
+        """The dbt nodes ``dashboard`` reads.
+
+        With a finding for each table or tile that does not resolve to exactly one node.
+        """
         from dbtmeta.looker.usage import tables_used
 
         result = DashboardResolution(dashboard)

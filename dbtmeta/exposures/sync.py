@@ -2,6 +2,9 @@
 
 ``plan_sync`` is pure (reads files, writes nothing); ``apply`` writes only when the bytes change,
 atomically, so an unchanged run keeps the file's mtime and a failed run leaves it as it was.
+
+Must not: talk to Looker (it receives ``LookerContent``), or write anything outside
+:func:`apply`.
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ def plan(
 
 @dataclass
 class SyncPlan:
+    """What a sync would write: the file's old and new text, the exposures added and removed, the findings."""
+
     path: Path
     old_text: str | None
     new_text: str
@@ -119,9 +124,11 @@ class SyncPlan:
 
     @property
     def changed(self) -> bool:
+        """True when the new text differs from the file's current text (or there is no file yet)."""
         return self.old_text != self.new_text
 
     def diff(self) -> str:
+        """A unified diff from the file as it is (or ``/dev/null``) to the new text; empty if unchanged."""
         rel = self.path.name if not self.path.is_absolute() else str(self.path)
         return "".join(
             difflib.unified_diff(
@@ -133,6 +140,7 @@ class SyncPlan:
         )
 
     def summary(self, *, dry_run: bool = False) -> str:
+        """One line for people: the file, whether it is (or would be) written, and the counts."""
         tables = len({(f.dashboard_id, f.table) for f in self.findings if f.table})
         others = len([f for f in self.findings if not f.table])
         state = ("would be written" if dry_run else "written") if self.changed else "unchanged"
@@ -153,6 +161,11 @@ def plan_sync(
     dialect: str | None = None,
     include_looks: bool = False,
 ) -> SyncPlan:
+    """Build the generated exposures file for ``content`` against ``manifest``, without writing anything.
+
+    Reads the existing generated file (default ``DEFAULT_OUTPUT`` under ``project_dir``) to keep names,
+    hand-set owners and urls, and the project's hand-written exposures to avoid their names.
+    """
     project = Path(project_dir)
     path = Path(output) if output else project / DEFAULT_OUTPUT
     if settings is None:

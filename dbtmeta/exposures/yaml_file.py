@@ -3,6 +3,9 @@
 Every string that comes from Looker goes through :func:`literal` so that dbt, which renders Jinja
 in YAML strings at parse time, reads it back unchanged. See docs/sync-exposures.md for the
 evidence (checked with ``dbt parse`` on dbt-core 1.11).
+
+Must not: talk to Looker, or replace a file it did not generate (:func:`read_existing` refuses
+one).
 """
 
 from __future__ import annotations
@@ -168,12 +171,14 @@ class MaturityRule:
 
     @classmethod
     def parse(cls, text: str) -> MaturityRule:
+        """Parse ``CONDITION=LEVEL``; ``OptionError`` on a bad condition or a level that is not a maturity."""
         condition, level = _split_rule(text, "maturity_rule", "'folder:Executive*=high', 'views>=100=high'")
         if level.lower() not in MATURITIES:
             raise OptionError("maturity_rule", f"{text!r}: the level must be low, medium or high")
         return cls(condition, level.lower())
 
     def matches(self, dashboard: Dashboard) -> bool:
+        """Whether the rule's condition holds for ``dashboard``."""
         return condition_matches(self.condition, dashboard)
 
 
@@ -199,6 +204,7 @@ class OwnerRule:
 
     @classmethod
     def parse(cls, text: str) -> OwnerRule:
+        """Parse ``CONDITION=OWNER``, OWNER ``Name <email>``, ``email`` or ``Name``; else ``OptionError``."""
         condition, owner = _split_rule(text, "owner_rule", "'folder:Finance*=Finance <fin@acme.com>'")
         match = _OWNER_RE.match(owner)
         assert match is not None  # the bare branch takes anything non-empty
@@ -210,6 +216,7 @@ class OwnerRule:
         return cls(condition, match.group("name").strip() or None, match.group("email"))
 
     def matches(self, dashboard: Dashboard) -> bool:
+        """Whether the rule's condition holds for ``dashboard``."""
         return condition_matches(self.condition, dashboard)
 
 
@@ -220,6 +227,11 @@ class OwnerRule:
 
 @dataclass
 class ExposureSettings:
+    """How entries are written: project, base url, default owner and maturity, rules, usage stats.
+
+    ``tags_meta_in_config`` says where tags/meta go (None: decided from the project's dbt).
+    """
+
     project_name: str
     base_url: str | None = None
     default_owner_name: str | None = None
@@ -281,6 +293,7 @@ def _exposure_type(dashboard: Dashboard) -> str:
 
 
 def looker_type(dashboard: Dashboard) -> str:
+    """``look``, ``lookml_dashboard`` (a LookML dashboard, or an id with ``::``) or ``dashboard``."""
     if dashboard.kind == "look":
         return "look"
     return "lookml_dashboard" if dashboard.lookml or "::" in dashboard.id else "dashboard"
@@ -292,6 +305,10 @@ def looker_key(kind: str, looker_id: str) -> str:
 
 
 def dashboard_url(dashboard: Dashboard, base_url: str | None) -> str | None:
+    """The item's url: its own (made absolute with ``base_url`` when relative).
+
+    Without one, ``base_url/dashboards/ID`` (or ``/looks/ID``); None without a ``base_url``.
+    """
     if dashboard.url:
         if "://" in dashboard.url or not base_url:
             return dashboard.url
@@ -394,6 +411,8 @@ def render(entries: Iterable[Mapping[str, Any]]) -> str:
 
 @dataclass
 class ExistingFile:
+    """The generated file as found: its text (None: no file), and per Looker key the name, owner, url."""
+
     text: str | None  # None: no file yet
     names: dict[str, str] = field(default_factory=dict)  # looker key -> exposure name
     owners: dict[str, dict[str, str]] = field(default_factory=dict)  # looker key -> owner written

@@ -30,6 +30,9 @@ The computation runs once over the graph: one DFS from the exposures gives a top
 one pass computes "an error-level failure is upstream", and one pass propagates the root causes as
 bit sets (Python ints) from parents to children. Paths are recovered by walking back from each
 exposure along parents that carry the cause's bit (memoised).
+
+Must not: read files, print or render: it takes loaded artifacts and returns the report;
+filtering and judging are :mod:`dbtmeta.health.report`'s, showing it :mod:`dbtmeta.render`'s.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Library code: errors speak of values (a pattern, a path), never of command-line flags; the CLI layer
 (:mod:`dbtmeta.commands.stale_dashboards`) adds the flag names.
+
+Must not: render or print the report (only warnings about files left out, through
+:func:`dbtmeta.console.warn`).
 """
 
 from __future__ import annotations

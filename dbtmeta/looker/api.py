@@ -9,6 +9,9 @@ Calls made (see docs/looker-api.md for the accounting):
   ``connection`` per connection, ``run_query(id, "sql")`` per query on a templated/derived view
   (only without a LookML directory), logout.
 Independent calls run on a bounded thread pool; retries and errors live in ``api_client``.
+
+Must not: know about dbt nodes, or talk HTTP itself (the transport, retries and credentials are
+``api_client``'s).
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
 """A looker-sdk client that retries, counts its calls and fails with one clear line.
 
 looker-sdk turns every HTTP error into ``SDKError(body)`` and drops the status code and headers, so
-retries cannot be decided above it. ``RetryingTransport`` wraps the SDK's requests transport instead:
-it sees the status and ``Retry-After``, retries 429/5xx/timeouts/connection errors with exponential
-backoff and jitter, logs in again once when a token expires mid-crawl, and raises ``RemoteError``
-(never with the client secret in it) when Looker cannot be reached or refuses.
+retries cannot be decided above it. ``RetryingTransport`` replaces the SDK's requests transport: it
+sees the status and ``Retry-After``, retries 429/5xx/timeouts/connection errors as
+:mod:`dbtmeta.http` says (one deadline per attempt, a cap on the answer's size), logs in again once
+when a token expires mid-crawl, and raises ``RemoteError`` when Looker cannot be reached or refuses.
+
+Credentials go only to the configured base URL: no redirect is ever followed (a ``3xx`` is an
+error), the bodies of refused logins are never shown, and the client secret and every access token
+are registered with :mod:`dbtmeta.secrets`, so no message carries them.
 
 looker_sdk and requests are imported inside functions: ``dbtmeta --help`` must stay fast.
 """
@@ -12,21 +16,31 @@ looker_sdk and requests are imported inside functions: ``dbtmeta --help`` must s
 from __future__ import annotations
 
 import collections.abc
+import configparser
+import json
 import os
-import random
 import re
 import threading
-import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from dbtmeta import secrets
 from dbtmeta.errors import InputError, RemoteError, UsageError
+from dbtmeta.http import (
+    Attempt,
+    BodyTooLarge,
+    DeadlineExceeded,
+    RetryPolicy,
+    read_capped,
+    run_with_deadline,
+)
 
 ENV_PREFIX = "LOOKERSDK"
-MAX_RETRY_AFTER = 300.0  # seconds: Looker's Retry-After is honoured up to this
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RESPONSE_BYTES = 64 * 2**20  # one API answer; a page of 100 big dashboards is a few MiB
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,12 @@ class ApiSettings:
     retries: int = 4  # attempts after the first one
     backoff: float = 0.5  # first backoff in seconds, doubled each retry (plus jitter)
     max_backoff: float = 30.0
+    max_response_bytes: int | None = None  # default: MAX_RESPONSE_BYTES
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How often and how long to retry a failed call, from these settings."""
+        return RetryPolicy(self.retries, self.backoff, self.max_backoff)
 
 
 @dataclass
@@ -55,11 +75,23 @@ class CallStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str) -> None:
+        """Count one call of the endpoint ``name`` (thread-safe)."""
         with self._lock:
             self.calls[name] += 1
 
+    def count_retry(self) -> None:
+        """Count one retried attempt."""
+        with self._lock:
+            self.retries += 1
+
+    def count_relogin(self) -> None:
+        """Count one login repeated after an expired token."""
+        with self._lock:
+            self.relogins += 1
+
     @property
     def total(self) -> int:
+        """All calls made, every endpoint together."""
         return sum(self.calls.values())
 
 
@@ -105,10 +137,10 @@ class _Resolved:
             )
             data: dict[str, Any] = dict(base.read_config())
         except Exception as exc:  # configparser errors, bad verify_ssl/timeout values
-            raise InputError(
-                f"cannot read Looker settings from {ini or 'looker.ini'!r} "
-                f"(section {settings.section or 'first'}): {type(exc).__name__}: {_one_line(exc)}"
-            ) from None
+            where = f"cannot read Looker settings from {ini or 'looker.ini'!r}"
+            raise InputError(f"{where}: {_settings_problem(exc, settings.section)}") from None
+        secrets.register(str(data.get("client_secret") or ""))
+        secrets.register(settings.client_secret)
         explicit = {
             "base_url": settings.base_url,
             "client_id": settings.client_id,
@@ -147,23 +179,39 @@ class _Resolved:
         pass
 
 
+def _settings_problem(exc: BaseException, section: str | None) -> str:
+    """What is wrong with looker.ini / LOOKERSDK_*, never quoting a value (it may be the secret).
+
+    configparser's own messages quote the offending line or value, which may hold the secret.
+    """
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno} comes before any [section] header; start the file with [Looker]"
+    if isinstance(exc, configparser.ParsingError):
+        lines = ", ".join(str(number) for number, _ in exc.errors)
+        return f"line(s) {lines} are not 'key = value' lines"
+    if isinstance(exc, configparser.InterpolationError):
+        return (
+            f"the value of {exc.option!r} in [{exc.section}] has a '%' that is not '%%' or '%(name)s'; "
+            "write a literal % as %%"
+        )
+    if isinstance(exc, (configparser.DuplicateSectionError, configparser.DuplicateOptionError)):
+        return f"a section or key appears twice (line {exc.lineno}); keep one"
+    if isinstance(exc, configparser.NoSectionError):
+        return f"no section [{section}]; fix --looker-section or the file"
+    if isinstance(exc, IndexError):
+        return "the file has no [section]; start it with [Looker]"
+    if isinstance(exc, TypeError):
+        return "verify_ssl must be true or false (looker.ini or LOOKERSDK_VERIFY_SSL)"
+    if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError):
+        return "timeout must be a whole number of seconds (looker.ini or LOOKERSDK_TIMEOUT)"
+    if isinstance(exc, UnicodeError):
+        return "the file is not UTF-8 text"
+    return f"{type(exc).__name__}; check the file's syntax (key = value lines under a [section])"
+
+
 def _one_line(exc: BaseException | str, limit: int = 200) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+    """One line of at most ``limit`` characters, scrubbed of secrets before it is cut."""
+    return secrets.one_line(exc, limit)
 
 
 class LookerClient:
@@ -178,25 +226,42 @@ class LookerClient:
         self.settings = settings
         self.base_url = resolved.base_url
         self.stats = CallStats()
-        self._secret = resolved.client_secret
         session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        transport = _make_transport(resolved, session, self)
-        self.auth = auth_session.AuthSession(resolved, transport, serialize.deserialize40, "4.0")
-        self.sdk = looker_sdk.methods40.Looker40SDK(
-            self.auth, _deserializer(), serialize.serialize40, transport, "4.0"
-        )
         self.relogin_lock = threading.Lock()
         self.aborted = threading.Event()
+        self.transport = RetryingTransport(resolved, session, self)
+        # Both duck-type looker-sdk's protocols (PApiSettings, Transport): typed Any for the SDK.
+        sdk_settings: Any = resolved
+        sdk_transport: Any = self.transport
+        self.auth = auth_session.AuthSession(sdk_settings, sdk_transport, serialize.deserialize40, "4.0")
+        self.sdk = looker_sdk.methods40.Looker40SDK(
+            self.auth, _deserializer(), serialize.serialize40, sdk_transport, "4.0"
+        )
 
     def abort(self) -> None:
         """Make every call still in flight give up at its next attempt (the crawl already failed)."""
         self.aborted.set()
 
     def scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        """``text`` without the client secret or an access token, in any form."""
+        return secrets.scrub(text)
+
+    def relogin(self) -> None:
+        """Replace the session's token with a new one (public looker-sdk API only).
+
+        A second ``AuthSession`` logs in; its token is then handed to the session every call uses,
+        so other threads never see "no token" and start logins of their own.
+        """
+        from looker_sdk.rtl import auth_session, serialize
+
+        sdk_settings: Any = self.transport.settings
+        sdk_transport: Any = self.transport
+        fresh = auth_session.AuthSession(sdk_settings, sdk_transport, serialize.deserialize40, "4.0")
+        fresh.authenticate({})
+        self.auth.token = fresh.token
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one SDK method; every failure becomes a one-line ``RemoteError``."""
@@ -227,6 +292,7 @@ class LookerClient:
             raise
 
     def logout(self) -> None:
+        """End the API session; a failure here is ignored (the crawl is already done)."""
         try:
             if self.auth.is_authenticated:
                 self.auth.logout()
@@ -376,121 +442,194 @@ def _deserializer() -> Any:
     return run
 
 
-def _make_transport(resolved: _Resolved, session: Any, client: LookerClient) -> Any:
-    import requests
-    from looker_sdk.rtl import transport as sdk_transport
-    from looker_sdk.rtl.requests_transport import NullAuth, RequestsTransport
+@dataclass
+class _Answer:
+    """One HTTP answer, its body read in full (within the deadline and the size cap)."""
 
-    class RetryingTransport(RequestsTransport):
-        def request(  # type: ignore[override]
-            self,
-            method: Any,
-            path: str,
-            query_params: Any = None,
-            body: bytes | None = None,
-            authenticator: Any = None,
-            transport_options: Any = None,
-        ) -> Any:
-            settings = client.settings
-            name = _endpoint_name(method.name, path)
-            shown = f"{method.name} {unquote(urlsplit(path).path)}"
-            is_login = name.endswith("login")
-            fresh = False  # the token sent was just issued to this very call
-            auth_retries = 0
-            attempt = 0
-            while True:
-                if client.aborted.is_set():
-                    raise RemoteError(f"call to {shown} abandoned: the Looker crawl already failed")
-                headers: dict[str, str] = {}
-                if authenticator:
-                    headers.update(authenticator(transport_options or {}))
-                if transport_options and transport_options.get("headers"):
-                    headers.update(transport_options["headers"])
-                client.stats.add(name)
-                failure: str
-                wait: float | None = None
-                try:
-                    resp = self.session.request(
-                        method.name,
-                        path,
-                        auth=NullAuth(),
-                        params=query_params,
-                        data=body,
-                        headers=headers,
-                        timeout=resolved.timeout,
-                    )
-                except requests.Timeout:
-                    failure = f"no answer within {resolved.timeout:g}s"
-                except requests.ConnectionError as exc:
-                    failure = f"cannot connect ({_connect_reason(exc)})"
-                else:
-                    if resp.ok:
-                        ret = sdk_transport.Response(
-                            True, resp.content, sdk_transport.response_mode(resp.headers.get("content-type"))
-                        )
-                        encoding = requests.utils.get_encoding_from_headers(resp.headers)
-                        if encoding:
-                            ret.encoding = encoding
-                        return ret
-                    status = resp.status_code
-                    if status == 401 and not is_login and authenticator and not fresh and auth_retries < 5:
-                        # Expired token: log in again once (other threads that used the same token
-                        # retry with the new one), unless this call's own fresh token is refused.
-                        auth_retries += 1
-                        fresh = self._relogin(headers)
-                        continue
-                    if status in RETRY_STATUSES:
-                        failure = f"HTTP {status}"
-                        wait = _retry_after(resp.headers.get("Retry-After"))
-                    elif is_login and status in {400, 401, 403, 404}:
-                        raise RemoteError(
-                            f"Looker at {client.base_url} refused the API login (HTTP {status}): "
-                            "check LOOKERSDK_CLIENT_ID / LOOKERSDK_CLIENT_SECRET and the base URL"
-                        )
-                    elif status in {401, 403}:
-                        raise LookerHTTPError(
-                            status,
-                            f"Looker at {client.base_url} refused {shown} (HTTP {status}): the API user "
-                            "lacks permission or its session was revoked",
-                        )
-                    else:
-                        raise LookerHTTPError(
-                            status,
-                            client.scrub(
-                                f"Looker at {client.base_url} answered HTTP {status} to {shown}: "
-                                f"{_one_line(resp.text)}"
-                            ),
-                        )
-                if attempt >= settings.retries:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+class _Retry(Exception):
+    """This attempt failed in a way worth another one."""
+
+    def __init__(self, failure: str, retry_after: str | None = None) -> None:
+        super().__init__(failure)
+        self.failure = failure
+        self.retry_after = retry_after
+
+
+class RetryingTransport:
+    """looker-sdk's transport (``looker_sdk.rtl.transport.Transport``), with dbtmeta's HTTP policy.
+
+    Each call: at most ``retries + 1`` attempts, each within one total deadline (``timeout``:
+    connect, headers and body) and with the body capped at ``max_response_bytes``; 429/5xx,
+    timeouts and connection errors are retried (``Retry-After`` honoured, see ``dbtmeta.http``);
+    a 401 on a token that expired mid-crawl logs in again once; no redirect is followed. Login
+    answers register their access token as a secret.
+    """
+
+    def __init__(self, settings: _Resolved, session: Any, client: LookerClient) -> None:
+        from looker_sdk.rtl.transport import LOOKER_API_ID
+
+        self.settings = settings
+        self.session = session
+        self.client = client
+        session.headers.update({LOOKER_API_ID: settings.agent_tag, **settings.headers})
+        session.verify = settings.verify_ssl
+
+    def request(
+        self,
+        method: Any,
+        path: str,
+        query_params: Any = None,
+        body: bytes | None = None,
+        authenticator: Any = None,
+        transport_options: Any = None,
+    ) -> Any:
+        """Send one API call for looker-sdk; return its ``transport.Response`` or raise ``RemoteError``."""
+        client = self.client
+        name = _endpoint_name(method.name, path)
+        shown = f"{method.name} {unquote(urlsplit(path).path)}"
+        is_login = name.endswith("login")
+        fresh = False  # the token sent was just issued to this very call
+        auth_retries = attempt = 0
+        while True:
+            if client.aborted.is_set():
+                raise RemoteError(f"call to {shown} abandoned: the Looker crawl already failed")
+            headers: dict[str, str] = dict(authenticator(transport_options or {})) if authenticator else {}
+            if transport_options and transport_options.get("headers"):
+                headers.update(transport_options["headers"])
+            client.stats.add(name)
+            try:
+                answer = self._send(method.name, path, query_params, body, headers, shown)
+                if answer.status == 401 and not is_login and authenticator and not fresh and auth_retries < 5:
+                    # Expired token: log in again once (other threads that used the same token
+                    # retry with the new one), unless this call's own fresh token is refused.
+                    auth_retries += 1
+                    fresh = self._relogin(headers)
+                    continue
+                return self._judge(answer, shown, is_login)
+            except _Retry as retry:
+                if attempt >= client.settings.retries:
                     raise RemoteError(
-                        f"Looker at {client.base_url} failed {shown}: {failure} "
+                        f"Looker at {client.base_url} failed {shown}: {retry.failure} "
                         f"(after {attempt + 1} attempts); check that Looker is up and reachable"
-                    )
-                if wait is None:
-                    wait = min(settings.max_backoff, settings.backoff * 2**attempt)
-                    wait *= 0.5 + random.random() / 2  # jitter: threads do not retry in lockstep
-                else:
-                    wait = min(wait, MAX_RETRY_AFTER)
-                attempt += 1
-                with client.stats._lock:
-                    client.stats.retries += 1
-                if client.aborted.wait(wait):
-                    raise RemoteError(f"call to {shown} abandoned: the Looker crawl already failed")
+                    ) from None
+                wait = client.settings.retry_policy.wait(attempt, retry.retry_after)
+            attempt += 1
+            client.stats.count_retry()
+            if client.aborted.wait(wait):
+                raise RemoteError(f"call to {shown} abandoned: the Looker crawl already failed")
 
-        def _relogin(self, used: dict[str, str]) -> bool:
-            """Log in again if ``used`` still holds the current token; True if this call did."""
-            with client.relogin_lock:
-                current = client.auth.token.access_token
-                if not current or not used.get("Authorization", "").endswith(f" {current}"):
-                    return False  # another thread already logged in again: just retry
-                with client.stats._lock:
-                    client.stats.relogins += 1
-                # Replaces the token only once logged in: other threads never see "no token" and
-                # start logins of their own (they get a 401 and wait on the lock instead).
-                client.auth._login({})
-                return True
+    def _send(
+        self, method: str, path: str, params: Any, body: bytes | None, headers: dict[str, str], shown: str
+    ) -> _Answer:
+        """One attempt under the deadline; ``_Retry`` on timeouts and connection errors."""
+        import requests
+        import urllib3
+        from looker_sdk.rtl.requests_transport import NullAuth
 
-    return RetryingTransport(resolved, session)  # type: ignore[arg-type]
+        timeout = self.settings.timeout
+        limit = self.client.settings.max_response_bytes or MAX_RESPONSE_BYTES
+
+        def work(attempt: Attempt) -> _Answer:
+            resp = self.session.request(
+                method,
+                path,
+                auth=NullAuth(),
+                params=params,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            attempt.on_cancel(resp.close)
+            try:
+                chunks = iter(lambda: resp.raw.read1(64 * 1024, decode_content=True), b"")
+                content = read_capped(chunks, limit=limit, attempt=attempt)
+            finally:
+                resp.close()
+            return _Answer(resp.status_code, resp.headers, content)
+
+        try:
+            return run_with_deadline(work, timeout)
+        except (DeadlineExceeded, requests.Timeout, urllib3.exceptions.TimeoutError):
+            raise _Retry(f"no answer within {timeout:g}s") from None
+        except BodyTooLarge as exc:
+            raise RemoteError(
+                f"Looker at {self.client.base_url} sent {exc} in answer to {shown}; "
+                "check that the base URL points at Looker"
+            ) from None
+        except requests.ConnectionError as exc:
+            raise _Retry(f"cannot connect ({_connect_reason(exc)})") from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise _Retry(f"broken answer ({type(exc).__name__})") from None
+
+    def _judge(self, answer: _Answer, shown: str, is_login: bool) -> Any:
+        """The SDK's ``Response`` for a success; ``_Retry`` or ``RemoteError`` for the rest."""
+        from looker_sdk.rtl import transport as sdk_transport
+        from requests.structures import CaseInsensitiveDict
+        from requests.utils import get_encoding_from_headers
+
+        status, base_url = answer.status, self.client.base_url
+        if 200 <= status < 300:
+            if is_login:
+                _register_token(answer.content)
+            ret = sdk_transport.Response(
+                True, answer.content, sdk_transport.response_mode(answer.headers.get("content-type"))
+            )
+            encoding = get_encoding_from_headers(CaseInsensitiveDict(answer.headers))
+            if encoding:
+                ret.encoding = encoding
+            return ret
+        if 300 <= status < 400:
+            raise RemoteError(
+                f"Looker at {base_url} answered {shown} with a redirect (HTTP {status}); dbtmeta "
+                "follows no redirects, so credentials only go to the base URL: set the base URL to "
+                "the https address Looker's API answers on"
+            )
+        if status in RETRY_STATUSES:
+            raise _Retry(f"HTTP {status}", answer.headers.get("Retry-After"))
+        if is_login:  # the body of a refused login is never shown: it may echo the credentials
+            raise RemoteError(
+                f"Looker at {base_url} refused the API login (HTTP {status}): "
+                "check LOOKERSDK_CLIENT_ID / LOOKERSDK_CLIENT_SECRET and the base URL"
+            )
+        if status in {401, 403}:
+            raise LookerHTTPError(
+                status,
+                f"Looker at {base_url} refused {shown} (HTTP {status}): the API user "
+                "lacks permission or its session was revoked",
+            )
+        text = answer.content.decode("utf-8", "replace")
+        raise LookerHTTPError(
+            status,
+            _one_line(f"Looker at {base_url} answered HTTP {status} to {shown}: {_one_line(text)}", 400),
+        )
+
+    def _relogin(self, used: dict[str, str]) -> bool:
+        """Log in again if ``used`` still holds the current token; True if this call did."""
+        client = self.client
+        with client.relogin_lock:
+            current = client.auth.token.access_token
+            if not current or not used.get("Authorization", "").endswith(f" {current}"):
+                return False  # another thread already logged in again: just retry
+            client.stats.count_relogin()
+            client.relogin()
+            return True
+
+
+def _register_token(content: bytes) -> None:
+    """Register the access token of a login answer as a secret (before anything can print it)."""
+    try:
+        token = json.loads(content).get("access_token")
+    except (ValueError, AttributeError):
+        return
+    if isinstance(token, str):
+        secrets.register(token)
 
 
 class LookerHTTPError(RemoteError):

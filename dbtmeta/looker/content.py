@@ -3,6 +3,8 @@
 The API crawler (``looker.api``), the LookML reader (``looker.lookml``) and snapshots
 (``looker.snapshot``) all produce a ``LookerContent``; resolution and the exposures writer only
 ever see this. ``to_dict``/``from_dict`` give the snapshot format (JSON-friendly, no secrets).
+
+Must not: import anything heavy, know about dbt nodes, or hold credentials.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Query:
 
 @dataclass(frozen=True)
 class Tile:
+    """One dashboard element: type, title, its queries (several for merged results), the Look it shows."""
+
     id: str
     type: str  # "query" | "look" | "merged" | "text" | "sql" | "other"
     title: str | None = None
@@ -46,6 +50,8 @@ class Tile:
 
 @dataclass(frozen=True)
 class Owner:
+    """A dashboard's or Look's owner in Looker (any part may be unknown)."""
+
     id: str | None = None
     name: str | None = None
     email: str | None = None
@@ -73,6 +79,7 @@ class Dashboard:
     lookml: bool = False
 
     def queries(self) -> tuple[Query, ...]:
+        """Every query the item runs: its tiles' queries, then its filters' explore queries."""
         return tuple(q for tile in self.tiles for q in tile.queries) + self.filters
 
 
@@ -99,6 +106,8 @@ class ExploreView:
 
 @dataclass(frozen=True)
 class Explore:
+    """An explore of a model: its base view's alias, every view it can join, the model's connection."""
+
     model: str
     name: str
     base_alias: str
@@ -106,6 +115,7 @@ class Explore:
     connection: str | None = None
 
     def view(self, alias: str) -> ExploreView | None:
+        """The view joined under ``alias`` (the base view's alias included), or None."""
         for item in self.views:
             if item.alias == alias:
                 return item
@@ -114,6 +124,8 @@ class Explore:
 
 @dataclass(frozen=True)
 class Connection:
+    """A Looker connection: its dialect, and the default database and schema for short table names."""
+
     name: str
     dialect: str | None = None
     database: str | None = None
@@ -190,6 +202,8 @@ class LookmlJoin:
 
 @dataclass
 class LookerContent:
+    """All dbtmeta knows of a Looker instance: dashboards and Looks, explores, connections, problems."""
+
     source: str  # "api" | "lookml" | "snapshot:<original source>"
     base_url: str | None = None
     dashboards: list[Dashboard] = field(default_factory=list)
@@ -204,9 +218,11 @@ class LookerContent:
     lookml_joins: dict[tuple[str, str], tuple[LookmlJoin, ...]] = field(default_factory=dict)
 
     def explore(self, model: str, name: str) -> Explore | None:
+        """The explore ``name`` of ``model``, or None."""
         return self.explores.get((model, name))
 
     def to_dict(self) -> dict[str, Any]:
+        """The snapshot form: JSON-friendly and sorted, so equal content gives equal dicts (no problems)."""
         return {
             "format_version": SNAPSHOT_FORMAT_VERSION,
             "source": self.source,

@@ -7,6 +7,8 @@ sqlglot, ``${view.SQL_TABLE_NAME}`` and ``explore_source`` followed, Liquid rend
 user attributes given) and reads the ``*.dashboard.lookml`` files the model includes. What cannot
 be known (a user attribute nobody gave, Liquid that depends on the query) becomes a
 ``ViewSource.problem``: it is never guessed.
+
+Must not: know about dbt nodes, parse LookML without lkml or SQL without sqlglot, or guess.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""``*.dashboard.lookml`` files (YAML) -> ``Dashboard`` objects with one ``Tile`` per element."""
+"""``*.dashboard.lookml`` files (YAML) -> ``Dashboard`` objects with one ``Tile`` per element.
+
+Must not: know about dbt nodes, or parse YAML other than through :mod:`dbtmeta.yamlsafe`.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Only LookML's own markers are matched here; the SQL itself is always parsed by s
 (``dbtmeta.sqlnames``). Liquid is rendered with python-liquid, with the user attributes the user
 supplied and Looker's ``_model``/``_view``/``_explore`` names; what needs a value nobody gave, or
 depends on the query, is never guessed: callers report it as a problem.
+
+Must not: parse SQL itself, know about dbt nodes, or read files.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ def neutralise_conditions(sql: str) -> str:
 
 
 def has_liquid(text: str) -> bool:
+    """Whether ``text`` contains a Liquid tag or output marker (``{%`` or ``{{``)."""
     return any(marker in text for marker in _LIQUID)
 
 
@@ -151,6 +154,7 @@ def substitution_refs(text: str) -> list[str]:
 
 
 def has_substitution(text: str) -> bool:
+    """Whether ``text`` contains a LookML ``${...}`` or ``@{...}`` substitution marker."""
     return "${" in text or "@{" in text
 
 

@@ -2,6 +2,8 @@
 
 The file is ``LookerContent.to_dict()`` (no credentials are ever part of the content), written with
 sorted keys and a trailing newline so that the same content gives the same bytes.
+
+Must not: know about dbt nodes, or write anything but ``LookerContent.to_dict()``.
 """
 
 from __future__ import annotations

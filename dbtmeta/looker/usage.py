@@ -7,6 +7,9 @@ join written as ``LEFT JOIN UNNEST(...)``) adds nothing and is no problem. Each 
 ``ViewSource``: the tables it reads, or a ``problem`` saying why they are unknown. When a view's
 tables are unknown and the query carries the SQL Looker generated for it (API mode), the tables of
 that SQL are used instead. Works the same on API, LookML and snapshot content.
+
+Must not: know about dbt nodes (:mod:`dbtmeta.exposures.resolve` maps the tables to them), or
+read files.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ from dbtmeta.looker.content import Dashboard, Explore, ExploreView, LookerConten
 
 @dataclass(frozen=True, order=True)
 class UsedTable:
+    """A warehouse table a tile reads, as written, with the Looker connection that qualifies it."""
+
     table: str  # as written in LookML / SQL: 1-3 parts, maybe quoted; see dbtmeta.sqlnames
     connection: str | None = None  # Looker connection: its defaults qualify 1-2 part names
 
 
 @dataclass(frozen=True, order=True)
 class UsageProblem:
+    """Why some tables of a tile (or dashboard filter) are unknown: where (model, explore, alias, view)."""
+
     tile_id: str  # a tile id, or "filter:<name>" for a dashboard filter
     model: str
     explore: str
@@ -36,11 +43,14 @@ class UsageProblem:
 
 @dataclass
 class DashboardUsage:
+    """What one dashboard reads: each table with the ids of the tiles reading it, and the problems met."""
+
     dashboard: Dashboard
     tables: dict[UsedTable, set[str]] = field(default_factory=dict)  # table -> ids of tiles reading it
     problems: list[UsageProblem] = field(default_factory=list)
 
     def table_names(self) -> set[str]:
+        """The names of the tables read, as written, without their connections."""
         return {t.table for t in self.tables}
 
 

@@ -4,6 +4,8 @@ Every renderer module exposes ``render(report, console)``: it writes a
 :class:`~dbtmeta.health.model.HealthReport` to the rich Console it is given (never ``print()``). Text
 formats also expose ``to_text(report) -> str``.
 ``--format`` choices are derived from :data:`RENDERERS`; modules are imported only when used.
+
+Must not: read files or compute health, or import a renderer module before it is used.
 """
 
 from __future__ import annotations

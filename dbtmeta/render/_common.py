@@ -1,4 +1,7 @@
-"""Helpers every renderer shares: status order, summary counts, sorting."""
+"""Helpers every renderer shares: status order, summary counts, sorting.
+
+Must not: read files or compute health; it writes only to the console it is given.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ def sorted_exposures(exposures: Iterable[Any]) -> list[Any]:
 
 
 def summary_counts(exposures: Iterable[Any]) -> dict[str, int]:
+    """``{"total": n, "stale": n, "at_risk": n, "unknown": n, "fresh": n}``, worst first."""
     counts = dict.fromkeys(reversed(STATUS_ORDER), 0)
     total = 0
     for exposure in exposures:
@@ -64,6 +68,7 @@ def short_id(unique_id: str) -> str:
 
 
 def is_web_url(url: Any) -> bool:
+    """Whether ``url`` is ``http(s)://`` without whitespace or control characters: safe as a link."""
     return (
         isinstance(url, str)
         and url.lower().startswith(("http://", "https://"))
@@ -77,6 +82,7 @@ def one_line(text: Any, limit: int = 300) -> str:
 
 
 def failing_rows(count: int) -> str:
+    """``"1 failing row"``, ``"3 failing rows"``."""
     return f"{count} failing row{'s' if count != 1 else ''}"
 
 

@@ -1,6 +1,8 @@
 """``--format json``: the stable schema documented in docs/stale-dashboards.md (``schema_version`` 1).
 
 Additive changes only within a schema version: new keys may appear, none are removed or renamed.
+
+Must not: read files or compute health, or write JSON other than through :func:`dbtmeta.text.dumps_json`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def cause_to_dict(cause: Cause) -> dict[str, Any]:
 
 
 def exposure_to_dict(exposure: ExposureHealth) -> dict[str, Any]:
+    """One exposure's health as JSON: identity, status, owner, tags, meta and its root causes."""
     return {
         "unique_id": exposure.unique_id,
         "name": exposure.name,
@@ -51,6 +54,7 @@ def exposure_to_dict(exposure: ExposureHealth) -> dict[str, Any]:
 
 
 def report_to_dict(report: HealthReport) -> dict[str, Any]:
+    """The whole report as JSON (``schema_version`` 1): summary counts, exposures worst first."""
     exposures = sorted_exposures(report.exposures)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -75,4 +79,5 @@ def to_text(report: HealthReport, *, ascii_only: bool = False) -> str:
 
 
 def render(report: HealthReport, console: Console) -> None:
+    """Write :func:`to_text` to ``console``'s stream, escaping non-ASCII when the stream is not UTF-8."""
     write_text(console, to_text(report, ascii_only=ascii_only(console)))

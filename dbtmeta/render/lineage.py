@@ -4,6 +4,8 @@ Lineage: rich tree, Mermaid, JSON. Impact: table, JSON, Markdown (a PR comment w
 diagram). Text from dbt and Looker is data: sanitised by :func:`dbtmeta.text.clean`, shown in rich
 Text objects (no markup), Markdown/Mermaid escaping from :mod:`dbtmeta.render.markdown`, JSON by
 :func:`dbtmeta.text.dumps_json`.
+
+Must not: read files, or compute lineage or impact (:mod:`dbtmeta.dbt` does).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def _mermaid(nodes: list[NodeInfo], edges: list[tuple[str, str]], highlight: set
 
 
 def lineage_tree(lin: Lineage, console: Console) -> None:
+    """Print the lineage as a rich tree (upstream and/or downstream), then the exposures downstream."""
     from rich.text import Text
     from rich.tree import Tree
 
@@ -110,11 +113,13 @@ def lineage_tree(lin: Lineage, console: Console) -> None:
 
 
 def lineage_mermaid(lin: Lineage, console: Console) -> None:
+    """Print the lineage as a Mermaid flowchart, the root node highlighted."""
     nodes = list(lin.infos.values())
     console.out("\n".join(_mermaid(nodes, lin.edges, {lin.root.unique_id})), highlight=False)
 
 
 def lineage_json(lin: Lineage, console: Console) -> None:
+    """Print :meth:`Lineage.to_dict` as indented strict JSON."""
     console.out(dumps_json(lin.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
@@ -129,6 +134,7 @@ LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {
 
 
 def impact_table(imp: Impact, console: Console) -> None:
+    """Print a summary line, a table of the affected exposures, and changed files that define no node."""
     from rich.table import Table
     from rich.text import Text
 
@@ -174,10 +180,15 @@ def _summary(imp: Impact) -> str:
 
 
 def impact_json(imp: Impact, console: Console) -> None:
+    """Print :meth:`Impact.to_dict` as indented strict JSON."""
     console.out(dumps_json(imp.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def impact_markdown_text(imp: Impact) -> str:
+    """The impact as a PR comment, capped to GitHub's comment size.
+
+    A summary, a table of affected exposures, the changed nodes and a Mermaid diagram.
+    """
     lines = ["## dbtmeta impact", "", md(_summary(imp)), ""]
     if not imp.affected:
         lines += ["No dashboard or other exposure is affected.", ""]
@@ -205,6 +216,7 @@ def impact_markdown_text(imp: Impact) -> str:
 
 
 def impact_markdown(imp: Impact, console: Console) -> None:
+    """Print :func:`impact_markdown_text`."""
     console.out(impact_markdown_text(imp), highlight=False, end="")
 
 

@@ -3,6 +3,8 @@
 A summary table, then per unhealthy dashboard its root causes and a Mermaid ``flowchart`` from each
 cause to the dashboard. All text from dbt/Looker is escaped twice over: for Markdown (no links,
 HTML, table breaks or @mentions smuggled in a title) and for Mermaid labels (entity codes).
+
+Must not: read files or compute health, or let text from dbt/Looker out unescaped.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def mermaid_label(text: Any, limit: int = MAX_MESSAGE) -> str:
 
 
 def md_link(label: str, url: Any) -> str:
+    """A Markdown link to ``url``, ``label`` escaped; just the escaped label if ``url`` is not a web url."""
     if not is_web_url(url):
         return md(label)
     safe_url = urllib.parse.quote(url, safe=":/?#@!$&*+,;=%~-._")
@@ -123,6 +126,10 @@ def mermaid_flowchart(exposure: ExposureHealth) -> str:
 
 
 def to_text(report: HealthReport) -> str:
+    """The report as Markdown: summary, a table of every exposure, details of the unhealthy ones.
+
+    Details stop after ``MAX_DETAILS`` dashboards; the document is capped to GitHub's comment size.
+    """
     exposures = sorted_exposures(report.exposures)
     title = "Dashboard health"
     if report.project_name:
@@ -169,4 +176,5 @@ def to_text(report: HealthReport) -> str:
 
 
 def render(report: HealthReport, console: Console) -> None:
+    """Write :func:`to_text` to ``console``'s stream as is."""
     write_text(console, to_text(report))

@@ -4,6 +4,8 @@ Every piece of text from dbt/Looker goes through :func:`escape`: ``&``, ``<``, `
 entities, so ``<!channel>``, ``<!here>``, ``<@U123>`` or ``<http://x|y>`` in a dashboard title can
 neither ping anyone nor make a link, and plain ``@channel``/``@here``/``@everyone`` get a word
 joiner so no client turns them into mentions.
+
+Must not: read files, compute health or post (:mod:`dbtmeta.alerts` does).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def _truncate(text: str, limit: int = MAX_SECTION_CHARS) -> str:
 
 
 def exposure_section(exposure: ExposureHealth) -> dict[str, Any]:
+    """One unhealthy exposure as a Block Kit section: title link, status, owner, one line per root cause."""
     status = status_name(exposure.status)
     lines = [
         f"{ICON.get(status, '')} *{link(display_name(exposure), exposure.url)}* is "
@@ -170,8 +173,10 @@ def report_message(report: HealthReport) -> dict[str, Any]:
 
 
 def to_text(report: HealthReport, *, ascii_only: bool = False) -> str:
+    """The report's digest message (:func:`report_message`) as indented strict JSON."""
     return dumps_json(report_message(report), indent=2, ascii_only=ascii_only) + "\n"
 
 
 def render(report: HealthReport, console: Console) -> None:
+    """Write :func:`to_text` to ``console``'s stream, escaping non-ASCII when the stream is not UTF-8."""
     write_text(console, to_text(report, ascii_only=ascii_only(console)))

@@ -1,5 +1,8 @@
 """``--format table``: a rich table for people. Every string from dbt/Looker goes into ``Text``
-objects, so titles like ``[bold red]x[/]`` or ``:smile:`` are shown literally."""
+objects, so titles like ``[bold red]x[/]`` or ``:smile:`` are shown literally.
+
+Must not: read files or compute health, or pass text from dbt/Looker to rich as markup.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ STATUS_STYLE = {"stale": "bold red", "at_risk": "bold yellow", "unknown": "dim",
 
 
 def cause_style(status: str | None) -> str:
+    """The rich style of a cause's status: yellow for ``warn``/``skipped``, red otherwise."""
     return "yellow" if status in ("warn", "skipped") else "red"
 
 
@@ -75,6 +79,7 @@ def _details_cell(exposure: ExposureHealth) -> Group:
 
 
 def render(report: HealthReport, console: Console) -> None:
+    """Print the report as a rich table, worst first, then the summary line."""
     exposures = sorted_exposures(report.exposures)
     title = Text("Dashboard health")
     if report.project_name:
