@@ -23,6 +23,8 @@ from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage
 
 @dataclass(frozen=True, order=True)
 class FieldProblem:
+    """One finding of ``check-fields``: the field's ``file:line``, its name, what is wrong."""
+
     where: str  # file:line of the field (or join)
     field: str  # "view.field" (or "join:<alias>" in explore model::explore)
     message: str
@@ -30,11 +32,15 @@ class FieldProblem:
 
 @dataclass
 class FieldCheck:
+    """The result of ``check-fields``: errors (exit 1), notes (not checked), fields checked."""
+
     errors: list[FieldProblem] = field(default_factory=list)
     notes: list[FieldProblem] = field(default_factory=list)  # could not be checked
     fields_checked: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``fields_checked``, ``errors`` and ``unchecked`` rows."""
+
         def rows(items: list[FieldProblem]) -> list[dict[str, str]]:
             return [{"where": p.where, "field": p.field, "message": p.message} for p in items]
 

@@ -14,12 +14,16 @@ from dbtmeta.dbt.columns import ColumnChange
 
 @dataclass
 class ColumnImpactItem:
+    """One changed column and the Looker uses of its old name."""
+
     change: ColumnChange
     uses: list[FieldUse]
 
 
 @dataclass
 class ColumnImpact:
+    """``impact --columns``: every column change with its readers, and what could not be traced."""
+
     items: list[ColumnImpactItem] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # fields that could not be traced
 
@@ -28,6 +32,7 @@ class ColumnImpact:
         return [item for item in self.items if item.uses]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``changes`` (each with ``used_by``) and ``untraced``."""
         return {
             "changes": [
                 {

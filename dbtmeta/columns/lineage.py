@@ -14,6 +14,8 @@ from dbtmeta.looker.content import LookerContent
 
 @dataclass
 class ColumnLineage:
+    """The Looker uses of one dbt column, and whether the node has it (``lineage NODE.COLUMN``)."""
+
     unique_id: str
     column: str
     uses: list[FieldUse]
@@ -25,6 +27,7 @@ class ColumnLineage:
         return sorted({(u.dashboard_id, u.dashboard_title) for u in self.uses})
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: node, column, existence, and dashboards -> tiles -> fields."""
         dashboards: list[dict[str, Any]] = []
         for dashboard_id, title in self.dashboards():
             tiles: dict[str, dict[str, Any]] = {}
@@ -63,6 +66,7 @@ class FieldReads:
     explores: list[tuple[str, str, list[tuple[str, str]], list[str]]]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the field, its ``file:line`` and per explore the columns and problems."""
         return {
             "view": self.view,
             "field": self.field,

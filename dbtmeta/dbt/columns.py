@@ -27,6 +27,8 @@ _RESOURCES = ("model", "seed", "snapshot")
 
 @dataclass(frozen=True, order=True)
 class Column:
+    """A column of a dbt node: its name as the source gives it, its type when known."""
+
     name: str
     type: str | None = None
 
@@ -40,6 +42,7 @@ class NodeColumns:
     source: str | None = None
 
     def get(self, name: str) -> Column | None:
+        """The column named ``name`` (case-insensitive), or None."""
         wanted = name.lower()
         return next((c for c in self.columns if c.name.lower() == wanted), None)
 
@@ -120,6 +123,7 @@ class ColumnChange:
     new_type: str | None = None
 
     def describe(self) -> str:
+        """For people: ``removed``, ``renamed to x``, ``type a -> b``."""
         if self.kind == "renamed":
             return f"renamed to {self.new_name}"
         if self.kind == "type_changed":

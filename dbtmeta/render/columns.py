@@ -68,6 +68,7 @@ def _summary(lin: ColumnLineage) -> str:
 
 
 def column_tree(lin: ColumnLineage, console: Console) -> None:
+    """Column lineage as a rich tree: dashboards, tiles, fields with ``file:line``."""
     from rich.text import Text
     from rich.tree import Tree
 
@@ -80,10 +81,12 @@ def column_tree(lin: ColumnLineage, console: Console) -> None:
 
 
 def column_json(lin: ColumnLineage, console: Console) -> None:
+    """Column lineage as JSON."""
     console.out(dumps_json(lin.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def column_mermaid(lin: ColumnLineage, console: Console) -> None:
+    """Column lineage as a Mermaid flowchart: column -> fields -> tiles -> dashboards."""
     lines = ["flowchart LR", f'  c0[("{mermaid_label(f"{lin.unique_id}.{lin.column}")}")]:::focus']
     ids: dict[tuple[str, ...], str] = {}
 
@@ -119,6 +122,7 @@ COLUMN_LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {
 
 
 def check_text(check: FieldCheck, console: Console) -> None:
+    """``check-fields`` as one line per finding, then a count."""
     from rich.text import Text
 
     for problem in check.errors:
@@ -136,6 +140,7 @@ def check_text(check: FieldCheck, console: Console) -> None:
 
 
 def check_json(check: FieldCheck, console: Console) -> None:
+    """``check-fields`` as JSON."""
     console.out(dumps_json(check.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
@@ -151,6 +156,7 @@ def _change_line(item: Any) -> str:
 
 
 def column_impact_tree(imp: ColumnImpact, console: Console) -> None:
+    """``impact --columns`` as one tree per changed column, then a count."""
     from rich.text import Text
     from rich.tree import Tree
 
@@ -169,10 +175,12 @@ def column_impact_tree(imp: ColumnImpact, console: Console) -> None:
 
 
 def column_impact_json(imp: ColumnImpact, console: Console) -> None:
+    """``impact --columns`` as JSON."""
     console.out(dumps_json(imp.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def column_impact_markdown_text(imp: ColumnImpact) -> str:
+    """``impact --columns`` as Markdown for a PR comment (capped to GitHub's limit)."""
     lines = ["## dbtmeta impact: columns", ""]
     if not imp.items:
         lines += ["No column was removed, renamed or changed in type.", ""]
@@ -188,6 +196,7 @@ def column_impact_markdown_text(imp: ColumnImpact) -> str:
 
 
 def column_impact_markdown(imp: ColumnImpact, console: Console) -> None:
+    """``impact --columns`` as Markdown on the console."""
     console.out(column_impact_markdown_text(imp), highlight=False, end="")
 
 
@@ -202,6 +211,7 @@ COLUMN_IMPACT_FORMATS: dict[str, Callable[[Any, Console], None]] = {
 
 
 def field_tree(reads: FieldReads, console: Console) -> None:
+    """``--looker-field`` as a rich tree: per explore, the dbt columns the field reads."""
     from rich.text import Text
     from rich.tree import Tree
 
@@ -220,10 +230,12 @@ def field_tree(reads: FieldReads, console: Console) -> None:
 
 
 def field_json(reads: FieldReads, console: Console) -> None:
+    """``--looker-field`` as JSON."""
     console.out(dumps_json(reads.to_dict(), indent=2, ascii_only=ascii_only(console)), highlight=False)
 
 
 def field_mermaid(reads: FieldReads, console: Console) -> None:
+    """``--looker-field`` as a Mermaid flowchart: columns -> field."""
     lines = ["flowchart LR", f'  f0["{mermaid_label(f"{reads.view}.{reads.field}")}"]:::focus']
     ids: dict[str, str] = {}
     for _explore, _name, columns, _problems in reads.explores:
