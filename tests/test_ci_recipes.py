@@ -114,3 +114,5 @@ def test_recipe_commands_run_on_the_example_project(name: str, workspace: Path, 
     else:
         assert (workspace / "stale-dashboards.md").read_text().strip()
         assert (workspace / ".dbtmeta-state/alerts.json").is_file()
+        assert (workspace / "site/index.html").read_text().startswith("<!DOCTYPE html>")  # the status page
+        assert len((workspace / ".dbtmeta-state/history.jsonl").read_text().splitlines()) == 1

@@ -115,7 +115,7 @@ def make_report() -> HealthReport:
 
 
 def test_registry_is_the_single_list_of_formats():
-    assert FORMATS == tuple(RENDERERS) == ("table", "json", "markdown", "slack")
+    assert FORMATS == tuple(RENDERERS) == ("table", "json", "markdown", "slack", "html")
     for name in FORMATS:
         assert callable(get_renderer(name).render)
     from dbtmeta.commands.stale_dashboards import command

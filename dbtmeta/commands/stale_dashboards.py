@@ -5,7 +5,7 @@ Must not: compute anything a test would want to call: flags in, library calls, f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,7 @@ Examples:
   dbtmeta stale-dashboards --project-dir example_project
   dbtmeta stale-dashboards --format json --fail-on at_risk > health.json
   dbtmeta stale-dashboards --format markdown >> "$GITHUB_STEP_SUMMARY"
+  dbtmeta stale-dashboards --format html --output status.html --history .dbtmeta/history.jsonl
   dbtmeta stale-dashboards --run-results run.json --run-results test.json --sources sources.json
   dbtmeta stale-dashboards --lookml-dir looker/    # tile level: a column test affects its tiles only
   DBTMETA_SLACK_WEBHOOK=https://hooks.slack.com/... dbtmeta stale-dashboards \\
@@ -94,6 +95,21 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
 )
 @click.option("--state-file", metavar="FILE", help="Alert state: suppress repeats, announce recoveries.")
 @click.option(
+    "--history",
+    "history_file",
+    metavar="FILE",
+    help="Record every exposure's status in this JSON-lines file (one line per run); "
+    "--format html shows it (30-day strip, incidents).",
+)
+@click.option(
+    "--history-days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    metavar="DAYS",
+    help="Keep this many days of history before the newest run.",
+)
+@click.option(
     "--repeat-after",
     default="24h",
     show_default=True,
@@ -128,6 +144,8 @@ def command(
     slack_webhook: str | None,
     slack_mode: str,
     state_file: str | None,
+    history_file: str | None,
+    history_days: int,
     repeat_after: str,
     slack_timeout: float,
 ) -> int:
@@ -146,6 +164,8 @@ def command(
     slack_options = _slack_options(slack_webhook, slack_mode, state_file, repeat_after, slack_timeout)
     if output is not None:
         check_output_path(output)
+    if history_file is not None:
+        _check_history_path(history_file)
 
     report = load_report(
         project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
@@ -159,8 +179,9 @@ def command(
     if not report.exposures:
         warn("no exposure matches the filters" if filters else "no exposures in the manifest")
 
+    extra = _record_history(report, history_file, history_days, output_format) if history_file else {}
     renderer = get_renderer(output_format)
-    emit(lambda console: renderer.render(report, console), output)
+    emit(lambda console: renderer.render(report, console, **extra), output)
     if slack_options is not None:
         info(send_alerts(report, slack_options))
     return exit_code_for(report, fail_on)
@@ -211,3 +232,23 @@ def _slack_options(
         alert_state.check_state_path(state_file)
         state = alert_state.load_state(state_file)
     return SlackOptions(webhook, mode, state_file, delay, timeout, state)
+
+
+def _check_history_path(path: str) -> None:
+    from dbtmeta.health.history import check_history_path
+
+    try:
+        check_history_path(path)
+    except UsageError as exc:
+        raise UsageError(f"--history: {exc}") from None
+
+
+def _record_history(report: HealthReport, path: str, days: int, output_format: str) -> dict[str, Any]:
+    """Append this run to the history file; for the html page, the renderer's ``history`` argument."""
+    from dbtmeta.health.history import record_of, record_run, summarize
+
+    record = record_of(report)
+    records = record_run(path, record, retention_days=days)
+    if output_format != "html":
+        return {}
+    return {"history": summarize(records, end=record.at)}  # the 30 days up to this run, not after

@@ -2,7 +2,8 @@
 
 Every renderer module exposes ``render(report, console)``: it writes a
 :class:`~dbtmeta.health.model.HealthReport` to the rich Console it is given (never ``print()``). Text
-formats also expose ``to_text(report) -> str``.
+formats also expose ``to_text(report) -> str``. ``html`` also takes ``history=`` (a
+:class:`~dbtmeta.health.history.HistorySummary`) for its 30-day view.
 ``--format`` choices are derived from :data:`RENDERERS`; modules are imported only when used.
 
 Must not: read files or compute health, or import a renderer module before it is used.
@@ -24,6 +25,7 @@ RENDERERS: dict[str, tuple[str, str]] = {
     "json": ("dbtmeta.render.json", "stable JSON (schema in docs/stale-dashboards.md)"),
     "markdown": ("dbtmeta.render.markdown", "Markdown with Mermaid diagrams (CI summaries, PRs)"),
     "slack": ("dbtmeta.render.slack", "a Slack Block Kit message (JSON)"),
+    "html": ("dbtmeta.render.html", "a self-contained status page for stakeholders (HTML)"),
 }
 
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
