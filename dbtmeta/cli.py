@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lineage": ("dbtmeta.commands.lineage", "Show what a node depends on and which dashboards use it."),
     "impact": ("dbtmeta.commands.impact", "Tell which dashboards and owners a change affects."),
     "check-exposures": ("dbtmeta.commands.check_exposures", "Validate exposures against the manifest."),
+    "check-fields": (
+        "dbtmeta.commands.check_fields",
+        "Check that LookML fields read columns their dbt nodes have (catalog).",
+    ),
     "looker": ("dbtmeta.commands.looker", "Work with Looker content: pull a snapshot."),
 }
 

@@ -66,6 +66,19 @@ class ExampleBuild:
 
 
 @dataclass(frozen=True)
+class ColumnBuild:
+    """`dbt docs generate` (manifest.json + catalog.json) on the green database: production, and the
+    PR of example_project/scenarios/pr_rename_column applied to a copy (its models run first)."""
+
+    prod: Path
+    pr: Path
+    pr_project_dir: Path  # copy of the project with the scenario applied, target/ = pr artifacts
+
+
+PR_SCENARIO = EXAMPLE_PROJECT / "scenarios" / "pr_rename_column"
+
+
+@dataclass(frozen=True)
 class WeekReplay:
     """`dbt build --vars '{week: N}'` for N = 1..4 in one project, one database."""
 
@@ -314,6 +327,30 @@ def _build_weeks(out: Path, work: Path) -> None:
     _run_chains([chain], work)
 
 
+def _build_columns(out: Path, work: Path, green_duckdb: Path) -> None:
+    t = "target/"
+    prod_project = copy_project(work / "prod")
+    pr_project = copy_project(work / "pr")
+    shutil.copytree(PR_SCENARIO / "models", pr_project / "models", dirs_exist_ok=True)
+    for project in (prod_project, pr_project):
+        shutil.copyfile(green_duckdb, project / "greenery.duckdb")
+    docs = {t + "manifest.json": "manifest.json", t + "catalog.json": "catalog.json"}
+    prod = _Chain(
+        "columns_prod",
+        prod_project,
+        [(["docs", "generate"], True, {src: out / "prod" / dst for src, dst in docs.items()})],
+    )
+    pr = _Chain(
+        "columns_pr",
+        pr_project,
+        [
+            (["run", "--select", "fact_orders", "user_order_facts"], True, {}),
+            (["docs", "generate"], True, {src: out / "pr" / dst for src, dst in docs.items()}),
+        ],
+    )
+    _run_chains([prod, pr], work)
+
+
 def _cached(name: str, build, rebuild: bool) -> Path:
     """Path of the cached build `name` for the current key, building it (once, under a lock) if needed."""
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
@@ -380,6 +417,23 @@ def example_build(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest
         duckdb_path=project / "greenery.duckdb",
         failure_duckdb_path=artifacts / "failure.duckdb",
     )
+
+
+@pytest.fixture(scope="session")
+def column_build(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> ColumnBuild:
+    rebuild = _rebuild_requested(pytestconfig)
+    example = _cached("example", _build_example, rebuild)
+    cached = _cached(
+        "columns", lambda out, work: _build_columns(out, work, example / "green.duckdb"), rebuild
+    )
+    root = tmp_path_factory.mktemp("column_build")
+    shutil.copytree(cached, root / "artifacts")
+    project = copy_project(root / "pr_project")
+    shutil.copytree(PR_SCENARIO / "models", project / "models", dirs_exist_ok=True)
+    (project / "target").mkdir()
+    for name in ("manifest.json", "catalog.json"):
+        shutil.copyfile(root / "artifacts" / "pr" / name, project / "target" / name)
+    return ColumnBuild(prod=root / "artifacts" / "prod", pr=root / "artifacts" / "pr", pr_project_dir=project)
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"commands"},
     {"alerts"},
     {"exposures", "render"},
+    {"columns"},
     {"looker", "health"},
     {"dbt"},
     {
@@ -145,7 +146,7 @@ def test_the_checker_catches_an_upward_import(tmp_path: Path, monkeypatch: pytes
         bad.unlink()
     assert found == [
         "dbtmeta/dbt/_upward_probe.py:2 imports dbtmeta.health.model: "
-        "dbt (layer 6) may not import health (layer 5)"
+        "dbt (layer 7) may not import health (layer 6)"
     ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from dbtmeta.commands._columns import lookml_options, run_column_impact
 from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
 from dbtmeta.console import info
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -33,7 +34,8 @@ def _state_manifest(state: str) -> Path:
 Examples:
   dbtmeta impact --state prod-artifacts/ --format markdown --output impact.md
   dbtmeta impact --select stg_orders --select source:greenery.promos
-  git diff --name-only origin/main... | xargs dbtmeta impact --fail-on-maturity high"""
+  git diff --name-only origin/main... | xargs dbtmeta impact --fail-on-maturity high
+  dbtmeta impact --columns --state prod-artifacts/ --lookml-dir looker/ --format markdown"""
 )
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -48,6 +50,19 @@ Examples:
     type=click.Choice(MATURITIES),
     help="Exit 1 when an affected exposure has this maturity or higher (opt-in gate).",
 )
+@click.option(
+    "--columns",
+    is_flag=True,
+    help="Column level: columns removed, renamed or retyped since --state and the Looker fields, "
+    "tiles and dashboards reading them (needs --lookml-dir; exit 1 when one is read).",
+)
+@lookml_options(required=False)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False),
+    help="With --columns: the PR's catalog.json.",
+)
 @output_option("the report")
 @project_options
 def command(
@@ -56,6 +71,10 @@ def command(
     select: tuple[str, ...],
     format: str,
     fail_on_maturity: str | None,
+    columns: bool,
+    lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
+    catalog_path: str | None,
     output: str | None,
     project_dir: str | None,
     target_path: str | None,
@@ -72,6 +91,18 @@ def command(
 
     if output is not None:
         check_output_path(output)
+    if columns:
+        return run_column_impact(
+            state,
+            lookml_dir,
+            lookml_import,
+            catalog_path,
+            format,
+            output,
+            project_dir,
+            target_path,
+            manifest_path,
+        )
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     previous = load_manifest(_state_manifest(state)) if state else None
     report = impact(manifest, previous=previous, names=select, paths=list(paths), project_dir=project)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from dbtmeta.commands._columns import lookml_options, run_column_lineage
 from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_OK
 from dbtmeta.render.lineage import LINEAGE_FORMATS
@@ -17,7 +18,9 @@ from dbtmeta.render.lineage import LINEAGE_FORMATS
 Examples:
   dbtmeta lineage fact_orders
   dbtmeta lineage source:greenery.events --downstream --format mermaid
-  dbtmeta lineage exposure:product_funnel --upstream --depth 2 --format json"""
+  dbtmeta lineage exposure:product_funnel --upstream --depth 2 --format json
+  dbtmeta lineage fact_orders.order_total --lookml-dir looker/
+  dbtmeta lineage fact_orders.total_revenue --looker-field --lookml-dir looker/"""
 )
 @click.argument("node")
 @click.option("--upstream", "direction", flag_value="upstream", help="Only what NODE depends on.")
@@ -27,12 +30,28 @@ Examples:
 @click.option(
     "--format", "format", type=click.Choice(list(LINEAGE_FORMATS)), default="tree", show_default=True
 )
+@lookml_options(required=False)
+@click.option(
+    "--looker-field",
+    is_flag=True,
+    help="With --lookml-dir: NODE is a LookML VIEW.FIELD; show the columns it reads.",
+)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False),
+    help="With --lookml-dir: catalog.json telling whether the column exists (default: in the target dir).",
+)
 @project_options
 def command(
     node: str,
     direction: str,
     depth: int | None,
     format: str,
+    lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
+    looker_field: bool,
+    catalog_path: str | None,
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
@@ -41,13 +60,20 @@ def command(
 
     NODE is written as on `dbt ls --select`: fact_orders, model.greenery.fact_orders,
     source:greenery.events (or greenery.events), seed:NAME, snapshot:NAME, exposure:NAME.
+
+    With --lookml-dir, NODE is NODE.COLUMN (fact_orders.order_total): the Looker fields, tiles and
+    dashboards that read that column (docs/column-lineage.md). With --looker-field too, NODE is a
+    LookML VIEW.FIELD (fact_orders.total_revenue): the dbt columns it reads.
     """
     from dbtmeta.console import make_console
-    from dbtmeta.dbt.artifacts import load_project_manifest
+    from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
     from dbtmeta.dbt.graph import build_graph
     from dbtmeta.dbt.lineage import lineage
 
-    manifest, _project = load_project_manifest(project_dir, target_path, manifest_path)
+    paths = find_artifacts(project_dir, target_path, manifest_path)
+    if lookml_dir or looker_field:
+        return run_column_lineage(node, looker_field, lookml_dir, lookml_import, catalog_path, format, paths)
+    manifest = load_manifest(paths.manifest)
     result = lineage(build_graph(manifest), node, direction=direction, depth=depth)
     LINEAGE_FORMATS[format](result, make_console())
     return EXIT_OK

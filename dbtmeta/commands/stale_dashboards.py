@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dbtmeta.commands._columns import lookml_options
 from dbtmeta.commands._options import LenientChoice, check_output_path, emit, output_option, project_options
 from dbtmeta.errors import UsageError
 from dbtmeta.render import FORMATS
@@ -30,6 +31,7 @@ Examples:
   dbtmeta stale-dashboards --format markdown >> "$GITHUB_STEP_SUMMARY"
   dbtmeta stale-dashboards --format html --output status.html --history .dbtmeta/history.jsonl
   dbtmeta stale-dashboards --run-results run.json --run-results test.json --sources sources.json
+  dbtmeta stale-dashboards --lookml-dir looker/    # tile level: a column test affects its tiles only
   DBTMETA_SLACK_WEBHOOK=https://hooks.slack.com/... dbtmeta stale-dashboards \\
       --slack-mode per-owner --state-file .dbtmeta/alerts.json --repeat-after 24h
 
@@ -37,6 +39,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
 3 Slack failed (the report is printed first). Docs: docs/stale-dashboards.md""",
 )
 @project_options
+@lookml_options(required=False)
 @click.option(
     "--run-results",
     "run_results_paths",
@@ -125,6 +128,8 @@ def command(
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
+    lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
     run_results_paths: tuple[str, ...],
     sources_path: str | None,
     strict: bool,
@@ -165,6 +170,7 @@ def command(
     report = load_report(
         project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
     )
+    report = _tile_level(report, lookml_dir, lookml_import, project_dir, target_path, manifest_path)
     filters = Filters(exposures + exposures_old, types, maturities, owners)
     try:
         report = filter_report(report, filters)
@@ -179,6 +185,26 @@ def command(
     if slack_options is not None:
         info(send_alerts(report, slack_options))
     return exit_code_for(report, fail_on)
+
+
+def _tile_level(
+    report: HealthReport,
+    lookml_dir: str | None,
+    lookml_import: tuple[str, ...],
+    project_dir: str | None,
+    target_path: str | None,
+    manifest_path: str | None,
+) -> HealthReport:
+    """``--lookml-dir``: each dashboard's causes narrowed to its tiles they affect (column-lineage.md)."""
+    if not lookml_dir:
+        return report
+    from dbtmeta.columns.tiles import tile_health
+    from dbtmeta.commands._columns import load_lookml
+    from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
+
+    manifest = load_manifest(find_artifacts(project_dir, target_path, manifest_path).manifest)
+    content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+    return tile_health(report, manifest, content, resolve)
 
 
 def _slack_options(

@@ -90,6 +90,8 @@ class Cause:
     execution_time: float | None
     path: tuple[str, ...]
     severity: Status = Status.STALE
+    # With Looker content (tile-level health): ids of the dashboard's tiles this cause affects.
+    tiles: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class ExposureHealth:
     status: Status
     causes: tuple[Cause, ...]
     original_file_path: str | None
+    # With Looker content: (tile id, title) of every tile of the dashboard; None without it.
+    tiles: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass

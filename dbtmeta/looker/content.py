@@ -132,6 +132,74 @@ class Connection:
     schema: str | None = None
 
 
+@dataclass(frozen=True)
+class LookmlField:
+    """One field of a LookML view as written, with its refinements and ``extends`` merged in."""
+
+    view: str  # the view (as named in the model) whose definition holds it
+    name: str  # a dimension group's group name, e.g. "created"
+    kind: str  # dimension | dimension_group | measure | filter | parameter
+    type: str | None = None
+    sql: str | None = None  # None: LookML's default (``${TABLE}.name`` for a dimension)
+    # Other SQL the field runs: sql_start/sql_end/sql_latitude/sql_longitude/sql_distinct_key
+    extra_sql: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()  # fields named in its ``filters:`` (filtered measures)
+    timeframes: tuple[str, ...] = ()  # dimension group timeframes (or duration intervals)
+    file: str | None = None  # where it is defined (the last layer setting ``sql``, else the first)
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class LookmlView:
+    """A LookML view's fields and, for a SQL derived table, its rendered SQL."""
+
+    model: str
+    name: str
+    fields: tuple[LookmlField, ...] = ()
+    own_names: tuple[str, ...] = ()  # its name and the views it extends: ``${x.field}`` with x one of them
+    # SQL derived table: the SQL with ``${v.SQL_TABLE_NAME}`` swapped for placeholder names
+    derived_sql: str | None = None
+    placeholders: tuple[tuple[str, str], ...] = ()  # placeholder -> view
+    derived_problem: str | None = None  # why the derived table's columns cannot be traced
+
+    def field(self, name: str) -> LookmlField | None:
+        """The field ``name`` (``created_date`` finds the dimension group ``created``)."""
+        best: LookmlField | None = None
+        for item in self.fields:
+            if item.name == name:
+                return item
+            if item.kind != "dimension_group" or best is not None:
+                continue
+            for timeframe in item.timeframes or _ANY_TIMEFRAME:
+                if name in (
+                    f"{item.name}_{timeframe}",
+                    f"{timeframe}s_{item.name}",
+                    f"{timeframe}_{item.name}",
+                ):
+                    best = item
+        return best
+
+
+# Looker's timeframes and duration intervals: a dimension group without ``timeframes`` has them all.
+_ANY_TIMEFRAME = (
+    "raw", "time", "date", "week", "month", "quarter", "year", "hour", "minute", "second",
+    "day_of_week", "day_of_month", "day_of_year", "hour_of_day", "month_name", "month_num",
+    "week_of_year", "quarter_of_year", "fiscal_year", "fiscal_quarter", "millisecond", "time_of_day",
+    "day", "yesno",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LookmlJoin:
+    """A view of an explore under its alias: the base view (``sql_on`` None) or a join."""
+
+    alias: str
+    view: str
+    sql_on: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
 @dataclass
 class LookerContent:
     """All dbtmeta knows of a Looker instance: dashboards and Looks, explores, connections, problems."""
@@ -145,6 +213,9 @@ class LookerContent:
     # What could not be read (one line each: a malformed LookML file, an include that matches
     # nothing, an imported project not given); the rest was. Shown as warnings, not in snapshots.
     problems: list[str] = field(default_factory=list)
+    # read_lookml(fields=True) only, not in snapshots: fields per (model, view), views per (model, explore)
+    lookml_views: dict[tuple[str, str], LookmlView] = field(default_factory=dict)
+    lookml_joins: dict[tuple[str, str], tuple[LookmlJoin, ...]] = field(default_factory=dict)
 
     def explore(self, model: str, name: str) -> Explore | None:
         """The explore ``name`` of ``model``, or None."""

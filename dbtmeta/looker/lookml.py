@@ -23,7 +23,16 @@ from typing import Any
 from dbtmeta.errors import InputError, OptionError
 from dbtmeta.files import read_text
 from dbtmeta.looker import lookml_templates as tpl
-from dbtmeta.looker.content import Connection, Explore, ExploreView, LookerContent, ViewSource
+from dbtmeta.looker.content import (
+    Connection,
+    Explore,
+    ExploreView,
+    LookerContent,
+    LookmlField,
+    LookmlJoin,
+    LookmlView,
+    ViewSource,
+)
 
 _MODEL_SUFFIX = ".model.lkml"
 _DASHBOARD_SUFFIX = ".dashboard.lookml"
@@ -37,8 +46,12 @@ def read_lookml(
     imports: Mapping[str, str | Path] | None = None,
     connections: Mapping[str, Connection] | None = None,
     user_attributes: Mapping[str, str] | None = None,
+    fields: bool = False,
 ) -> LookerContent:
     """Parse the LookML project in ``repo_dir``; ``imports`` maps imported project names to directories.
+
+    ``fields``: also read every view's fields and every explore's joins with their ``file:line``
+    (``LookerContent.lookml_views`` / ``lookml_joins``, for column lineage: ``looker.fields``).
 
     ``connections``: defaults the user gives per Looker connection name (database, schema,
     dialect); ``user_attributes``: values for ``_user_attributes[...]`` in Liquid.
@@ -69,6 +82,10 @@ def read_lookml(
             content.connections.setdefault(model.connection, conn)
         for explore in model.explores():
             content.explores[(model_name, explore.name)] = explore
+            if fields:
+                content.lookml_joins[(model_name, explore.name)] = model.joins(explore.name)
+        for view_name in model.view_names() if fields else ():
+            content.lookml_views[(model_name, view_name)] = model.lookml_view(view_name)
         files = [(path, repo.display(path)) for path in model.dashboard_files]
         constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
         dashboards, problems = read_dashboards(files, model_name, content.base_url, constants)
@@ -497,6 +514,8 @@ class _Model:
     # views whose tables depend on the explore (Liquid reading _explore._name), directly or not
     _per_explore: set[str] = field(default_factory=set)
     _explore_ctx: str | None = None  # the explore being built, for _explore._name
+    _layer_files: dict[int, Path] = field(default_factory=dict)  # id(view/explore block) -> its file
+    _lines: dict[Path, dict[tuple[str, str, str], int]] = field(default_factory=dict)  # see _line_index
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -513,8 +532,10 @@ class _Model:
         seen.add(path)
         for view in _named(data.get("views")):
             self._add(self._views, view)
+            self._layer_files[id(view)] = path
         for explore in _named(data.get("explores")):
             self._add(self._explores, explore)
+            self._layer_files[id(explore)] = path
         for pattern in _as_list(data.get("includes")):
             if not isinstance(pattern, str) or not pattern.strip():
                 continue
@@ -726,16 +747,23 @@ class _Model:
             return None, f"{rendered_what} {problem}"
         return rendered, ""
 
-    def _derived_sql_source(self, name: str, raw: str) -> ViewSource:
-        from dbtmeta.sqlnames import SqlParseError, tables_in_sql
-
+    def _derived_sql(self, name: str, raw: str) -> tuple[str, dict[str, str], str | None]:
+        """(SQL with ``${v.SQL_TABLE_NAME}`` as placeholders, placeholder -> view, problem)."""
         what = "derived table SQL"
         rendered, problem = self._expand(name, raw, what, f"{what} of view {name}", True)
         if rendered is None:
-            return ViewSource(name, (), problem)
+            return "", {}, problem
         sql, placeholders = tpl.swap_table_refs(rendered)
         if tpl.has_substitution(sql):
-            return ViewSource(name, (), "derived table SQL has a ${...} substitution that cannot be resolved")
+            return "", {}, "derived table SQL has a ${...} substitution that cannot be resolved"
+        return sql, placeholders, None
+
+    def _derived_sql_source(self, name: str, raw: str) -> ViewSource:
+        from dbtmeta.sqlnames import SqlParseError, tables_in_sql
+
+        sql, placeholders, problem = self._derived_sql(name, raw)
+        if problem:
+            return ViewSource(name, (), problem)
         try:
             found = tables_in_sql(sql, self.dialect)
         except SqlParseError as exc:
@@ -950,3 +978,146 @@ class _Model:
     def explores(self) -> list[Explore]:
         found = [self.explore(name) for name in self.explore_names()]
         return [e for e in found if e is not None]
+
+    # -- fields (column lineage) -----------------------------------------------------------
+
+    def view_names(self) -> list[str]:
+        """Views defined (not only refined) in the files the model includes."""
+        return [name for name in self._views if self._layers(self._views, name)]
+
+    def _view_layers(self, name: str, stack: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+        """(view name, block) of the views ``name`` extends (their own parents first), then its own."""
+        own = self._layers(self._views, name)
+        found: list[tuple[str, dict[str, Any]]] = []
+        for layer in own:
+            for parent in _extends(layer):
+                if parent not in stack and parent != name:
+                    found.extend(self._view_layers(parent, (*stack, name)))
+        return found + [(name, layer) for layer in own]
+
+    def lookml_view(self, name: str) -> LookmlView:
+        """The fields of view ``name`` as Looker merges them (extends, then refinements, later wins)."""
+        merged: dict[str, dict[str, Any]] = {}
+        kinds: dict[str, str] = {}
+        where: dict[str, tuple[str, dict[str, Any], str]] = {}  # field -> (view, layer, kind)
+        for view_name, layer in self._view_layers(name):
+            for key, kind in _FIELD_KINDS.items():
+                for item in _named(layer.get(key)):
+                    field_name = item["name"]
+                    merged[field_name] = {**merged.get(field_name, {}), **item}
+                    kinds[field_name] = kind
+                    if field_name not in where or "sql" in item:
+                        where[field_name] = (view_name, layer, kind)
+        fields = []
+        for field_name, item in merged.items():
+            view_name, layer, kind = where[field_name]
+            path = self._layer_files.get(id(layer))
+            file, line = (
+                (self.repo.display(path), self._field_line(path, view_name, kind, field_name))
+                if path
+                else (None, None)
+            )
+            sql = item.get("sql")
+            fields.append(
+                LookmlField(
+                    view=name,
+                    name=field_name,
+                    kind=kinds[field_name],
+                    type=str(item["type"]) if item.get("type") is not None else None,
+                    sql=str(sql) if sql is not None else None,
+                    extra_sql=tuple(str(item[k]) for k in _EXTRA_SQL_KEYS if isinstance(item.get(k), str)),
+                    filters=tuple(_filter_fields(item)),
+                    timeframes=tuple(
+                        str(t) for t in _as_list(item.get("timeframes") or item.get("intervals"))
+                    ),
+                    file=file,
+                    line=line,
+                )
+            )
+        definition = self._view_def(name) or {}
+        derived = definition.get("derived_table")
+        derived_sql: str | None = None
+        placeholders: dict[str, str] = {}
+        problem: str | None = None
+        if isinstance(derived, dict) and derived.get("sql"):
+            sql, placeholders, problem = self._derived_sql(name, str(derived["sql"]))
+            derived_sql = sql if problem is None else None
+        elif isinstance(derived, dict):
+            problem = f"view {name} is a native derived table (explore_source): its columns are not traced"
+        return LookmlView(
+            model=self.name,
+            name=name,
+            fields=tuple(fields),
+            own_names=(name, *self._views_extends(name)),
+            derived_sql=derived_sql,
+            placeholders=tuple(sorted(placeholders.items())),
+            derived_problem=problem,
+        )
+
+    def _field_line(self, path: Path, view: str, kind: str, field_name: str) -> int | None:
+        """Line of ``kind: field_name {`` inside the block of view ``view`` (or ``+view``) in ``path``."""
+        return self._line_index(path).get((view, kind, field_name))
+
+    def _line_index(self, path: Path) -> dict[tuple[str, str, str], int]:
+        """(view, kind, name) -> first line of ``kind: name {`` after ``view: [+]view {``, and
+        (explore, "join", alias) -> line of ``join: alias {`` in that explore; one pass per file."""
+        if path not in self._lines:
+            index: dict[tuple[str, str, str], int] = {}
+            view = explore = ""
+            for number, text in enumerate((self.repo.text(path) or "").splitlines(), start=1):
+                match = _BLOCK_LINE.match(text)
+                if match is None:
+                    continue
+                kind, name = match.group(1), match.group(2)
+                if kind == "view":
+                    view, explore = name.lstrip("+"), ""
+                elif kind == "join":
+                    index.setdefault((explore, "join", name), number)
+                elif kind == "explore":
+                    view, explore = "", name.lstrip("+")
+                else:
+                    index.setdefault((view, kind, name), number)
+            self._lines[path] = index
+        return self._lines[path]
+
+    def joins(self, explore: str) -> tuple[LookmlJoin, ...]:
+        """The base view and every join of ``explore`` with its ``sql_on`` and ``file:line``."""
+        spec = self._explore_def(explore)
+        if spec is None:
+            return ()
+        layers = [layer for layer in self._layers(self._explores, explore)]
+        for parent in _extends(spec):
+            layers.extend(self._layers(self._explores, parent))
+        base_alias = str(spec.get("view_name") or explore)
+        found = [LookmlJoin(base_alias, str(spec.get("from") or base_alias))]
+        for join in _named(spec.get("joins")):
+            alias = str(join["name"])
+            file, line = None, None
+            for layer in layers:
+                if any(j.get("name") == alias for j in _named(layer.get("joins"))):
+                    path = self._layer_files.get(id(layer))
+                    if path is not None:
+                        owner = str(layer.get("name", "")).lstrip("+")  # a parent explore's join
+                        file, line = self.repo.display(path), self._join_line(path, owner, alias)
+            sql_on = join.get("sql_on")
+            found.append(
+                LookmlJoin(alias, str(join.get("from") or alias), str(sql_on) if sql_on else None, file, line)
+            )
+        return tuple(found)
+
+    def _join_line(self, path: Path, explore: str, alias: str) -> int | None:
+        return self._line_index(path).get((explore, "join", alias))
+
+
+# A block's first line: `dimension: name {` (LookML text, located for file:line; lkml gives none).
+_BLOCK_LINE = re.compile(
+    r"^\s*(view|explore|join|dimension|dimension_group|measure|filter|parameter)\s*:\s*(\+?[A-Za-z0-9_]+)\s*\{"
+)
+_FIELD_KINDS = {
+    "dimensions": "dimension",
+    "dimension_groups": "dimension_group",
+    "measures": "measure",
+    "filters": "filter",
+    "parameters": "parameter",
+}
+_EXTRA_SQL_KEYS = ("sql_start", "sql_end", "sql_latitude", "sql_longitude", "sql_distinct_key")

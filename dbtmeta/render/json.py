@@ -27,6 +27,10 @@ def cause_to_dict(cause: Cause) -> dict[str, Any]:
     data = {field.name: getattr(cause, field.name) for field in dataclasses.fields(cause)}
     data["path"] = list(cause.path or ())
     data["severity"] = status_name(cause.severity)
+    if cause.tiles is None:  # tile-level health only (stale-dashboards --lookml-dir)
+        del data["tiles"]
+    else:
+        data["tiles"] = list(cause.tiles)
     return data
 
 
@@ -45,6 +49,7 @@ def exposure_to_dict(exposure: ExposureHealth) -> dict[str, Any]:
         "meta": dict(exposure.meta or {}),
         "original_file_path": exposure.original_file_path,
         "causes": [cause_to_dict(cause) for cause in exposure.causes],
+        **({} if exposure.tiles is None else {"tiles": [{"id": i, "title": t} for i, t in exposure.tiles]}),
     }
 
 

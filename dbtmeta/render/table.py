@@ -68,6 +68,10 @@ def _details_cell(exposure: ExposureHealth) -> Group:
         line.append(f"  {clean(cause.status)}", style=cause_style(cause.status))
         if cause.failures:
             line.append(f"  ({failing_rows(cause.failures)})")
+        if cause.tiles is not None and exposure.tiles is not None:
+            titles = dict(exposure.tiles)
+            shown = ", ".join(titles.get(t, t) for t in cause.tiles)
+            line.append(f"  {len(cause.tiles)} of {len(exposure.tiles)} tiles: {shown}")
         parts.append(line)
         if cause.message:
             parts.append(Padding(Text(one_line(cause.message, 200), style="dim"), (0, 0, 0, 4)))

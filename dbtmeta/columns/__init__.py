@@ -1,0 +1,1 @@
+"""Column-level lineage: the Looker fields, tiles and dashboards that read each dbt column."""

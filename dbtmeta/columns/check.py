@@ -1,0 +1,111 @@
+"""``check-fields``: every LookML field of the explores dashboards use reads columns that exist.
+
+For each explore a dashboard (tile or filter) queries, every field of every view in it and every
+join's ``sql_on`` is traced to warehouse columns (``looker.fields``); each table is resolved to its
+dbt node and each column looked up in the node's columns from the catalog. A column the node does
+not have is an error (exit 1). What cannot be checked is a note, not an error: a field whose SQL
+cannot be traced (Liquid, unparseable), a table no dbt node builds, a node missing from the catalog.
+
+Must not: print anything or read files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbtmeta.columns.usage import Resolve
+from dbtmeta.dbt.artifacts import Manifest
+from dbtmeta.dbt.columns import Catalog, node_columns
+from dbtmeta.looker.content import LookerContent
+from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage
+
+
+@dataclass(frozen=True, order=True)
+class FieldProblem:
+    """One finding of ``check-fields``: the field's ``file:line``, its name, what is wrong."""
+
+    where: str  # file:line of the field (or join)
+    field: str  # "view.field" (or "join:<alias>" in explore model::explore)
+    message: str
+
+
+@dataclass
+class FieldCheck:
+    """The result of ``check-fields``: errors (exit 1), notes (not checked), fields checked."""
+
+    errors: list[FieldProblem] = field(default_factory=list)
+    notes: list[FieldProblem] = field(default_factory=list)  # could not be checked
+    fields_checked: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``fields_checked``, ``errors`` and ``unchecked`` rows."""
+
+        def rows(items: list[FieldProblem]) -> list[dict[str, str]]:
+            return [{"where": p.where, "field": p.field, "message": p.message} for p in items]
+
+        return {
+            "fields_checked": self.fields_checked,
+            "errors": rows(self.errors),
+            "unchecked": rows(self.notes),
+        }
+
+
+def check_fields(
+    content: LookerContent, resolve: Resolve, manifest: Manifest, catalog: Catalog | None
+) -> FieldCheck:
+    """Check the fields of every explore the dashboards of ``content`` use against the catalog."""
+    tracer = FieldTracer(content)
+    errors: set[FieldProblem] = set()
+    notes: set[FieldProblem] = set()
+    seen: set[tuple[str, str]] = set()
+    explores = sorted({(q.model, q.explore) for d in content.dashboards for q in d.queries()})
+    for model, explore in explores:
+        joins = content.lookml_joins.get((model, explore))
+        if joins is None:
+            notes.add(
+                FieldProblem("?", f"explore {model}::{explore}", "not defined in the LookML: not checked")
+            )
+            continue
+        for join in joins:
+            view = content.lookml_views.get((model, join.view))
+            lineages: list[tuple[str, FieldLineage]] = []
+            if join.sql_on:
+                lineages.append((f"join:{join.alias}", join_lineage(tracer, model, explore, join.alias)))
+            for item in view.fields if view else ():
+                if item.kind in ("filter", "parameter") and item.sql is None:
+                    continue  # templated filters and parameters read no column by themselves
+                lineage = tracer.trace(model, explore, f"{join.alias}.{item.name}")
+                lineages.append((f"{join.view}.{item.name}", lineage))
+            for shown, lineage in lineages:
+                if (lineage.where, shown) in seen:
+                    continue
+                seen.add((lineage.where, shown))
+                _check(lineage, shown, resolve, manifest, catalog, errors, notes)
+    return FieldCheck(sorted(errors), sorted(notes), len(seen))
+
+
+def _check(
+    lineage: FieldLineage,
+    shown: str,
+    resolve: Resolve,
+    manifest: Manifest,
+    catalog: Catalog | None,
+    errors: set[FieldProblem],
+    notes: set[FieldProblem],
+) -> None:
+    for problem in lineage.problems:
+        notes.add(FieldProblem(lineage.where, shown, problem))
+    for ref in lineage.columns:
+        unique_id, why = resolve(ref.table, ref.connection)
+        if unique_id is None:
+            notes.add(FieldProblem(lineage.where, shown, f"table {ref.table}: {why}"))
+            continue
+        columns = node_columns(manifest, catalog, unique_id)
+        if columns.source != "catalog":
+            message = f"{unique_id} is not in the catalog: run `dbt docs generate` to check its columns"
+            notes.add(FieldProblem(lineage.where, shown, message))
+            continue
+        if columns.get(ref.column) is None:
+            message = f"reads {ref.table}.{ref.column}: {unique_id} has no column {ref.column!r}"
+            errors.add(FieldProblem(lineage.where, shown, message))

@@ -1,0 +1,58 @@
+"""``dbtmeta check-fields``: LookML fields read columns that exist in the dbt nodes behind them."""
+
+from __future__ import annotations
+
+import click
+
+from dbtmeta.commands._columns import load_catalog_near, load_lookml, lookml_options
+from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
+from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
+from dbtmeta.render.columns import CHECK_FIELDS_FORMATS
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  dbt docs generate && dbtmeta check-fields --lookml-dir looker/
+  dbtmeta check-fields --lookml-dir looker/ --catalog prod/catalog.json --format json"""
+)
+@lookml_options(required=True)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False),
+    help="catalog.json (default: the target directory's).",
+)
+@click.option(
+    "--format", "format", type=click.Choice(list(CHECK_FIELDS_FORMATS)), default="text", show_default=True
+)
+@output_option("the report")
+@project_options
+def command(
+    lookml_dir: str,
+    lookml_import: tuple[str, ...],
+    catalog_path: str | None,
+    format: str,
+    output: str | None,
+    project_dir: str | None,
+    target_path: str | None,
+    manifest_path: str | None,
+) -> int:
+    """Check that every field of every explore the dashboards use reads columns that exist.
+
+    Each field's SQL is traced to warehouse columns (docs/column-lineage.md), each table to its
+    dbt node, each column looked up in the catalog of `dbt docs generate`: no warehouse needed.
+    Exit 1 when a field reads a column its node does not have.
+    """
+    from dbtmeta.columns.check import check_fields
+    from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
+
+    if output is not None:
+        check_output_path(output)
+    paths = find_artifacts(project_dir, target_path, manifest_path)
+    manifest = load_manifest(paths.manifest)
+    catalog = load_catalog_near(catalog_path, paths.target_dir, required=True)
+    content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+    result = check_fields(content, resolve, manifest, catalog)
+    emit(lambda console: CHECK_FIELDS_FORMATS[format](result, console), output)
+    return EXIT_FINDINGS if result.errors else EXIT_OK

@@ -1,0 +1,216 @@
+"""The columns each dbt node has, and how they changed between two states of a project.
+
+Where the columns come from, best first (``NodeColumns.source`` says which answered):
+``catalog`` (catalog.json of ``dbt docs generate``: what the warehouse really has, with types),
+then ``manifest`` (the columns documented in the node's YAML: maybe incomplete, types only when
+``data_type`` is set). Column names match case-insensitively.
+
+Changes (``column_changes``): a column in the previous state but not in the current one is
+``removed``, unless the current node has one new column whose expression in the compiled SQL's
+final SELECT (read by sqlglot, alias left out) is the same: then it is ``renamed``. A column whose
+catalog type differs is ``type_changed``.
+
+Must not: know about Looker.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbtmeta.dbt.artifacts import Manifest
+from dbtmeta.errors import InputError
+
+_RESOURCES = ("model", "seed", "snapshot")
+
+
+@dataclass(frozen=True, order=True)
+class Column:
+    """A column of a dbt node: its name as the source gives it, its type when known."""
+
+    name: str
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class NodeColumns:
+    """The columns of one node and where they were read (``catalog``, ``manifest``, or None: unknown)."""
+
+    unique_id: str
+    columns: tuple[Column, ...] = ()
+    source: str | None = None
+
+    def get(self, name: str) -> Column | None:
+        """The column named ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((c for c in self.columns if c.name.lower() == wanted), None)
+
+
+@dataclass
+class Catalog:
+    """catalog.json: unique id (nodes and sources) -> columns in the warehouse's order."""
+
+    nodes: dict[str, tuple[Column, ...]] = field(default_factory=dict)
+    path: str | None = None
+
+
+def load_catalog(path: str | os.PathLike[str]) -> Catalog:
+    """Read catalog.json. Raises ``InputError`` (one line) when it is not a readable dbt catalog."""
+    from dbtmeta.dbt.artifacts import read_json
+
+    data = read_json(path, "catalog")
+    return catalog_from_dict(data, path)
+
+
+def catalog_from_dict(data: dict[str, Any], path: str | os.PathLike[str] = "<catalog>") -> Catalog:
+    """Build a ``Catalog`` from catalog.json's parsed content."""
+    metadata = data.get("metadata")
+    version = metadata.get("dbt_schema_version") if isinstance(metadata, dict) else None
+    if not isinstance(version, str) or "/catalog/" not in version:
+        raise InputError(
+            f"{str(path)!r} is not a dbt catalog.json (metadata.dbt_schema_version is not a catalog's); "
+            "give the catalog.json written by `dbt docs generate`"
+        )
+    catalog = Catalog(path=str(path))
+    for key in ("nodes", "sources"):
+        entries = data.get(key) or {}
+        if not isinstance(entries, dict):
+            raise InputError(f"catalog {str(path)!r}: {key!r} is not an object; give the file dbt wrote")
+        for unique_id, entry in entries.items():
+            columns = entry.get("columns") if isinstance(entry, dict) else None
+            if not isinstance(columns, dict):
+                continue
+            found = [c for c in columns.values() if isinstance(c, dict) and isinstance(c.get("name"), str)]
+            found.sort(key=lambda c: c["index"] if isinstance(c.get("index"), int) else 0)
+            catalog.nodes[unique_id] = tuple(Column(c["name"], _str(c.get("type"))) for c in found)
+    return catalog
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _raw(manifest: Manifest, unique_id: str) -> dict[str, Any] | None:
+    return manifest.nodes.get(unique_id) or manifest.sources.get(unique_id)
+
+
+def node_columns(manifest: Manifest, catalog: Catalog | None, unique_id: str) -> NodeColumns:
+    """The columns of ``unique_id``: from the catalog, else documented in the manifest, else unknown."""
+    if catalog is not None and unique_id in catalog.nodes:
+        return NodeColumns(unique_id, catalog.nodes[unique_id], "catalog")
+    raw = _raw(manifest, unique_id) or {}
+    documented = raw.get("columns")
+    if isinstance(documented, dict) and documented:
+        columns = tuple(
+            Column(str(c.get("name") or name), _str(c.get("data_type")))
+            for name, c in documented.items()
+            if isinstance(c, dict)
+        )
+        return NodeColumns(unique_id, columns, "manifest")
+    return NodeColumns(unique_id)
+
+
+@dataclass(frozen=True, order=True)
+class ColumnChange:
+    """One column of a node that a downstream reader of the old column would notice."""
+
+    unique_id: str
+    column: str  # the name in the previous state
+    kind: str  # removed | renamed | type_changed
+    new_name: str | None = None  # renamed: the new name
+    old_type: str | None = None
+    new_type: str | None = None
+
+    def describe(self) -> str:
+        """For people: ``removed``, ``renamed to x``, ``type a -> b``."""
+        if self.kind == "renamed":
+            return f"renamed to {self.new_name}"
+        if self.kind == "type_changed":
+            return f"type {self.old_type} -> {self.new_type}"
+        return "removed"
+
+
+def column_changes(
+    previous: Manifest,
+    previous_catalog: Catalog | None,
+    current: Manifest,
+    current_catalog: Catalog | None,
+) -> list[ColumnChange]:
+    """Columns removed, renamed or changed in type in every node present in both states."""
+    changes: list[ColumnChange] = []
+    ids = [uid for uid in (*previous.nodes, *previous.sources) if _is_relation(previous, uid)]
+    for unique_id in sorted(ids):
+        if _raw(current, unique_id) is None:
+            continue  # a deleted node: table-level impact says so
+        before = node_columns(previous, previous_catalog, unique_id)
+        after = node_columns(current, current_catalog, unique_id)
+        if before.source is None or after.source is None:
+            continue
+        gone = [c for c in before.columns if after.get(c.name) is None]
+        new = [c for c in after.columns if before.get(c.name) is None]
+        renames = _renames(previous, current, unique_id, gone, new) if gone and new else {}
+        for column in gone:
+            if column.name in renames:
+                changes.append(ColumnChange(unique_id, column.name, "renamed", renames[column.name]))
+            else:
+                changes.append(ColumnChange(unique_id, column.name, "removed"))
+        for column in before.columns:
+            now = after.get(column.name)
+            if now and column.type and now.type and column.type.lower() != now.type.lower():
+                changes.append(
+                    ColumnChange(unique_id, column.name, "type_changed", None, column.type, now.type)
+                )
+    return changes
+
+
+def _is_relation(manifest: Manifest, unique_id: str) -> bool:
+    return unique_id.startswith("source.") or unique_id.split(".", 1)[0] in _RESOURCES
+
+
+def _renames(
+    previous: Manifest, current: Manifest, unique_id: str, gone: list[Column], new: list[Column]
+) -> dict[str, str]:
+    """Old name -> new name for the columns selected by the same expression under a new name."""
+    dialect = current.adapter_type
+    before = projections(str((_raw(previous, unique_id) or {}).get("compiled_code") or ""), dialect)
+    after = projections(str((_raw(current, unique_id) or {}).get("compiled_code") or ""), dialect)
+    if not before or not after:
+        return {}
+    found: dict[str, str] = {}
+    for column in gone:
+        expression = before.get(column.name.lower())
+        if expression is None:
+            continue
+        matches = [c.name for c in new if after.get(c.name.lower()) == expression]
+        if len(matches) == 1:
+            found[column.name] = matches[0]
+    return found
+
+
+def projections(sql: str, dialect: str | None) -> dict[str, str]:
+    """Output column (lower case) -> its expression's SQL in the final SELECT; {} if unreadable."""
+    if not sql.strip():
+        return {}
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from dbtmeta.sqlnames import sqlglot_dialect
+
+    read = sqlglot_dialect(dialect)
+    try:
+        tree = sqlglot.parse_one(sql, read=read)
+    except SqlglotError:
+        return {}
+    select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
+    if not isinstance(tree, exp.Query) or select is None:
+        return {}
+    found: dict[str, str] = {}
+    for item in tree.selects:
+        name = item.alias_or_name
+        if not name or isinstance(item, exp.Star):
+            continue
+        body = item.this if isinstance(item, exp.Alias) else item
+        found[name.lower()] = body.sql(dialect=read or None, normalize=True)
+    return found

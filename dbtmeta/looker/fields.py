@@ -1,0 +1,359 @@
+"""Which warehouse columns a Looker field reads, from LookML: column lineage on the Looker side.
+
+A field's SQL (``sql:``, ``sql_start``/``sql_end``/..., its ``filters:``) is read with sqlglot after
+Looker's substitutions are swapped for placeholders: ``${TABLE}.col`` is a column of the view's
+table, ``${field}`` / ``${view.field}`` (the view itself or one it extends) are followed to that
+field, ``${alias.field}`` to the field of that explore alias. A dimension without ``sql`` reads
+``${TABLE}.<name>``; ``type: count`` without ``sql`` reads none; a dimension group's timeframes
+(``created_date``) read its base column. A view on a SQL derived table is traced through its SQL
+with ``sqlglot.lineage`` down to the columns of the tables it selects from
+(``${other.SQL_TABLE_NAME}`` followed into ``other``). Liquid, SQL sqlglot cannot parse, a column
+read without ``${TABLE}``, a reference cycle: each is a problem of the field, never a guess.
+
+Must not: know about dbt nodes (``ColumnRef.table`` is the table as Looker names it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dbtmeta.looker import lookml_templates as tpl
+from dbtmeta.looker.content import Dashboard, LookerContent, LookmlView, Query
+
+_REF = re.compile(r"\$\{\s*([^}]*?)\s*\}")  # Looker's substitution markers (LookML, not SQL)
+_TABLE = tpl.PLACEHOLDER_PREFIX + "table"
+_FIELD = tpl.PLACEHOLDER_PREFIX + "field_"
+
+
+@dataclass(frozen=True, order=True)
+class ColumnRef:
+    """A warehouse column: the table as Looker names it (1-3 parts, maybe quoted) and the column."""
+
+    table: str
+    column: str
+    connection: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldLineage:
+    """The columns one field of an explore reads (``field`` is ``alias.name``), or why not known."""
+
+    model: str
+    explore: str
+    field: str
+    view: str | None = None
+    file: str | None = None
+    line: int | None = None
+    columns: tuple[ColumnRef, ...] = ()
+    problems: tuple[str, ...] = ()
+    via: tuple[str, ...] = ()  # the other fields it reads, "alias.name"
+
+    @property
+    def where(self) -> str:
+        """``file:line`` of its definition (``?`` when unknown)."""
+        if self.file is None:
+            return "?"
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class _Acc:
+    columns: set[ColumnRef] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+    via: list[str] = field(default_factory=list)
+
+    def add(self, other: FieldLineage) -> None:
+        self.columns.update(other.columns)
+        self.problems.extend(p for p in other.problems if p not in self.problems)
+        self.via.extend(v for v in (other.field, *other.via) if v not in self.via)
+
+
+class FieldTracer:
+    """Traces fields of the explores of a ``LookerContent`` read from LookML (results are cached)."""
+
+    def __init__(self, content: LookerContent) -> None:
+        self.content = content
+        self._cache: dict[tuple[str, str, str], FieldLineage] = {}
+        self._derived: dict[tuple[str, str, str], tuple[tuple[ColumnRef, ...], str | None]] = {}
+
+    def trace(self, model: str, explore: str, name: str) -> FieldLineage:
+        """Columns the field ``name`` (``alias.field``) of ``model::explore`` reads."""
+        return self._trace(model, explore, name, ())
+
+    def _trace(self, model: str, explore: str, name: str, stack: tuple[str, ...]) -> FieldLineage:
+        key = (model, explore, name)
+        if key in self._cache:
+            return self._cache[key]
+        if name in stack:
+            chain = " -> ".join((*stack[stack.index(name) :], name))
+            return FieldLineage(model, explore, name, problems=(f"{name}: reference cycle {chain}",))
+        result = self._compute(model, explore, name, (*stack, name))
+        if not any("reference cycle" in p for p in result.problems):
+            self._cache[key] = result  # a field inside a cycle is traced again from its own start
+        return result
+
+    def _alias_view(self, model: str, explore: str, alias: str) -> str | None:
+        for join in self.content.lookml_joins.get((model, explore), ()):
+            if join.alias == alias:
+                return join.view
+        return None
+
+    def _compute(self, model: str, explore: str, name: str, stack: tuple[str, ...]) -> FieldLineage:
+        alias, dot, field_name = name.partition(".")
+        if not self.content.lookml_joins:
+            why = f"{name}: no LookML field definitions (content from {self.content.source}): give the LookML"
+            return FieldLineage(model, explore, name, problems=(why,))
+        view_name = self._alias_view(model, explore, alias) if dot else None
+        if view_name is None:
+            why = f"{name}: {alias!r} is not a view of explore {model}::{explore}"
+            return FieldLineage(model, explore, name, problems=(why,))
+        view = self.content.lookml_views.get((model, view_name))
+        if view is None:
+            why = f"{name}: view {view_name} is not defined in the LookML of model {model}"
+            return FieldLineage(model, explore, name, view_name, problems=(why,))
+        item = view.field(field_name)
+        if item is None:
+            why = f"{name}: view {view_name} has no field {field_name}"
+            return FieldLineage(model, explore, name, view_name, problems=(why,))
+        acc = _Acc()
+        texts: list[str] = []
+        if item.sql is not None:
+            texts.append(item.sql)
+        elif item.kind in ("dimension", "dimension_group") and not item.extra_sql:
+            texts.append(f"${{TABLE}}.{item.name}")  # Looker's default sql (not for durations)
+        texts.extend(item.extra_sql)
+        for text in texts:
+            self._read_sql(model, explore, alias, view, name, text, stack, acc)
+        for ref in item.filters:  # filtered measures read the fields they filter on
+            target = ref if "." in ref else f"{alias}.{ref}"
+            if ref.partition(".")[0] in view.own_names:
+                target = f"{alias}.{ref.partition('.')[2]}"
+            acc.add(self._trace(model, explore, target, stack))
+        return FieldLineage(
+            model,
+            explore,
+            name,
+            view_name,
+            item.file,
+            item.line,
+            tuple(sorted(acc.columns)),
+            tuple(acc.problems),
+            tuple(acc.via),
+        )
+
+    def _read_sql(
+        self,
+        model: str,
+        explore: str,
+        alias: str,
+        view: LookmlView,
+        name: str,
+        text: str,
+        stack: tuple[str, ...],
+        acc: _Acc,
+    ) -> None:
+        if tpl.has_liquid(text):
+            acc.problems.append(
+                f"{name}: its SQL has Liquid ({{{{ }}}} or {{% %}}): its columns are not traced"
+            )
+            return
+        refs: dict[str, str] = {}
+
+        def swap(match: re.Match[str]) -> str:
+            inner = match.group(1)
+            if inner == "TABLE":
+                return _TABLE
+            placeholder = f"{_FIELD}{len(refs)}"
+            refs[placeholder] = inner
+            return placeholder
+
+        sql = _REF.sub(swap, text)
+        columns, problem = _columns_of_expression(sql, self._dialect(model))
+        if problem:
+            acc.problems.append(f"{name}: cannot parse its SQL ({problem}): its columns are not traced")
+            return
+        for table, column in columns:
+            if table == _TABLE:
+                found, why = self._table_column(model, explore, alias, view, column)
+                acc.columns.update(found)
+                if why:
+                    acc.problems.append(f"{name}: {why}")
+            elif not table and column in refs:
+                ref = refs[column]
+                prefix, dot, rest = ref.partition(".")
+                if rest == "SQL_TABLE_NAME":
+                    acc.problems.append(f"{name}: reads ${{{ref}}} in a field: its columns are not traced")
+                    continue
+                own = not dot or prefix in view.own_names
+                target = f"{alias}.{rest if dot else prefix}" if own else ref
+                acc.add(self._trace(model, explore, target, stack))
+            else:
+                shown = f"{table}.{column}" if table else column
+                acc.problems.append(
+                    f"{name}: reads {shown} without ${{TABLE}}: which table it belongs to is not known"
+                )
+
+    def _dialect(self, model: str) -> str | None:
+        connection = self.content.connections.get(self.content.model_connections.get(model, ""))
+        return connection.dialect if connection else None
+
+    def _connection(self, model: str, explore: str) -> str | None:
+        found = self.content.explore(model, explore)
+        return (found.connection if found else None) or self.content.model_connections.get(model)
+
+    def _table_column(
+        self, model: str, explore: str, alias: str, view: LookmlView, column: str
+    ) -> tuple[tuple[ColumnRef, ...], str | None]:
+        """Where column ``column`` of the view's table comes from: a table, or a derived table traced."""
+        connection = self._connection(model, explore)
+        if view.derived_problem:
+            return (), view.derived_problem
+        if view.derived_sql is not None:
+            return self._derived_column(model, view, column, connection)
+        found = self.content.explore(model, explore)
+        item = found.view(alias) if found else None
+        if item is None:
+            return (), f"alias {alias} is not part of explore {model}::{explore}"
+        if item.source.problem:
+            return (), item.source.problem
+        return tuple(ColumnRef(t, column, connection) for t in item.source.tables), None
+
+    def _derived_column(
+        self, model: str, view: LookmlView, column: str, connection: str | None
+    ) -> tuple[tuple[ColumnRef, ...], str | None]:
+        key = (model, view.name, column)
+        if key in self._derived:
+            return self._derived[key]
+        self._derived[key] = ((), f"view {view.name} reaches itself through its derived table SQL")
+        result = self._derived_lineage(model, view, column, connection)
+        self._derived[key] = result
+        return result
+
+    def _derived_lineage(
+        self, model: str, view: LookmlView, column: str, connection: str | None
+    ) -> tuple[tuple[ColumnRef, ...], str | None]:
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+        from sqlglot.lineage import lineage
+
+        from dbtmeta.sqlnames import sqlglot_dialect
+
+        dialect = sqlglot_dialect(self._dialect(model)) or None
+        try:
+            root = lineage(column, view.derived_sql or "", {}, dialect=dialect)
+        except (SqlglotError, KeyError, ValueError) as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return (), f"column {column} of derived table {view.name}: {detail}"
+        placeholders = dict(view.placeholders)
+        found: list[ColumnRef] = []
+        for node in root.walk():
+            if node.downstream or not isinstance(node.expression, exp.Table):
+                continue  # COUNT(*), literals: no column
+            table = node.expression
+            source_column = node.name.rpartition(".")[2]
+            parts = [p.sql(dialect=dialect) for p in table.parts]
+            target_view = placeholders.get(table.name.lower()) if len(parts) == 1 else None
+            if target_view is None:
+                found.append(ColumnRef(".".join(parts), source_column, connection))
+                continue
+            target = self.content.lookml_views.get((model, target_view))
+            if target is None:
+                return (), f"${{{target_view}.SQL_TABLE_NAME}}: view {target_view} is not defined"
+            if target.derived_sql is not None or target.derived_problem:
+                if target.derived_problem:
+                    return (), target.derived_problem
+                inner, why = self._derived_column(model, target, source_column, connection)
+                if why:
+                    return (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {why}"
+                found.extend(inner)
+                continue
+            tables = self._view_tables(model, target_view)
+            if isinstance(tables, str):
+                return (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {tables}"
+            found.extend(ColumnRef(t, source_column, connection) for t in tables)
+        return tuple(sorted(set(found))), None
+
+    def _view_tables(self, model: str, view: str) -> tuple[str, ...] | str:
+        """The tables of a plain view (from any explore of the model using it), or a problem."""
+        for (model_name, _), explore in self.content.explores.items():
+            if model_name != model:
+                continue
+            for item in explore.views:
+                if item.source.view == view:
+                    return item.source.problem or item.source.tables
+        return f"view {view} is in no explore of model {model}: its table is not known"
+
+
+def _columns_of_expression(sql: str, dialect: str | None) -> tuple[list[tuple[str, str]], str | None]:
+    """(table qualifier, column name) of every column the SQL expression reads, or a parse problem."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from dbtmeta.sqlnames import sqlglot_dialect
+
+    try:
+        tree = sqlglot.parse_one(f"SELECT {sql} FROM {_TABLE}", read=sqlglot_dialect(dialect))
+    except SqlglotError as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [], detail
+    found: list[tuple[str, str]] = []
+    for column in tree.find_all(exp.Column):
+        if isinstance(column.this, exp.Star):
+            return [], "SELECT * in a field"
+        found.append((column.table, column.name))
+    return found, None
+
+
+@dataclass(frozen=True)
+class TileFields:
+    """The fields one tile (or dashboard filter) of a dashboard uses, and the joins they bring in."""
+
+    dashboard: Dashboard
+    tile_id: str
+    tile_title: str | None
+    query: Query
+    fields: tuple[str, ...]  # "alias.field", as the query names them
+    joins: tuple[str, ...]  # aliases joined (the base view left out)
+
+
+def tile_fields(content: LookerContent, dashboard: Dashboard) -> list[TileFields]:
+    """Per tile query and dashboard filter: its fields and joins (as ``usage.used_aliases`` decides)."""
+    from dbtmeta.looker.usage import used_aliases
+
+    found: list[TileFields] = []
+    queries = [(t.id, t.title, q) for t in dashboard.tiles for q in t.queries]
+    queries += [(f"filter:{q.id or i}", q.id, q) for i, q in enumerate(dashboard.filters)]
+    for tile_id, title, query in queries:
+        explore = content.explore(query.model, query.explore)
+        names = [n for n in dict.fromkeys(query.referenced_fields()) if "." in n]
+        joins: list[str] = []
+        if explore is not None:
+            aliases, _unknown = used_aliases(explore, query)
+            joins = [a for a in aliases if a != explore.base_alias]
+        found.append(TileFields(dashboard, tile_id, title, query, tuple(names), tuple(joins)))
+    return found
+
+
+def join_lineage(tracer: FieldTracer, model: str, explore: str, alias: str) -> FieldLineage:
+    """The columns the ``sql_on`` of join ``alias`` reads (``field`` is ``join:<alias>``)."""
+    name = f"join:{alias}"
+    joins = tracer.content.lookml_joins.get((model, explore), ())
+    join = next((j for j in joins if j.alias == alias), None)
+    if join is None or not join.sql_on:
+        return FieldLineage(model, explore, name, join.view if join else None, join.file if join else None)
+    acc = _Acc()
+    for ref in tpl.field_refs(join.sql_on):
+        acc.add(tracer.trace(model, explore, ref))
+    return FieldLineage(
+        model,
+        explore,
+        name,
+        join.view,
+        join.file,
+        join.line,
+        tuple(sorted(acc.columns)),
+        tuple(acc.problems),
+        tuple(acc.via),
+    )

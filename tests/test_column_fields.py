@@ -1,0 +1,171 @@
+"""Looker field -> warehouse columns, from LookML (dbtmeta.looker.fields)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dbtmeta.looker.fields import ColumnRef, FieldTracer, join_lineage, tile_fields
+from dbtmeta.looker.lookml import read_lookml
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests/fixtures/lookml/columns"
+EXAMPLE = REPO / "example_project/looker"
+
+
+@pytest.fixture(scope="module")
+def shop() -> FieldTracer:
+    return FieldTracer(read_lookml(FIXTURE, fields=True))
+
+
+@pytest.fixture(scope="module")
+def greenery() -> FieldTracer:
+    return FieldTracer(read_lookml(EXAMPLE, fields=True))
+
+
+def cols(tracer: FieldTracer, model: str, explore: str, name: str) -> list[tuple[str, str]]:
+    result = tracer.trace(model, explore, name)
+    assert result.problems == ()
+    return [(c.table, c.column) for c in result.columns]
+
+
+ORDERS = f"{FIXTURE}/views/orders.view.lkml"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected", "line"),
+    [
+        ("orders.id", [("shop.orders", "id")], 4),  # no sql: ${TABLE}.<name>
+        ("orders.net", [("shop.orders", "Discount"), ("shop.orders", "amount_cents")], 16),
+        ("orders.customer_region", [("shop.customers", "region")], 24),  # ${alias.field}
+        ("orders.placed_month", [("shop.orders", "placed_at")], 28),  # timeframe -> group
+        ("orders.count", [], 54),  # type: count reads no column
+        (  # filters: [placed_month: ...] read too
+            "orders.total_net",
+            [("shop.orders", "Discount"), ("shop.orders", "amount_cents"), ("shop.orders", "placed_at")],
+            58,
+        ),
+    ],
+)
+def test_field_columns_and_line(
+    shop: FieldTracer, name: str, expected: list[tuple[str, str]], line: int
+) -> None:
+    assert cols(shop, "shop", "orders", name) == expected
+    assert shop.trace("shop", "orders", name).where == f"{ORDERS}:{line}"
+
+
+def test_duration_group_reads_start_and_end(shop: FieldTracer) -> None:
+    assert cols(shop, "shop", "orders", "orders.days_shipping") == [
+        ("shop.orders", "placed_at"),
+        ("shop.orders", "shipped_at"),
+    ]
+    assert shop.trace("shop", "orders", "orders.hours_shipping").where == f"{ORDERS}:64"
+
+
+def test_references_are_recorded(shop: FieldTracer) -> None:
+    assert shop.trace("shop", "orders", "orders.total_net").via == (
+        "orders.net",
+        "orders.amount",
+        "orders.discount",
+        "orders.placed_month",
+    )
+
+
+def test_derived_tables_traced_through_sql_and_sql_table_name(shop: FieldTracer) -> None:
+    # top_customers <- ${customer_totals.SQL_TABLE_NAME} (derived) <- ${orders.SQL_TABLE_NAME}
+    assert cols(shop, "shop", "orders", "top_customers.lifetime") == [("shop.orders", "amount_cents")]
+    assert cols(shop, "shop", "orders", "top_customers.region") == [("shop.customers", "region")]
+    assert cols(shop, "shop", "orders", "top_customers.order_count") == []  # COUNT(*)
+    assert cols(shop, "shop", "orders", "top_customers.customer_id") == [("shop.orders", "customer_id")]
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("orders.loop_a", "orders.loop_a: reference cycle orders.loop_a -> orders.loop_b -> orders.loop_a"),
+        (
+            "orders.templated",
+            "orders.templated: its SQL has Liquid ({{ }} or {% %}): its columns are not traced",
+        ),
+        ("orders.bare", "orders.bare: reads status without ${TABLE}: which table it belongs to is not known"),
+        ("orders.placed_year", "orders.placed_year: view orders has no field placed_year"),
+        (
+            "top_customers.missing",
+            "top_customers.missing: column missing of derived table top_customers: "
+            "Cannot find column 'missing' in query.",
+        ),
+        ("nobody.x", "nobody.x: 'nobody' is not a view of explore shop::orders"),
+    ],
+)
+def test_problems_are_reported_never_guessed(shop: FieldTracer, name: str, problem: str) -> None:
+    result = shop.trace("shop", "orders", name)
+    assert result.columns == ()
+    assert result.problems == (problem,)
+
+
+def test_unparseable_sql_is_a_problem(shop: FieldTracer) -> None:
+    result = shop.trace("shop", "orders", "orders.broken")
+    assert result.columns == ()
+    assert len(result.problems) == 1
+    assert result.problems[0].startswith("orders.broken: cannot parse its SQL (")
+    assert result.problems[0].endswith("): its columns are not traced")
+
+
+def test_join_sql_on(shop: FieldTracer) -> None:
+    result = join_lineage(shop, "shop", "orders", "top_customers")
+    assert result.where == f"{FIXTURE}/shop.model.lkml:10"
+    assert result.columns == (
+        ColumnRef("shop.customers", "id", "wh"),
+        ColumnRef("shop.orders", "customer_id", "wh"),
+    )
+
+
+def test_example_orders_fields(greenery: FieldTracer) -> None:
+    # extends (users_base) and refinements (has_promo in refinements/) keep their own file:line
+    full_name = greenery.trace("greenery", "orders", "customers.full_name")
+    assert full_name.where == f"{EXAMPLE}/views/users_base.view.lkml:22"
+    assert [(c.table, c.column) for c in full_name.columns] == [
+        ("core.dim_users", "first_name"),
+        ("core.dim_users", "last_name"),
+    ]
+    promo = greenery.trace("greenery", "orders", "orders.orders_with_promo")
+    assert promo.where == f"{EXAMPLE}/refinements/fact_orders.lkml:8"
+    assert promo.columns == (ColumnRef('"core"."fact_orders"', "promo_id", "greenery_duckdb"),)
+    sessions = greenery.trace("greenery", "products", "product_page_views.total_sessions")
+    assert sessions.columns == (ColumnRef("product.fact_page_views", "session_id", "greenery_duckdb"),)
+    # a derived column built from dim_products through ${dim_products.SQL_TABLE_NAME}
+    assert cols(greenery, "greenery", "products", "product_page_views.product_id") == [
+        ("core.dim_products", "product_id")
+    ]
+
+
+def test_tile_fields_of_orders_overview(greenery: FieldTracer) -> None:
+    content = greenery.content
+    dashboard = next(d for d in content.dashboards if d.id == "greenery::orders_overview")
+    got = [(t.tile_id, t.fields, t.joins) for t in tile_fields(content, dashboard)]
+    assert got == [
+        ("orders_by_status", ("orders.status", "orders.count", "orders.created_date"), ()),
+        ("revenue_by_day", ("orders.created_date", "orders.total_revenue", "orders.average_order_value"), ()),
+        (
+            "top_customers",
+            ("customers.full_name", "customers.email", "orders.count", "orders.total_revenue"),
+            ("customers",),
+        ),
+        (
+            "promo_usage",
+            ("orders.count", "orders.orders_with_promo", "promos.discount", "promos.status"),
+            ("promos",),
+        ),
+        ("orders_and_signups", ("orders.created_date", "orders.count"), ()),
+        ("orders_and_signups", ("users.created_date", "users.count"), ()),
+        ("filter:Order Date", ("orders.created_date",), ()),
+    ]
+
+
+def test_content_without_field_definitions_is_a_problem() -> None:
+    content = read_lookml(FIXTURE)  # fields=False: as API or snapshot content
+    result = FieldTracer(content).trace("shop", "orders", "orders.id")
+    assert result.problems == (
+        "orders.id: no LookML field definitions (content from lookml): give the LookML",
+    )

@@ -1,0 +1,103 @@
+"""Tile-level health (stale-dashboards --lookml-dir) on the example's real failure run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dbtmeta.cli import main
+from dbtmeta.columns.tiles import tile_health
+from dbtmeta.commands._columns import load_lookml
+from dbtmeta.dbt.artifacts import load_manifest
+from dbtmeta.health.model import Status
+from dbtmeta.health.report import load_report
+
+REPO = Path(__file__).resolve().parents[1]
+LOOKML = REPO / "example_project/looker"
+INVENTORY_TEST = "test.greenery.positive_values_dim_products_True__inventory.464a352a31"
+EVENTS_TEST = (
+    "test.greenery.accepted_values_stg_events_event_type__page_view__add_to_cart__checkout__package_shipped"
+    ".be201af839"
+)
+
+
+def failure_report(example_build):
+    failure = example_build.failure
+    report = load_report(
+        project_dir=str(example_build.project_dir),
+        target_path=None,
+        manifest_path=str(failure / "manifest.json"),
+        run_results_paths=(str(failure / "run_results.json"),),
+        sources_path=str(failure / "sources.json"),
+    )
+    manifest = load_manifest(failure / "manifest.json")
+    content, resolve = load_lookml(str(LOOKML), (), manifest)
+    return report, tile_health(report, manifest, content, resolve)
+
+
+def test_causes_narrowed_to_the_tiles_reading_them(example_build) -> None:
+    before, after = failure_report(example_build)
+    got = {
+        e.name: (e.status, [(c.unique_id, c.tiles) for c in e.causes], len(e.tiles) if e.tiles else None)
+        for e in after.exposures
+    }
+    assert got == {
+        "inventory_health": (
+            Status.STALE,
+            [
+                # freshness of the products source: every tile reading dim_products (the explore's base)
+                (
+                    "source.greenery.greenery.products",
+                    ("current_inventory", "out_of_stock", "inventory_by_week", "views_vs_stock"),
+                ),
+                # the failing column test on dim_products.inventory: only the tiles showing inventory
+                (INVENTORY_TEST, ("current_inventory", "views_vs_stock")),
+                # a column test on stg_events, upstream of the node read: the tiles reading fact_page_views
+                (EVENTS_TEST, ("views_vs_stock",)),
+            ],
+            4,
+        ),
+        "orders_overview": (
+            Status.STALE,
+            [
+                (
+                    "model.greenery.stg_promos",
+                    (
+                        "orders_by_status",
+                        "revenue_by_day",
+                        "top_customers",
+                        "promo_usage",
+                        "orders_and_signups",
+                    ),
+                )
+            ],
+            5,
+        ),
+        # hand-written, no Looker dashboard: table-level health kept
+        "weekly_marketing_report": (Status.STALE, [("model.greenery.stg_promos", None)], None),
+        "product_funnel": (Status.AT_RISK, [(EVENTS_TEST, ("top_viewed_pages",))], 5),
+        "customers": (Status.FRESH, [], 3),
+    }
+    # the table-level report is untouched
+    assert all(c.tiles is None for e in before.exposures for c in e.causes)
+
+
+def test_stale_dashboards_json_names_the_tiles(example_build, capsys: pytest.CaptureFixture[str]) -> None:
+    failure = example_build.failure
+    args = ["stale-dashboards", "--project-dir", str(example_build.project_dir)]
+    args += ["--manifest", str(failure / "manifest.json"), "--run-results", str(failure / "run_results.json")]
+    args += ["--sources", str(failure / "sources.json"), "--lookml-dir", str(LOOKML), "--format", "json"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--exposure", "product_funnel"])
+    assert exit_info.value.code == 0  # at risk, below the default --fail-on stale
+    (exposure,) = json.loads(capsys.readouterr().out)["exposures"]
+    assert exposure["tiles"] == [
+        {"id": "funnel_stages", "title": "Sessions by funnel stage"},
+        {"id": "funnel_rates", "title": "Conversion rates"},
+        {"id": "sessions_per_user", "title": "Sessions per user"},
+        {"id": "daily_funnel", "title": "Funnel by day"},
+        {"id": "top_viewed_pages", "title": "Most viewed product pages"},
+    ]
+    assert [(c["unique_id"], c["tiles"]) for c in exposure["causes"]] == [(EVENTS_TEST, ["top_viewed_pages"])]
