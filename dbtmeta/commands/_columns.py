@@ -37,6 +37,11 @@ def lookml_options(required: bool) -> Callable[[Callable[..., Any]], Callable[..
     return decorate
 
 
+def catalog_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--catalog FILE``: the catalog.json of `dbt docs generate` to read columns from."""
+    return click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), help=help)
+
+
 def load_lookml(
     lookml_dir: str, lookml_import: tuple[str, ...], manifest: Manifest
 ) -> tuple[LookerContent, Resolve]:
@@ -76,16 +81,17 @@ def run_column_impact(
     catalog_path: str | None,
     format: str,
     output: str | None,
-    project_dir: str | None,
-    target_path: str | None,
-    manifest_path: str | None,
+    paths: ArtifactPaths,
 ) -> int:
-    """``impact --columns``: the report on stdout (or ``output``); 1 when a changed column is read."""
+    """``impact --columns``: the report on stdout (or ``output``); 1 when a changed column is read.
+
+    ``paths``: the PR's artifacts (:func:`dbtmeta.dbt.artifacts.find_artifacts`).
+    """
     from dbtmeta.columns.impact import column_impact
     from dbtmeta.columns.usage import column_usage
     from dbtmeta.commands._options import emit
     from dbtmeta.console import info
-    from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
+    from dbtmeta.dbt.artifacts import load_manifest
     from dbtmeta.dbt.columns import column_changes
     from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
     from dbtmeta.render.columns import COLUMN_IMPACT_FORMATS
@@ -103,7 +109,6 @@ def run_column_impact(
         raise InputError(
             f"no manifest.json in {str(state_dir)!r}; --state takes the production artifacts' directory"
         )
-    paths = find_artifacts(project_dir, target_path, manifest_path)
     manifest = load_manifest(paths.manifest)
     previous = load_manifest(previous_manifest)
     changes = column_changes(

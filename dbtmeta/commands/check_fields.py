@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dbtmeta.commands._columns import load_catalog_near, load_lookml, lookml_options
+from dbtmeta.commands._columns import catalog_option, load_catalog_near, load_lookml, lookml_options
 from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
 from dbtmeta.render.columns import CHECK_FIELDS_FORMATS
@@ -17,12 +17,7 @@ Examples:
   dbtmeta check-fields --lookml-dir looker/ --catalog prod/catalog.json --format json"""
 )
 @lookml_options(required=True)
-@click.option(
-    "--catalog",
-    "catalog_path",
-    type=click.Path(dir_okay=False),
-    help="catalog.json (default: the target directory's).",
-)
+@catalog_option("catalog.json (default: the target directory's).")
 @click.option(
     "--format", "format", type=click.Choice(list(CHECK_FIELDS_FORMATS)), default="text", show_default=True
 )

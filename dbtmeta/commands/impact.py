@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dbtmeta.commands._columns import lookml_options, run_column_impact
+from dbtmeta.commands._columns import catalog_option, lookml_options, run_column_impact
 from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
 from dbtmeta.console import info
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -57,12 +57,7 @@ Examples:
     "tiles and dashboards reading them (needs --lookml-dir; exit 1 when one is read).",
 )
 @lookml_options(required=False)
-@click.option(
-    "--catalog",
-    "catalog_path",
-    type=click.Path(dir_okay=False),
-    help="With --columns: the PR's catalog.json.",
-)
+@catalog_option("With --columns: the PR's catalog.json.")
 @output_option("the report")
 @project_options
 def command(
@@ -92,17 +87,10 @@ def command(
     if output is not None:
         check_output_path(output)
     if columns:
-        return run_column_impact(
-            state,
-            lookml_dir,
-            lookml_import,
-            catalog_path,
-            format,
-            output,
-            project_dir,
-            target_path,
-            manifest_path,
-        )
+        from dbtmeta.dbt.artifacts import find_artifacts
+
+        paths_of_pr = find_artifacts(project_dir, target_path, manifest_path)
+        return run_column_impact(state, lookml_dir, lookml_import, catalog_path, format, output, paths_of_pr)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     previous = load_manifest(_state_manifest(state)) if state else None
     report = impact(manifest, previous=previous, names=select, paths=list(paths), project_dir=project)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.render._common import ascii_only
+from dbtmeta.render.lineage import MERMAID_FOCUS_CLASS, print_text, printing
 from dbtmeta.render.markdown import md, mermaid_label
 from dbtmeta.text import GITHUB_COMMENT_LIMIT, MAX_MESSAGE, cap_document, clean, dumps_json
 
@@ -107,8 +108,7 @@ def column_mermaid(lin: ColumnLineage, console: Console) -> None:
                     if edge not in edges:
                         edges.append(edge)
     lines += edges
-    lines.append("  classDef focus fill:#fde2e1,stroke:#c0392b")
-    console.out("\n".join(lines), highlight=False)
+    print_text(console, "\n".join([*lines, MERMAID_FOCUS_CLASS, ""]))
 
 
 COLUMN_LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {
@@ -195,9 +195,7 @@ def column_impact_markdown_text(imp: ColumnImpact) -> str:
     return cap_document("\n".join(lines).rstrip() + "\n", GITHUB_COMMENT_LIMIT)
 
 
-def column_impact_markdown(imp: ColumnImpact, console: Console) -> None:
-    """``impact --columns`` as Markdown on the console."""
-    console.out(column_impact_markdown_text(imp), highlight=False, end="")
+column_impact_markdown = printing(column_impact_markdown_text)
 
 
 COLUMN_IMPACT_FORMATS: dict[str, Callable[[Any, Console], None]] = {
@@ -245,8 +243,7 @@ def field_mermaid(reads: FieldReads, console: Console) -> None:
                 ids[key] = f"c{len(ids)}"
                 lines.append(f'  {ids[key]}[("{mermaid_label(key)}")]')
                 lines.append(f"  {ids[key]} --> f0")
-    lines.append("  classDef focus fill:#fde2e1,stroke:#c0392b")
-    console.out("\n".join(lines), highlight=False)
+    print_text(console, "\n".join([*lines, MERMAID_FOCUS_CLASS, ""]))
 
 
 FIELD_LINEAGE_FORMATS: dict[str, Callable[[Any, Console], None]] = {

@@ -32,6 +32,10 @@ _SHAPES = {
 }
 
 
+# The style of the node a Mermaid diagram is about.
+MERMAID_FOCUS_CLASS = "  classDef focus fill:#fde2e1,stroke:#c0392b"
+
+
 def _label(info: NodeInfo) -> str:
     if info.resource_type == "exposure":
         title = clean(info.label or info.name)
@@ -57,7 +61,7 @@ def _mermaid(nodes: list[NodeInfo], edges: list[tuple[str, str]], highlight: set
     for parent, child in edges:
         if parent in ids and child in ids:
             lines.append(f"  {ids[parent]} --> {ids[child]}")
-    lines.append("  classDef focus fill:#fde2e1,stroke:#c0392b")
+    lines.append(MERMAID_FOCUS_CLASS)
     lines.append("  classDef exposure fill:#e1effd,stroke:#2463a6")
     return lines
 
@@ -215,9 +219,21 @@ def impact_markdown_text(imp: Impact) -> str:
     return cap_document("\n".join(lines).rstrip() + "\n", GITHUB_COMMENT_LIMIT)
 
 
-def impact_markdown(imp: Impact, console: Console) -> None:
-    """Print :func:`impact_markdown_text`."""
-    console.out(impact_markdown_text(imp), highlight=False, end="")
+def print_text(console: Console, text: str) -> None:
+    """Print a finished text document (Markdown, Mermaid) on the console, as is."""
+    console.out(text, highlight=False, end="")
+
+
+def printing(to_text: Callable[[Any], str]) -> Callable[[Any, Console], None]:
+    """A console renderer that prints the document ``to_text`` makes of its report."""
+
+    def render(report: Any, console: Console) -> None:
+        print_text(console, to_text(report))
+
+    return render
+
+
+impact_markdown = printing(impact_markdown_text)
 
 
 IMPACT_FORMATS: dict[str, Callable[[Any, Console], None]] = {
