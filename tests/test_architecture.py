@@ -157,3 +157,32 @@ def test_architecture_doc_states_the_same_layers() -> None:
         for match in re.finditer(r"^\d+\. ((?:`[a-z_]+`(?:, )?)+):", ARCHITECTURE.read_text(), re.MULTILINE)
     ]
     assert stated == LAYERS
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(package: Path = PACKAGE) -> list[str]:
+    """Functions longer than MAX_FUNCTION_LINES whose ``def`` line gives no ``# long: <reason>``."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES and "# long:" not in lines[node.lineno - 1]:
+                    found.append(
+                        f"{path.relative_to(package.parent)}:{node.lineno} {node.name} ({length} lines)"
+                    )
+    return found
+
+
+def test_no_function_is_longer_than_sixty_lines_without_a_reason() -> None:
+    assert long_functions() == []
+
+
+def test_the_length_rule_can_fail(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(61))
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text(f"def f():\n{body}\n\n\ndef g():  # long: a table\n{body}\n")
+    assert long_functions(tmp_path / "pkg") == ["pkg/m.py:1 f (62 lines)"]

@@ -18,6 +18,7 @@ from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
 if TYPE_CHECKING:
     from dbtmeta.alerts.send import SlackOptions
     from dbtmeta.health.model import HealthReport
+    from dbtmeta.health.report import Filters
 
 FAIL_ON = ("at_risk", "stale", "never")  # = dbtmeta.health.report.FAIL_ON (not imported: --help stays light)
 
@@ -155,8 +156,8 @@ def command(
     files given) and prints every exposure's health with its root causes.
     """
     from dbtmeta.alerts.send import send_alerts
-    from dbtmeta.console import info, warn
-    from dbtmeta.health.report import Filters, exit_code_for, filter_report, load_report
+    from dbtmeta.console import info
+    from dbtmeta.health.report import Filters, exit_code_for, load_report
     from dbtmeta.render import get_renderer
 
     output_format = output_format.lower()
@@ -171,13 +172,7 @@ def command(
         project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
     )
     report = _tile_level(report, lookml_dir, lookml_import, project_dir, target_path, manifest_path)
-    filters = Filters(exposures + exposures_old, types, maturities, owners)
-    try:
-        report = filter_report(report, filters)
-    except UsageError as exc:
-        raise UsageError(f"--exposure: {exc}") from None
-    if not report.exposures:
-        warn("no exposure matches the filters" if filters else "no exposures in the manifest")
+    report = _filtered(report, Filters(exposures + exposures_old, types, maturities, owners))
 
     extra = _record_history(report, history_file, history_days, output_format) if history_file else {}
     renderer = get_renderer(output_format)
@@ -185,6 +180,20 @@ def command(
     if slack_options is not None:
         info(send_alerts(report, slack_options))
     return exit_code_for(report, fail_on)
+
+
+def _filtered(report: HealthReport, filters: Filters) -> HealthReport:
+    """The report of the exposures the filters keep; a warning when none is left."""
+    from dbtmeta.console import warn
+    from dbtmeta.health.report import filter_report
+
+    try:
+        report = filter_report(report, filters)
+    except UsageError as exc:
+        raise UsageError(f"--exposure: {exc}") from None
+    if not report.exposures:
+        warn("no exposure matches the filters" if filters else "no exposures in the manifest")
+    return report
 
 
 def _tile_level(

@@ -405,6 +405,30 @@ def nodes_for_paths(
 # -------------------------------------------------------------------------------------------- impact
 
 
+def _downstream(
+    changes: list[Change], graph: LineageGraph, previous_graph: LineageGraph | None
+) -> tuple[dict[str, int], dict[str, set[str]], dict[str, NodeInfo]]:
+    """Everything downstream of the changes: its distance, the changes it is reached from, its info.
+
+    A deleted node's descendants are found in the previous graph; those that no longer exist either
+    are left out (they are reported as deleted themselves).
+    """
+    distances: dict[str, int] = {}
+    via: dict[str, set[str]] = {}
+    infos: dict[str, NodeInfo] = {}
+    for change in changes:
+        source_graph = previous_graph if change.reason == "deleted" and previous_graph else graph
+        infos[change.unique_id] = change.info
+        reached = {change.unique_id: 0, **source_graph.descendants(change.unique_id)}
+        for uid, distance in reached.items():
+            if uid not in graph and source_graph is not graph and uid != change.unique_id:
+                continue
+            infos.setdefault(uid, graph.info(uid) if uid in graph else source_graph.info(uid))
+            distances[uid] = min(distance, distances.get(uid, distance))
+            via.setdefault(uid, set()).add(change.unique_id)
+    return distances, via, infos
+
+
 def impact(
     manifest: Manifest,
     *,
@@ -439,21 +463,7 @@ def impact(
                 Change(c.unique_id, "deleted", c.info, c.detail) for c in gone if c.unique_id not in graph
             ]
     changes = _dedupe(changes)
-
-    distances: dict[str, int] = {}
-    via: dict[str, set[str]] = {}
-    infos: dict[str, NodeInfo] = {}
-    for change in changes:
-        source_graph = previous_graph if change.reason == "deleted" and previous_graph else graph
-        infos[change.unique_id] = change.info
-        reached = {change.unique_id: 0, **source_graph.descendants(change.unique_id)}
-        for uid, distance in reached.items():
-            if uid not in graph and source_graph is not graph and uid != change.unique_id:
-                # downstream node that no longer exists either: reported as deleted itself
-                continue
-            infos.setdefault(uid, graph.info(uid) if uid in graph else source_graph.info(uid))
-            distances[uid] = min(distance, distances.get(uid, distance))
-            via.setdefault(uid, set()).add(change.unique_id)
+    distances, via, infos = _downstream(changes, graph, previous_graph)
     affected = [
         AffectedExposure(infos[uid], tuple(sorted(via[uid])), distances[uid])
         for uid in sorted(distances)
