@@ -53,6 +53,7 @@ HOSTILE = [
     "@team-leads @octocat",
     "ftp://files.example",
     "line\u2028break\u2029para\x85nel",
+    '<script>alert(1)</script>"><img src=x onerror=alert(2)>',  # markup, for the html page
 ]
 hostile_text = st.one_of(
     st.sampled_from(HOSTILE),
@@ -197,6 +198,8 @@ def test_every_format_is_safe_for_any_text(title: str, owner: str, email: str, m
         _assert_terminal_safe(out, f"stale-dashboards --format {name}")
         if name == "markdown":
             _assert_no_autolink(out, name)
+        if name == "html":  # the page's own one script; hostile markup stays text
+            assert out.lower().count("<script") == 1 and "<img" not in out.lower()
         if name in ("json", "slack"):
             data = _strict_json(out)
         if name == "slack":
