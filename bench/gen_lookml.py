@@ -55,7 +55,7 @@ def _field_block(rng: random.Random, name: str) -> str:
     if rng.random() < 0.3:
         lines.append(f'    group_label: "Group {rng.randint(1, 12)}"')
     if rng.random() < 0.2:
-        lines.append(f'    html: <span title="{{{{ value }}}}">{{{{ rendered_value }}}}</span> ;;')
+        lines.append('    html: <span title="{{ value }}">{{ rendered_value }}</span> ;;')
     lines.append("  }")
     return "\n".join(lines)
 
