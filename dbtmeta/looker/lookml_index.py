@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 # `view: name` / `explore: +name`, not `view_name:` / `explore_source:` / `${view.x}`.
-_DEFINITION = re.compile(r"(?<![\w$.])(view|explore)\s*:\s*([^\s{}]*(?:@\{[^}]*\}[^\s{}]*)*)")
+_DEFINITION = re.compile(r"(?<![\w$.])(view|explore)\s*:\s*((?:@\{[^}]*\}|\$\{[^}]*\}|[^\s{}])*)")
 
 
 @dataclass(frozen=True)
