@@ -206,3 +206,35 @@ def test_cli_caches_unless_told_not_to(
         main(args)
     assert (info.value.code, capsys.readouterr()) == outputs[0]
     assert not cache.exists()
+
+
+def test_cli_warns_only_about_files_it_needs_and_strict_checks_every_file(
+    example_build: ExampleBuild, tmp_path: Path, capsys: Any
+) -> None:
+    from dbtmeta.cli import main
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        example_build.project_dir,
+        project,
+        ignore=lambda _d, names: {n for n in names if n in {"target", "logs"} or ".duckdb" in n},
+    )
+    (project / "target").mkdir()
+    shutil.copy(example_build.green / "manifest.json", project / "target" / "manifest.json")
+    lookml_dir = Path(
+        shutil.copytree(Path(__file__).parent.parent / "example_project" / "looker", tmp_path / "lk")
+    )
+    broken = lookml_dir / "views" / "unused_broken.view.lkml"
+    broken.write_text("view: unused_broken {\n  sql_table_name: a.b ;;\n  dimension: x {\n")
+    args = ["sync-exposures", "--lookml-dir", str(lookml_dir), "--project-dir", str(project), "--check"]
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 0
+    assert "unused_broken" not in capsys.readouterr().err  # no dashboard reaches it: not even parsed
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--strict"])
+    assert info.value.code == 1
+    assert (
+        f"dbtmeta: warning: {broken} (model greenery): not valid LookML (Unable to find a matching "
+        "expression for '<stream end>' on line 4); fix the file or leave it out of the include:"
+    ) in capsys.readouterr().err.splitlines()

@@ -154,6 +154,7 @@ def command(
         lookml_dir=lookml_dir,
         lookml_import=lookml_import,
         no_cache=no_cache,
+        strict=options.strict,
         snapshot=snapshot,
         api_given=bool(looker["looker_ini"] or explicit_url),
         api_settings=api_settings_from_options(**looker),
@@ -212,6 +213,7 @@ def _load_content(
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
     no_cache: bool,
+    strict: bool,
     snapshot: str | None,
     api_given: bool,
     api_settings: object,
@@ -239,7 +241,8 @@ def _load_content(
             imports=parse_lookml_imports(lookml_import),
             connections=connections,
             user_attributes=user_attributes,
-            scope="dashboards",  # exposures need only the explores dashboards query
+            # Exposures need only the explores dashboards query; --strict checks every file.
+            scope="all" if strict else "dashboards",
             cache_dir=None if no_cache else default_cache_dir(),
         )
     base_url = getattr(api_settings, "base_url", None)

@@ -23,7 +23,7 @@ from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import Connection, Explore, ExploreView, LookerContent, ViewSource
 from dbtmeta.looker.lookml_cache import LookmlParser
 from dbtmeta.looker.lookml_cache import lkml_log as _lkml_log
-from dbtmeta.looker.lookml_index import scan
+from dbtmeta.looker.lookml_index import Names, scan
 
 _MODEL_SUFFIX = ".model.lkml"
 _DASHBOARD_SUFFIX = ".dashboard.lookml"
@@ -64,7 +64,9 @@ def read_lookml(
     given = dict(connections or {})
     attributes = dict(user_attributes or {})
     models: list[_Model] = []
-    for model_path in repo.model_files():
+    model_files = repo.model_files()
+    repo.prefetch_uncertain()
+    for model_path in model_files:
         model_name = model_path.name[: -len(_MODEL_SUFFIX)]
         model = _Model(model_name, repo, repo.constants(None), dialect, attributes)
         model.load(model_path)
@@ -148,6 +150,8 @@ class _Repo:
         self._parsed: dict[Path, dict[str, Any] | None] = {}
         self.parser = parser or LookmlParser(processes=1)
         self._includers: dict[Path, set[str]] = {}  # stood-in file -> models that include it
+        self._names: dict[Path, Names | None] = {}  # what the name scan found (None: unreadable)
+        self._globs: dict[tuple[str | None, str], list[Path]] = {}  # every model includes the same
         self._owner: dict[Path, _Project] = {}
         self._problems: dict[tuple[str, str], set[str]] = {}
         self.missing: dict[str, list[str]] = {}  # project not given -> where it is included
@@ -230,8 +234,10 @@ class _Repo:
         parsed when a model asks for one of them (``_Model._layers``)."""
         if path in self._parsed:
             return self.parse(path, model)
-        text = self.text(path)
-        names = scan(text) if text is not None else None
+        if path not in self._names:
+            text = self.text(path)
+            self._names[path] = scan(text) if text is not None else None
+        names = self._names[path]
         if names is None or not names.certain:
             return self.parse(path, model)
         self._includers.setdefault(path, set()).add(model)
@@ -246,6 +252,25 @@ class _Repo:
         for model in sorted(self._includers.get(path, ())):
             self.parse(path, model)
         return self.parse(path)
+
+    def prefetch_uncertain(self) -> None:
+        """Parse together, ahead, the files the name scan cannot vouch for (models, files with
+        includes): the models read them one by one. Unreadable files are left for the reader."""
+        paths = []
+        for project in (self.main, *self.projects.values()):
+            for name in self.files(project):
+                path = project.root / name
+                if not name.endswith(_LOOKML_EXTENSIONS) or name.endswith(_DASHBOARD_SUFFIX):
+                    continue
+                if path not in self._names:
+                    try:
+                        self._names[path] = scan(read_text(path, "LookML file"))
+                    except (OSError, UnicodeDecodeError, InputError):
+                        continue
+                names = self._names[path]
+                if names is not None and not names.certain:
+                    paths.append(path)
+        self.prefetch(paths)
 
     def prefetch(self, paths: Iterable[Path]) -> None:
         """Parse ``paths`` not parsed yet together (in parallel processes when there are many)."""
@@ -348,6 +373,8 @@ class _Repo:
             base = from_file.parent.relative_to(project.root).as_posix()
             full = pattern if base in ("", ".") else f"{base}/{pattern}"
         full = _collapse_dots(full)
+        if (project.name, full) in self._globs:
+            return list(self._globs[(project.name, full)])
         regex = _glob_regex(full, optional_suffix=r"(?:\.lkml|\.lookml)?")
         found = []
         for name in self.files(project):
@@ -355,7 +382,8 @@ class _Repo:
                 path = project.root / name
                 self._owner[path] = project
                 found.append(path)
-        return found
+        self._globs[(project.name, full)] = found
+        return list(found)
 
 
 _LOOKML_EXTENSIONS = (".lkml", ".lookml")

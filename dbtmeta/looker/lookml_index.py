@@ -14,8 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# `view: name` / `explore: +name`, not `view_name:` / `explore_source:` / `${view.x}`.
-_DEFINITION = re.compile(r"(?<![\w$.])(view|explore)\s*:\s*((?:@\{[^}]*\}|\$\{[^}]*\}|[^\s{}])*)")
+# `view: name` / `explore: +name`; each pattern starts with its keyword, which lets `re` skip ahead
+# fast. The character before the keyword must not make it `preview:` or `${view.x}`.
+_NAME = r"\s*:\s*((?:@\{[^}]*\}|\$\{[^}]*\}|[^\s{}])*)"
+_DEFINITIONS = {"view": re.compile("view" + _NAME), "explore": re.compile("explore" + _NAME)}
+_NOT_BEFORE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.")
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,14 @@ def scan(text: str) -> Names:
     """The view and explore names ``text`` may define (a superset of what lkml finds)."""
     if "include" in text:
         return Names((), (), False)
-    views: dict[str, None] = {}
-    explores: dict[str, None] = {}
-    for kind, name in _DEFINITION.findall(text):
-        name = name.strip('"')
-        if not name or "@{" in name or "$" in name:
-            return Names((), (), False)
-        (views if kind == "view" else explores)[name] = None
-    return Names(tuple(views), tuple(explores), True)
+    found: dict[str, dict[str, None]] = {"view": {}, "explore": {}}
+    for kind, pattern in _DEFINITIONS.items():
+        for match in pattern.finditer(text):
+            start = match.start()
+            if start and text[start - 1] in _NOT_BEFORE:
+                continue
+            name = match.group(1).strip('"')
+            if not name or "@{" in name or "$" in name:
+                return Names((), (), False)
+            found[kind][name] = None
+    return Names(tuple(found["view"]), tuple(found["explore"]), True)
