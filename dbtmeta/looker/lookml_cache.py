@@ -147,12 +147,17 @@ class LookmlParser:
             chunks[smallest].append(i)
             sizes[smallest] += len(texts[i])
         chunks = [c for c in chunks if c]
+        from concurrent.futures.process import BrokenProcessPool
+
         results: list[Parsed | None] = [None] * len(texts)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            answers = pool.map(_load_chunk, [[texts[i] for i in chunk] for chunk in chunks])
-            for chunk, answer in zip(chunks, answers, strict=True):
-                for i, (data, error, messages) in zip(chunk, answer, strict=True):
-                    results[i] = Parsed(data, error, tuple(messages))
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                answers = pool.map(_load_chunk, [[texts[i] for i in chunk] for chunk in chunks])
+                for chunk, answer in zip(chunks, answers, strict=True):
+                    for i, (data, error, messages) in zip(chunk, answer, strict=True):
+                        results[i] = Parsed(data, error, tuple(messages))
+        except (OSError, NotImplementedError, BrokenProcessPool):  # no processes here: parse in this one
+            pass
         return [r if r is not None else load_text(texts[i]) for i, r in enumerate(results)]
 
     # -- the disk cache ------------------------------------------------------------------------
