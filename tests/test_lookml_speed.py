@@ -47,16 +47,21 @@ def test_scan_finds_definitions_and_refinements_not_lookalikes() -> None:
         "view:+orders{}\n# explore: commented_out {}\nexplore: orders_x {\n  view_name: orders\n"
         "  join: users { from: people }\n}\n"
         "view: derived {\n  derived_table: { explore_source: orders_x {} }\n}\n"
-        'view: "quoted" {}\npreview: not_a_view\n'
+        "preview: not_a_view\nview:\n  next_line {}\n"
     )
-    assert scan(text) == Names(
-        ("orders", "+orders", "derived", "quoted"), ("commented_out", "orders_x"), True
-    )
+    views = ("orders", "+orders", "derived", "next_line")
+    assert scan(text) == Names(views, ("commented_out", "orders_x"), True)
 
 
 @pytest.mark.parametrize(
     "text",
-    ['include: "/views/*.view"\nview: a {}\n', "view: @{PREFIX}_orders {}\n", "explore: ${x} {}\n"],
+    [
+        'include: "/views/*.view"\nview: a {}\n',
+        "view: @{PREFIX}_orders {}\n",
+        "explore: ${x} {}\n",
+        "view: # lkml reads the name on the next line\n  orders {}\n",
+        'view: "quoted" {}\n',
+    ],
 )
 def test_scan_does_not_vouch_for_includes_or_templated_names(text: str) -> None:
     assert scan(text) == Names((), (), False)

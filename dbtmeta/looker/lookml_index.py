@@ -4,7 +4,8 @@
 SQL too: a name found there only costs a parse that finds nothing). The reader uses the answer
 to parse a file only when a model needs one of its names. A file the scan cannot vouch for is
 ``certain=False`` and parsed like before: one that mentions ``include`` (its includes decide what
-a model sees, and only lkml reads them exactly) or whose names use ``@{constants}``.
+a model sees, and only lkml reads them exactly), or where a name is quoted, follows a comment
+(``view: # note`` then the name) or uses ``@{constants}`` / ``${...}``.
 
 Must not: parse LookML or SQL, or decide anything about models (``lookml.py`` does).
 """
@@ -40,8 +41,8 @@ def scan(text: str) -> Names:
             start = match.start()
             if start and text[start - 1] in _NOT_BEFORE:
                 continue
-            name = match.group(1).strip('"')
-            if not name or "@{" in name or "$" in name:
+            name = match.group(1)
+            if not name or any(mark in name for mark in ('"', "#", "@{", "$")):  # quoted, a comment...
                 return Names((), (), False)
             found[kind][name] = None
     return Names(tuple(found["view"]), tuple(found["explore"]), True)
