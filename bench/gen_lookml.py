@@ -102,31 +102,37 @@ def _view(
     return "\n".join(parts) + "\n", names
 
 
-def generate(out: Path, seed: int = 7) -> dict[str, int]:
+def generate(out: Path, seed: int = 7, scale: float = 1.0, tables: list[str] | None = None) -> dict[str, int]:
+    """Write the repository under ``out``; ``scale`` < 1 for a smaller one of the same shape (tests);
+    ``tables``: the relations views read, instead of the dbt project's (then no ``dbt/`` is written)."""
     rng = random.Random(seed)
+    domains, used_domains = max(2, round(DOMAINS * scale)), max(1, round(USED_DOMAINS * scale))
+    views_per_domain = max(12, round(VIEWS_PER_DOMAIN * scale))
+    dashboards, shared_views = max(4, round(DASHBOARDS * scale)), max(4, round(SHARED_VIEWS * scale))
     if out.exists():
         shutil.rmtree(out)
-    dbt_dir = out / "dbt"
-    manifest_src = gen_project.ensure("tiny") / "manifest.json"
-    (dbt_dir / "target").mkdir(parents=True)
-    (dbt_dir / "models").mkdir()
-    shutil.copyfile(manifest_src, dbt_dir / "target" / "manifest.json")
-    (dbt_dir / "dbt_project.yml").write_text(
-        "name: bench\nversion: '1.0'\nconfig-version: 2\nprofile: bench\nmodel-paths: [models]\n",
-        encoding="utf-8",
-    )
-    manifest = json.loads(manifest_src.read_text(encoding="utf-8"))
-    tables = sorted(
-        f"{n['database']}.{n['schema']}.{n['name']}"
-        for n in manifest["nodes"].values()
-        if n.get("resource_type") == "model"
-    )
+    if tables is None:
+        dbt_dir = out / "dbt"
+        manifest_src = gen_project.ensure("tiny") / "manifest.json"
+        (dbt_dir / "target").mkdir(parents=True)
+        (dbt_dir / "models").mkdir()
+        shutil.copyfile(manifest_src, dbt_dir / "target" / "manifest.json")
+        (dbt_dir / "dbt_project.yml").write_text(
+            "name: bench\nversion: '1.0'\nconfig-version: 2\nprofile: bench\nmodel-paths: [models]\n",
+            encoding="utf-8",
+        )
+        manifest = json.loads(manifest_src.read_text(encoding="utf-8"))
+        tables = sorted(
+            f"{n['database']}.{n['schema']}.{n['name']}"
+            for n in manifest["nodes"].values()
+            if n.get("resource_type") == "model"
+        )
 
     main, shared = out / "main", out / "shared"
     (shared / "views").mkdir(parents=True)
     (shared / "manifest.lkml").write_text('project_name: "shared"\n', encoding="utf-8")
     shared_fields: dict[str, list[str]] = {}
-    for i in range(SHARED_VIEWS):
+    for i in range(shared_views):
         name = f"base_{i}"
         text, names = _view(rng, name, rng.choice(tables), rng.randint(10, 30), None, None)
         (shared / "views" / f"{name}.view.lkml").write_text(text, encoding="utf-8")
@@ -140,15 +146,15 @@ def generate(out: Path, seed: int = 7) -> dict[str, int]:
     )
     view_fields: dict[str, list[str]] = {}
     domain_views: list[list[str]] = []
-    for d in range(DOMAINS):
+    for d in range(domains):
         folder = main / "views" / f"domain_{d}"
         folder.mkdir()
         names = []
-        for v in range(VIEWS_PER_DOMAIN):
+        for v in range(views_per_domain):
             name = f"d{d}_v{v}"
             big = rng.random() < 1 / 7
             fields = rng.randint(200, 400) if big else rng.randint(30, 80)
-            extends = f"base_{rng.randrange(SHARED_VIEWS)}" if rng.random() < 0.1 else None
+            extends = f"base_{rng.randrange(shared_views)}" if rng.random() < 0.1 else None
             derived = (rng.choice(tables), rng.choice(tables)) if rng.random() < 0.05 else None
             table = rng.choice(tables)
             if rng.random() < 0.05:
@@ -160,14 +166,14 @@ def generate(out: Path, seed: int = 7) -> dict[str, int]:
         domain_views.append(names)
 
     explores: list[tuple[str, str, str, list[str]]] = []  # (model, explore, base view, joins)
-    for d in range(DOMAINS):
+    for d in range(domains):
         model = MODELS[d % len(MODELS)]
         folder = main / "explores" / model
         folder.mkdir(parents=True, exist_ok=True)
         for e in range(EXPLORES_PER_DOMAIN):
             base = domain_views[d][e]
             pool = [v for v in domain_views[d] if v != base]
-            joins = rng.sample(pool, rng.randint(5, 25))
+            joins = rng.sample(pool, min(len(pool), rng.randint(5, 25)))
             name = f"x_d{d}_e{e}"
             parts = [
                 'include: "/views/**/*.view"',
@@ -196,8 +202,8 @@ def generate(out: Path, seed: int = 7) -> dict[str, int]:
             encoding="utf-8",
         )
 
-    used = [x for x in explores if int(x[1].split("_")[1][1:]) < USED_DOMAINS]
-    for i in range(DASHBOARDS):
+    used = [x for x in explores if int(x[1].split("_")[1][1:]) < used_domains]
+    for i in range(dashboards):
         model, explore, base, joins = rng.choice(used)
         folder = main / "dashboards" / model
         folder.mkdir(parents=True, exist_ok=True)

@@ -243,3 +243,43 @@ def test_cli_warns_only_about_files_it_needs_and_strict_checks_every_file(
         f"dbtmeta: warning: {broken} (model greenery): not valid LookML (Unable to find a matching "
         "expression for '<stream end>' on line 4); fix the file or leave it out of the include:"
     ) in capsys.readouterr().err.splitlines()
+
+
+def test_generated_benchmark_repository_same_answers_in_every_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lkml_calls: list[str]
+) -> None:
+    """bench/gen_lookml.py's shape at a small scale (two projects, an import, explores with many
+    joins, dashboards reaching part of it): what dashboards need is the same whether every file is
+    parsed in one process or only the needed ones, in worker processes, from the cache."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    try:
+        import gen_lookml
+    finally:
+        sys.path.pop(0)
+    tables = [f"analytics.core.table_{i}" for i in range(30)]
+    info = gen_lookml.generate(tmp_path / "repo", scale=0.06, tables=tables)
+    assert info["files"] > 60
+    repo, imports = tmp_path / "repo" / "main", {"shared": str(tmp_path / "repo" / "shared")}
+    everything = read_lookml(repo, imports=imports, processes=1)
+    monkeypatch.setattr(lookml_cache, "PARALLEL_MIN_FILES", 2)
+    cache = tmp_path / "cache"
+    needed = read_lookml(repo, imports=imports, scope="dashboards", cache_dir=cache, processes=2)
+    assert needed.dashboards == everything.dashboards
+    assert len(needed.dashboards) == 24
+    queried = {(q.model, q.explore) for d in needed.dashboards for q in d.queries()}
+    assert needed.explores == {k: e for k, e in everything.explores.items() if k in queried}
+    assert 0 < len(needed.explores) < len(everything.explores)
+    assert needed.problems == everything.problems
+    # at this scale some models have no explores or dashboards of their own: only those includes
+    assert everything.problems and all("matches no file" in p for p in everything.problems)
+    parsed_files = len(list(cache.rglob("*.json")))
+    lkml_files = len(list((tmp_path / "repo").rglob("*.lkml")))
+    assert (
+        0 < parsed_files < lkml_files - 2
+    )  # not every file: not the manifests, not what no dashboard reaches
+    calls = len(lkml_calls)
+    warm = read_lookml(repo, imports=imports, scope="dashboards", cache_dir=cache, processes=1)
+    assert len(lkml_calls) - calls == 2  # the two manifest.lkml files only
+    assert _all(warm) == _all(needed)
