@@ -398,6 +398,18 @@ def _rebuild_requested(config: pytest.Config) -> bool:
     return bool(config.getoption("--rebuild-example")) or os.environ.get(REBUILD_ENV, "") not in ("", "0")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _lookml_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The CLI caches parsed LookML under $XDG_CACHE_HOME: in tests, a session directory, not ~/.cache."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def example_build(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> ExampleBuild:
     cached = _cached("example", _build_example, _rebuild_requested(pytestconfig))

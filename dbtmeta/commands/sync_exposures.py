@@ -40,6 +40,12 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
     metavar="NAME=DIR",
     help="Where the LookML project NAME that manifest.lkml imports is checked out (repeatable).",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Parse every LookML file afresh: no cache of parsed files "
+    "(default: $XDG_CACHE_HOME/dbtmeta/lookml; also DBTMETA_NO_CACHE=1).",
+)
 @click.option("--snapshot", type=click.Path(dir_okay=False), help="Read a `dbtmeta looker pull` snapshot.")
 @looker_options
 @click.option(
@@ -111,6 +117,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 def command(
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    no_cache: bool,
     snapshot: str | None,
     concurrency: int,
     project_dir: str | None,
@@ -149,6 +156,8 @@ def command(
     content = _load_content(
         lookml_dir=lookml_dir,
         lookml_import=lookml_import,
+        no_cache=no_cache,
+        strict=options.strict,
         snapshot=snapshot,
         api_given=bool(looker["looker_ini"] or explicit_url),
         api_settings=api_settings_from_options(**looker),
@@ -206,6 +215,8 @@ def _load_content(
     *,
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    no_cache: bool,
+    strict: bool,
     snapshot: str | None,
     api_given: bool,
     api_settings: object,
@@ -225,6 +236,7 @@ def _load_content(
         return load_snapshot(snapshot)
     if lookml_dir and not api_given:
         from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
+        from dbtmeta.looker.lookml_cache import default_cache_dir
 
         return read_lookml(
             lookml_dir,
@@ -232,6 +244,9 @@ def _load_content(
             imports=parse_lookml_imports(lookml_import),
             connections=connections,
             user_attributes=user_attributes,
+            # Exposures need only the explores dashboards query; --strict checks every file.
+            scope="all" if strict else "dashboards",
+            cache_dir=None if no_cache else default_cache_dir(),
         )
     base_url = getattr(api_settings, "base_url", None)
     if not (api_given or base_url or os.path.isfile("looker.ini")):

@@ -14,11 +14,10 @@ Must not: know about dbt nodes, parse LookML without lkml or SQL without sqlglot
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dbtmeta.errors import InputError, OptionError
 from dbtmeta.files import read_text
@@ -33,6 +32,9 @@ from dbtmeta.looker.content import (
     LookmlView,
     ViewSource,
 )
+from dbtmeta.looker.lookml_cache import LookmlParser
+from dbtmeta.looker.lookml_cache import lkml_log as _lkml_log
+from dbtmeta.looker.lookml_index import Names, scan
 
 _MODEL_SUFFIX = ".model.lkml"
 _DASHBOARD_SUFFIX = ".dashboard.lookml"
@@ -47,6 +49,9 @@ def read_lookml(
     connections: Mapping[str, Connection] | None = None,
     user_attributes: Mapping[str, str] | None = None,
     fields: bool = False,
+    scope: Literal["all", "dashboards"] = "all",
+    cache_dir: Path | None = None,
+    processes: int | None = None,
 ) -> LookerContent:
     """Parse the LookML project in ``repo_dir``; ``imports`` maps imported project names to directories.
 
@@ -56,6 +61,11 @@ def read_lookml(
     ``connections``: defaults the user gives per Looker connection name (database, schema,
     dialect); ``user_attributes``: values for ``_user_attributes[...]`` in Liquid.
 
+    ``scope="dashboards"``: only the explores the dashboards query are built (and only the files
+    defining them and their views parsed); ``"all"``: every explore. ``cache_dir``: where parsed
+    files are cached by content (None: no cache); ``processes``: how many processes may parse
+    (None: one per CPU).
+
     Raises ``InputError`` (one line) only when there is no project to read. Anything wrong inside the
     project (a malformed file, an include that matches nothing, an imported project not given) is
     recorded in ``LookerContent.problems`` and in the ``ViewSource.problem`` of every view it blocks:
@@ -63,11 +73,15 @@ def read_lookml(
     """
     from dbtmeta.looker.lookml_dashboards import read_dashboards
 
-    repo = _Repo(Path(repo_dir), {name: Path(d) for name, d in (imports or {}).items()})
+    parser = LookmlParser(cache_dir, processes)
+    repo = _Repo(Path(repo_dir), {name: Path(d) for name, d in (imports or {}).items()}, parser)
     content = LookerContent(source="lookml", base_url=base_url.rstrip("/") if base_url else None)
     given = dict(connections or {})
     attributes = dict(user_attributes or {})
-    for model_path in repo.model_files():
+    models: list[_Model] = []
+    model_files = repo.model_files()
+    repo.prefetch_uncertain()
+    for model_path in model_files:
         model_name = model_path.name[: -len(_MODEL_SUFFIX)]
         model = _Model(model_name, repo, repo.constants(None), dialect, attributes)
         model.load(model_path)
@@ -80,18 +94,23 @@ def read_lookml(
                 conn = Connection(model.connection, dialect=dialect)
             content.model_connections[model_name] = model.connection
             content.connections.setdefault(model.connection, conn)
-        for explore in model.explores():
-            content.explores[(model_name, explore.name)] = explore
-            if fields:
-                content.lookml_joins[(model_name, explore.name)] = model.joins(explore.name)
-        for view_name in model.view_names() if fields else ():
-            content.lookml_views[(model_name, view_name)] = model.lookml_view(view_name)
+        models.append(model)
         files = [(path, repo.display(path)) for path in model.dashboard_files]
         constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
         dashboards, problems = read_dashboards(files, model_name, content.base_url, constants)
         content.dashboards.extend(dashboards)
         for where, message in problems:
             repo.problem(where, message, model_name)
+    queried = {(q.model, q.explore) for d in content.dashboards for q in d.queries()}
+    for model in models:
+        only = None if scope == "all" else {e for m, e in queried if m == model.name}
+        model.prefetch(only)
+        for explore in model.explores(only):
+            content.explores[(model.name, explore.name)] = explore
+            if fields:
+                content.lookml_joins[(model.name, explore.name)] = model.joins(explore.name)
+        for view_name in model.view_names() if fields else ():
+            content.lookml_views[(model.name, view_name)] = model.lookml_view(view_name)
         for project, names in model.blocked.items():
             repo.blocked.setdefault(project, set()).update(names)
     content.dashboards.sort(key=lambda d: d.id)
@@ -136,7 +155,7 @@ class _Project:
 class _Repo:
     """The files of the LookML project and of the projects it imports, parsed once each."""
 
-    def __init__(self, root: Path, imports: dict[str, Path]) -> None:
+    def __init__(self, root: Path, imports: dict[str, Path], parser: LookmlParser | None = None) -> None:
         if not root.is_dir():
             raise InputError(
                 f"LookML directory {root} does not exist or is not a directory: "
@@ -148,6 +167,10 @@ class _Repo:
             name: _Project(name, directory) for name, directory in imports.items()
         }
         self._parsed: dict[Path, dict[str, Any] | None] = {}
+        self.parser = parser or LookmlParser(processes=1)
+        self._includers: dict[Path, set[str]] = {}  # stood-in file -> models that include it
+        self._names: dict[Path, Names | None] = {}  # what the name scan found (None: unreadable)
+        self._globs: dict[tuple[str | None, str], list[Path]] = {}  # every model includes the same
         self._owner: dict[Path, _Project] = {}
         self._problems: dict[tuple[str, str], set[str]] = {}
         self.missing: dict[str, list[str]] = {}  # project not given -> where it is included
@@ -224,24 +247,69 @@ class _Repo:
                     models.add(model)
         return self._parsed[path]
 
-    def _parse(self, path: Path) -> dict[str, Any] | None:
-        import lkml
+    def parse_or_stub(self, path: Path, model: str) -> dict[str, Any] | None:
+        """``parse(path, model)``, or, for a file the name scan vouches for, a stand-in listing the
+        views and explores it may define as ``{"name": ..., _STUB: (path, kind)}``: the file is
+        parsed when a model asks for one of them (``_Model._layers``)."""
+        if path in self._parsed:
+            return self.parse(path, model)
+        if path not in self._names:
+            text = self.text(path)
+            self._names[path] = scan(text) if text is not None else None
+        names = self._names[path]
+        if names is None or not names.certain:
+            return self.parse(path, model)
+        self._includers.setdefault(path, set()).add(model)
+        return {
+            _STUB: path,
+            "views": [{"name": n, _STUB: (path, "views")} for n in names.views],
+            "explores": [{"name": n, _STUB: (path, "explores")} for n in names.explores],
+        }
 
+    def realize(self, path: Path) -> dict[str, Any] | None:
+        """A stood-in file parsed; its problems concern every model that included it."""
+        for model in sorted(self._includers.get(path, ())):
+            self.parse(path, model)
+        return self.parse(path)
+
+    def prefetch_uncertain(self) -> None:
+        """Parse together, ahead, the files the name scan cannot vouch for (models, files with
+        includes): the models read them one by one. Unreadable files are left for the reader."""
+        paths = []
+        for project in (self.main, *self.projects.values()):
+            for name in self.files(project):
+                path = project.root / name
+                if not name.endswith(_LOOKML_EXTENSIONS) or name.endswith(_DASHBOARD_SUFFIX):
+                    continue
+                if path not in self._names:
+                    try:
+                        self._names[path] = scan(read_text(path, "LookML file"))
+                    except (OSError, UnicodeDecodeError, InputError):
+                        continue
+                names = self._names[path]
+                if names is not None and not names.certain:
+                    paths.append(path)
+        self.prefetch(paths)
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        """Parse ``paths`` not parsed yet together (in parallel processes when there are many)."""
+        texts = [text for p in dict.fromkeys(paths) if p not in self._parsed if (text := self.text(p))]
+        self.parser.parse_many(texts)
+
+    def _parse(self, path: Path) -> dict[str, Any] | None:
         text = self.text(path)
         if text is None:
             return None
-        with _lkml_log() as messages:
-            try:
-                parsed = lkml.load(text)
-            except Exception as exc:  # lkml raises SyntaxError, KeyError, and others on odd input
-                detail = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__).strip('"')
-                self.problem(
-                    self.display(path),
-                    f"not valid LookML ({detail}); fix the file or leave it out of the include:",
-                )
-                return None
-        for message in messages:
+        result = self.parser.parse(text)
+        if result.error is not None:
+            self.problem(
+                self.display(path),
+                f"not valid LookML ({result.error}); fix the file or leave it out of the include:",
+            )
+            return None
+        for message in result.messages:
             self.problem(self.display(path), f"lkml: {message}")
+        parsed = result.data
         if not isinstance(parsed, dict):
             return {}
         constants = self.project_of(path).constants
@@ -324,6 +392,8 @@ class _Repo:
             base = from_file.parent.relative_to(project.root).as_posix()
             full = pattern if base in ("", ".") else f"{base}/{pattern}"
         full = _collapse_dots(full)
+        if (project.name, full) in self._globs:
+            return list(self._globs[(project.name, full)])
         regex = _glob_regex(full, optional_suffix=r"(?:\.lkml|\.lookml)?")
         found = []
         for name in self.files(project):
@@ -331,11 +401,13 @@ class _Repo:
                 path = project.root / name
                 self._owner[path] = project
                 found.append(path)
-        return found
+        self._globs[(project.name, full)] = found
+        return list(found)
 
 
 _LOOKML_EXTENSIONS = (".lkml", ".lookml")
 _MISSING_PARENTS = "__dbtmeta_missing_extends__"  # set on a merged definition whose extends are undefined
+_STUB = "__dbtmeta_not_parsed_yet__"  # a view/explore standing for the file that may define it
 
 
 def _dependencies(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -348,30 +420,6 @@ def _dependencies(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 def _resolve_constants(constants: dict[str, str]) -> dict[str, str]:
     """Constants whose values use other constants of the same project, expanded."""
     return {name: tpl.substitute_or_keep(value, constants) for name, value in constants.items()}
-
-
-@contextmanager
-def _lkml_log() -> Iterator[list[str]]:
-    """Collect what lkml logs (e.g. a top-level key declared twice) instead of letting it reach stderr."""
-    import logging
-
-    messages: list[str] = []
-
-    class _Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
-                messages.append(record.getMessage())
-
-    logger = logging.getLogger("lkml")
-    handler = _Collect()
-    propagate = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
 
 
 def _collapse_dots(path: str) -> str:
@@ -509,7 +557,8 @@ class _Model:
     _sources: dict[tuple[str, str | None], ViewSource] = field(default_factory=dict)
     _resolving: list[str] = field(default_factory=list)
     missing_projects: list[str] = field(default_factory=list)  # //project/ includes not given
-    notes: list[str] = field(default_factory=list)  # includes that failed: hints for what is missing
+    # includes that failed: hints for what is missing (a stood-in file: a hint if it cannot be parsed)
+    notes: list[str | Path] = field(default_factory=list)
     blocked: dict[str, set[str]] = field(default_factory=dict)  # missing project -> what it blocks
     # views whose tables depend on the explore (Liquid reading _explore._name), directly or not
     _per_explore: set[str] = field(default_factory=set)
@@ -560,11 +609,13 @@ class _Model:
                     seen.add(match)
                     self.dashboard_files.append(match)
                     continue
-                parsed = self.repo.parse(match, self.name)
+                parsed = self.repo.parse_or_stub(match, self.name)
                 if parsed is None:
                     seen.add(match)
                     self.notes.append(f"{self.repo.display(match)} could not be read")
                     continue
+                if _STUB in parsed:
+                    self.notes.append(match)
                 # An included model file (Looker's blocks include their config project's) brings its
                 # views, explores and includes; its connection stays its own.
                 self._load_file(match, parsed, seen)
@@ -591,8 +642,14 @@ class _Model:
             message += f"; it may be in imported project {projects}, not given ({flags})"
             for project in self.missing_projects:
                 self.blocked.setdefault(project, set()).add(blocked or f"{what} {name}")
-        if self.notes:
-            message += "; " + "; ".join(dict.fromkeys(self.notes))
+        self.repo.prefetch(n for n in self.notes if isinstance(n, Path))
+        notes = [
+            note if isinstance(note, str) else f"{self.repo.display(note)} could not be read"
+            for note in self.notes
+            if isinstance(note, str) or self.repo.realize(note) is None
+        ]
+        if notes:
+            message += "; " + "; ".join(dict.fromkeys(notes))
         return message
 
     @staticmethod
@@ -603,13 +660,51 @@ class _Model:
         bases, refinements = store.setdefault(name.lstrip("+"), ([], []))
         (refinements if name.startswith("+") else bases).append(item)
 
-    @staticmethod
     def _layers(
-        store: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]], name: str
+        self, store: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]], name: str
     ) -> list[dict[str, Any]]:
         """Definitions then refinements, in include order; empty when only refinements exist."""
         bases, refinements = store.get(name, ([], []))
+        for items in (bases, refinements):
+            if any(_STUB in item for item in items):
+                items[:] = [real for item in items for real in self._realize(item)]
         return [*bases, *refinements] if bases else []
+
+    def _realize(self, item: dict[str, Any]) -> list[dict[str, Any]]:
+        """The items a stand-in stands for: those of its name in its file, parsed now (maybe none)."""
+        if _STUB not in item:
+            return [item]
+        path, kind = item[_STUB]
+        parsed = self.repo.realize(path) or {}
+        return [real for real in _named(parsed.get(kind)) if real["name"] == item["name"]]
+
+    def prefetch(self, explores: set[str] | None) -> None:
+        """Parse together the files that define ``explores`` (None: all), then those of their views."""
+
+        def files(
+            store: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]], names: Any
+        ) -> list[Path]:
+            return [
+                item[_STUB][0]
+                for name in names
+                for items in store.get(name, ([], []))
+                for item in items
+                if _STUB in item
+            ]
+
+        if explores is None:
+            paths = [note for note in self.notes if isinstance(note, Path)]  # every stood-in file
+            self.repo.prefetch(paths)
+            for path in paths:  # every file's problems are reported, as without stand-ins
+                self.repo.realize(path)
+            return
+        self.repo.prefetch(files(self._explores, explores))
+        views: list[str] = []
+        for name in explores:
+            spec = self._explore_def(name) or {}
+            views += [str(spec.get(k)) for k in ("from", "view_name") if spec.get(k)] + [name]
+            views += [str(j.get("from") or j["name"]) for j in _named(spec.get("joins"))]
+        self.repo.prefetch(files(self._views, dict.fromkeys(views)))
 
     def _definition(
         self,
@@ -919,10 +1014,13 @@ class _Model:
     def _explore_def(self, name: str) -> dict[str, Any] | None:
         return self._definition(self._explores, name, list_keys=("joins",))
 
-    def explore_names(self) -> list[str]:
-        """Explores users can query: defined (not only refined) and not ``extension: required``."""
+    def explore_names(self, only: set[str] | None = None) -> list[str]:
+        """Explores users can query: defined (not only refined) and not ``extension: required``
+        (``only``: of these names)."""
         names = []
         for name in self._explores:
+            if only is not None and name not in only:
+                continue
             layers = self._layers(self._explores, name)
             if layers and not any(str(layer.get("extension", "")) == "required" for layer in layers):
                 names.append(name)
@@ -975,8 +1073,8 @@ class _Model:
             views.append(ExploreView(alias, source, tuple(required), self.field_requires(view)))
         return Explore(self.name, name, base_alias, tuple(views), self.connection)
 
-    def explores(self) -> list[Explore]:
-        found = [self.explore(name) for name in self.explore_names()]
+    def explores(self, only: set[str] | None = None) -> list[Explore]:
+        found = [self.explore(name) for name in self.explore_names(only)]
         return [e for e in found if e is not None]
 
     # -- fields (column lineage) -----------------------------------------------------------
