@@ -676,7 +676,10 @@ class _Model:
             return [item]
         path, kind = item[_STUB]
         parsed = self.repo.realize(path) or {}
-        return [real for real in _named(parsed.get(kind)) if real["name"] == item["name"]]
+        found = [real for real in _named(parsed.get(kind)) if real["name"] == item["name"]]
+        for real in found:  # for file:line of fields and joins, as for blocks read eagerly
+            self._layer_files[id(real)] = path
+        return found
 
     def prefetch(self, explores: set[str] | None) -> None:
         """Parse together the files that define ``explores`` (None: all), then those of their views."""
