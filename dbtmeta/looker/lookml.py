@@ -85,15 +85,7 @@ def read_lookml(
         model_name = model_path.name[: -len(_MODEL_SUFFIX)]
         model = _Model(model_name, repo, repo.constants(None), dialect, attributes)
         model.load(model_path)
-        if model.connection:
-            known = given.get(model.connection)
-            if known is not None:
-                model.dialect = known.dialect or dialect
-                conn = Connection(model.connection, model.dialect, known.database, known.schema)
-            else:
-                conn = Connection(model.connection, dialect=dialect)
-            content.model_connections[model_name] = model.connection
-            content.connections.setdefault(model.connection, conn)
+        _connect(model, content, given, dialect)
         models.append(model)
         files = [(path, repo.display(path)) for path in model.dashboard_files]
         constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
@@ -101,6 +93,17 @@ def read_lookml(
         content.dashboards.extend(dashboards)
         for where, message in problems:
             repo.problem(where, message, model_name)
+    _build_explores(models, content, repo, scope=scope, fields=fields)
+    content.dashboards.sort(key=lambda d: d.id)
+    content.problems = repo.problem_lines()
+    return content
+
+
+def _build_explores(
+    models: list[_Model], content: LookerContent, repo: _Repo, *, scope: str, fields: bool
+) -> None:
+    """Build the explores of every model (``scope="dashboards"``: those the dashboards query only),
+    with their fields and joins when ``fields``; note what missing imported projects block."""
     queried = {(q.model, q.explore) for d in content.dashboards for q in d.queries()}
     for model in models:
         only = None if scope == "all" else {e for m, e in queried if m == model.name}
@@ -113,9 +116,22 @@ def read_lookml(
             content.lookml_views[(model.name, view_name)] = model.lookml_view(view_name)
         for project, names in model.blocked.items():
             repo.blocked.setdefault(project, set()).update(names)
-    content.dashboards.sort(key=lambda d: d.id)
-    content.problems = repo.problem_lines()
-    return content
+
+
+def _connect(
+    model: _Model, content: LookerContent, given: Mapping[str, Connection], dialect: str | None
+) -> None:
+    """Record the model's connection, with the defaults the user gave for it (their dialect wins)."""
+    if not model.connection:
+        return
+    known = given.get(model.connection)
+    if known is not None:
+        model.dialect = known.dialect or dialect
+        conn = Connection(model.connection, model.dialect, known.database, known.schema)
+    else:
+        conn = Connection(model.connection, dialect=dialect)
+    content.model_connections[model.name] = model.connection
+    content.connections.setdefault(model.connection, conn)
 
 
 def parse_lookml_imports(items: Iterable[str]) -> dict[str, str]:
