@@ -64,8 +64,13 @@ def read_bytes(path: str | os.PathLike[str], what: str, limit: int = MAX_TEXT_BY
         _refuse(info.st_mode, what, path)
         if info.st_size > limit:
             raise InputError(_too_big(path, what, limit))
-        chunks: list[bytes] = []
-        size = 0
+        # One read of the whole file (its size is known): no chunks to join, no copy of a 200 MB
+        # manifest. The loop after it only runs if the file grew since the fstat.
+        first = os.read(fd, info.st_size + 1) if info.st_size else b""
+        chunks: list[bytes] = [first]
+        size = len(first)
+        if size > limit:  # the file grew past the limit since the fstat
+            raise InputError(_too_big(path, what, limit))
         while chunk := os.read(fd, _CHUNK):
             size += len(chunk)
             if size > limit:  # the file grew while we read it
