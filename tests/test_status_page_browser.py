@@ -142,6 +142,15 @@ def test_failure_scenario_shows_statuses_and_causes(open_page, failure_page: Pat
         "▲ At risk",
         "✓ Fresh",
     ]
+    # Colour as well as words: the badge and the item's left border in the status's colour.
+    colours = page.locator("#dashboards > li").evaluate_all(
+        """items => items.map(li => [getComputedStyle(li.querySelector('.badge')).color,
+                                    getComputedStyle(li.querySelector('.badge')).backgroundColor,
+                                    getComputedStyle(li).borderLeftColor])"""
+    )
+    stale = ["rgb(179, 38, 30)", "rgb(253, 231, 228)", "rgb(179, 38, 30)"]
+    assert colours == [stale, stale, stale, ["rgb(138, 83, 0)", "rgb(255, 241, 214)", "rgb(138, 83, 0)"],
+                       ["rgb(30, 107, 52)", "rgb(226, 244, 230)", "rgb(30, 107, 52)"]]  # fmt: skip
     causes = causes_by_dashboard(opened)
     assert list(causes) == NAMES
     patterns = {
@@ -302,10 +311,10 @@ def test_history_view_over_a_generated_month(open_page, example_build, tmp_path:
     strip_width = orders.locator(".strip").bounding_box()["width"]
     day = strip_width / 30
     assert [(css, round(width / day)) for css, width, _, _ in runs] == [
-        ("f w19", 19),
-        ("s w2", 2),
-        ("f w8", 8),
-        ("s w1", 1),
+        ("f19", 19),
+        ("s2", 2),
+        ("f8", 8),
+        ("s1", 1),
     ]
     assert [colour for _, _, colour, _ in runs] == [
         "rgb(60, 154, 90)",
@@ -313,8 +322,13 @@ def test_history_view_over_a_generated_month(open_page, example_build, tmp_path:
         "rgb(60, 154, 90)",
         "rgb(192, 57, 43)",
     ]
-    ten, nine = ((now - dt.timedelta(days=n)).date().isoformat() for n in (10, 9))
-    assert runs[1][3] == f"{ten} to {nine}: stale"
+    ten, nine = ((now - dt.timedelta(days=n)).date() for n in (10, 9))
+    span = (
+        f"{ten.day} {ten:%b} – {nine.day} {nine:%b}"
+        if ten.month != nine.month
+        else f"{ten.day}–{nine.day} {nine:%b}"
+    )
+    assert runs[1][3] == f"{span}: stale"
     text = orders.locator(".hist").inner_text()
     assert "Fresh on 27 of the last 30 days (90%)." in text
     assert "Current incident: stale, under a minute so far." in text

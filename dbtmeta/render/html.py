@@ -129,17 +129,14 @@ form button{font:inherit;padding:.35rem .8rem}
 #dashboards{list-style:none;padding:0;margin:0}
 #causes{background:#fff;border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem}
 #causes li:target{background:#fff8c5}
-.dash{background:#fff;border:1px solid var(--line);border-left:.4rem solid var(--unknown);border-radius:.5rem;
-padding:.75rem 1rem;margin:0 0 .75rem}
-.many .dash{content-visibility:auto;contain-intrinsic-size:auto 9rem}
-.dash.stale{border-left-color:var(--stale)}.dash.at_risk{border-left-color:var(--risk)}
-.dash.fresh{border-left-color:var(--fresh)}
+#dashboards>li{background:#fff;border:1px solid var(--line);border-left:.4rem solid var(--unknown);
+border-radius:.5rem;padding:.75rem 1rem;margin:0 0 .75rem}
+.many #dashboards>li{content-visibility:auto;contain-intrinsic-size:auto 9rem}
+[data-status=stale]{--c:var(--stale);--bg:var(--stale-bg)}[data-status=at_risk]{--c:var(--risk);--bg:var(--risk-bg)}
+[data-status=unknown]{--c:var(--unknown);--bg:var(--unknown-bg)}[data-status=fresh]{--c:var(--fresh);--bg:var(--fresh-bg)}
+#dashboards>li[data-status]{border-left-color:var(--c)}
 .badge{display:inline-block;font-size:.85rem;font-weight:600;padding:.1rem .55rem;border-radius:1rem;
-white-space:nowrap;border:1px solid currentColor}
-.badge.stale{color:var(--stale);background:var(--stale-bg)}
-.badge.at_risk{color:var(--risk);background:var(--risk-bg)}
-.badge.unknown{color:var(--unknown);background:var(--unknown-bg)}
-.badge.fresh{color:var(--fresh);background:var(--fresh-bg)}
+white-space:nowrap;border:1px solid currentColor;color:var(--c);background:var(--bg)}
 .name{overflow-wrap:anywhere}
 .meta{margin:.35rem 0 0;color:var(--muted);font-size:.9rem;display:flex;flex-wrap:wrap;gap:.15rem 1.25rem}
 .meta span{overflow-wrap:anywhere}
@@ -158,16 +155,16 @@ code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 90deg,transparent 0 calc(100% / var(--days) - 2px),
 #fff calc(100% / var(--days) - 2px) calc(100% / var(--days)))}
 .strip i{flex:1 1 0;background:#eceef1}
-.strip i.f{background:#3c9a5a}.strip i.u{background:#9aa0a8}
-.strip i.r{background:#e5a100}.strip i.s{background:#c0392b}
+.strip [class^=f]{background:#3c9a5a}.strip [class^=u]{background:#9aa0a8}
+.strip [class^=r]{background:#e5a100}.strip [class^=s]{background:#c0392b}
 .strip-ends{display:flex;justify-content:space-between;max-width:24rem;font-size:.75rem;color:var(--muted)}
 .hist p{margin:.2rem 0}
 footer{color:var(--muted);font-size:.8rem;padding-bottom:2rem}
-@media (max-width:40rem){body{font-size:15px}h1{font-size:1.25rem}.dash{padding:.6rem .7rem}
+@media (max-width:40rem){body{font-size:15px}h1{font-size:1.25rem}#dashboards>li{padding:.6rem .7rem}
 .diagram svg{max-width:none}}
 @media print{
 body{background:#fff;font-size:11pt}form,#shown,#nomatch{display:none!important}
-.dash{break-inside:avoid;content-visibility:visible;border-width:1px 1px 1px 4pt}
+#dashboards>li{break-inside:avoid;content-visibility:visible;border-width:1px 1px 1px 4pt}
 a{color:inherit}a[href]::after{content:" (" attr(href) ")";font-size:.8em;color:#555}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
@@ -449,13 +446,13 @@ def _history_html(
     cells = []
     for status, group in itertools.groupby(item.days, key=lambda day: day[1]):
         days = [day for day, _ in group]
-        css = f"{CELL_CLASS.get(status, 'n')} w{len(days)}"
+        # one class, status letter and width in days: "s2" (thousands of cells: every byte counts)
+        css = f"{CELL_CLASS.get(status, 'n')}{len(days)}"
         if status == Status.FRESH.value:  # the label says how many days were fresh
             cells.append(f'<i class="{css}"></i>')
             continue
         word = STATUS_LABEL.get(status, "no run") if status else "no run"
-        span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()} to {days[-1].isoformat()}"
-        cells.append(f'<i class="{css}" title="{span}: {html.escape(word)}"></i>')
+        cells.append(f'<i class="{css}" title="{_day_span(days[0], days[-1])}: {html.escape(word)}"></i>')
     label = html.escape(item.strip_description())
     first, last = item.days[0][0], item.days[-1][0]
     out = [
@@ -486,6 +483,15 @@ def _history_html(
         )
     out.append("</div>")
     return "".join(out)
+
+
+def _day_span(first: dt.date, last: dt.date) -> str:
+    """``4 Nov``, ``4–5 Nov``, ``30 Nov – 2 Dec``: the days of a run in a strip (the window has the year)."""
+    if first == last:
+        return f"{first.day} {first.strftime('%b')}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last.strftime('%b')}"
+    return f"{first.day} {first.strftime('%b')} – {last.day} {last.strftime('%b')}"
 
 
 def _incident_html(item: ExposureHistory, summary: HistorySummary, reference: dt.datetime | None) -> str:
@@ -552,11 +558,10 @@ def _dashboard(
     elif history is None:
         meta.append("<span>Since: not known (no history kept)</span>")
     out = [
-        f'<li class="dash {html.escape(status)}" data-status="{html.escape(status)}" '
+        f'<li data-status="{html.escape(status)}" '
         f'data-owner="{html.escape(_owner_key(exposure), quote=True)}"'
         + (f' data-folder="{html.escape(folder, quote=True)}">' if folder else ">"),
-        f'<h2><span class="badge {html.escape(status)}">{ICON.get(status, "")} '
-        f"{html.escape(word.capitalize())}</span> {link}</h2>",
+        f'<h2><span class="badge">{ICON.get(status, "")} {html.escape(word.capitalize())}</span> {link}</h2>',
         f'<p class="meta">{"".join(meta)}</p>',
     ]
     if exposure.causes:
@@ -591,7 +596,7 @@ def _causes_html(
         label, name = _cause_group(cause)
         groups.setdefault(label, []).append(f'<a href="#c{number}">{_text(name)}</a>')
     parts = [f"{_text(label)} {', '.join(links)}" for label, links in groups.items()]
-    return f'<p class="links">Why: {"; ".join(parts)}.</p>'
+    return f"<p>Why: {'; '.join(parts)}.</p>"
 
 
 def _shared_causes(
@@ -648,7 +653,8 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
         days = history.window_days
         # the width of each run of days in a strip, and the day boundaries drawn over it
         style += f":root{{--days:{days}}}" + "".join(
-            f".strip .w{n}{{flex-grow:{n}}}" for n in range(1, days + 1)
+            ".strip :is(" + ",".join(f".{c}{n}" for c in "fsrun") + f"){{flex-grow:{n}}}"
+            for n in range(1, days + 1)
         )
         first = history.end - dt.timedelta(days=days - 1)
         history_note = (
