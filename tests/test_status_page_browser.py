@@ -185,6 +185,23 @@ def test_failure_scenario_shows_statuses_and_causes(open_page, failure_page: Pat
         "dashboard",
         "Orders Overview",
     ]
+    # The boxes in the colours of what they are (failed cause, node between, dashboard), the edges grey.
+    paint = svg.evaluate(
+        """svg => [...svg.querySelectorAll('rect, text, svg > path')].map(e => {
+            const s = getComputedStyle(e);
+            return [e.tagName, s.fill, s.stroke, s.strokeWidth, s.fontSize]; })"""
+    )
+    box = [("rect", fill, stroke, "1.5px", "16px") for fill, stroke in [
+        ("rgb(253, 231, 228)", "rgb(179, 38, 30)"), ("rgb(243, 244, 246)", "rgb(107, 114, 128)"),
+        ("rgb(232, 240, 255)", "rgb(47, 95, 179)")]]  # fmt: skip
+    dark = "rgb(27, 31, 36)"
+    assert [tuple(p) for p in paint] == [
+        ("path", "none", "rgb(107, 114, 128)", "1.5px", "16px"),
+        ("path", "none", "rgb(107, 114, 128)", "1.5px", "16px"),
+        box[0], ("text", "rgb(179, 38, 30)", "none", "1px", "11px"), ("text", dark, "none", "1px", "13px"),
+        box[1], ("text", "rgb(107, 114, 128)", "none", "1px", "11px"), ("text", dark, "none", "1px", "13px"),
+        box[2], ("text", "rgb(47, 95, 179)", "none", "1px", "11px"), ("text", dark, "none", "1px", "13px"),
+    ]  # fmt: skip
     assert orders.get_by_role("link", name="Orders Overview").get_attribute("href") == (
         "https://looker.example.com/dashboards/greenery::orders_overview"
     )

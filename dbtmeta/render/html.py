@@ -149,6 +149,12 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .diagram{overflow-x:auto;margin:.5rem 0}
 .diagram svg{max-width:100%;height:auto;display:block}
+.diagram svg>path{fill:none;stroke:#6b7280;stroke-width:1.5px}.diagram rect{stroke-width:1.5px}
+.diagram text{font-size:11px}.diagram text+text{font-size:13px;fill:#1b1f24}
+svg .bad rect{fill:#fde7e4;stroke:#b3261e}svg .warn rect{fill:#fff1d6;stroke:#8a5300}
+svg .node rect{fill:#f3f4f6;stroke:#6b7280}svg .dashboard rect{fill:#e8f0ff;stroke:#2f5fb3}
+svg .bad text:first-of-type{fill:#b3261e}svg .warn text:first-of-type{fill:#8a5300}
+svg .node text:first-of-type{fill:#6b7280}svg .dashboard text:first-of-type{fill:#2f5fb3}
 .hist{margin-top:.5rem;font-size:.9rem}
 .strip{display:flex;max-width:24rem;margin:.25rem 0;position:relative;height:1.1rem}
 .strip::after{content:"";position:absolute;inset:0;pointer-events:none;background:repeating-linear-gradient(
@@ -290,12 +296,6 @@ def _cause_details(cause: Cause, *, with_path: bool = True) -> str:
 # ---------------------------------------------------------------------------------------- diagram
 
 _BOX_W, _BOX_H, _GAP_X, _GAP_Y, _PAD = 168, 44, 36, 12, 4
-_FILL = {
-    "bad": ("#fde7e4", "#b3261e"),
-    "warn": ("#fff1d6", "#8a5300"),
-    "node": ("#f3f4f6", "#6b7280"),
-    "dashboard": ("#e8f0ff", "#2f5fb3"),
-}
 
 
 def _clip(text: str, limit: int) -> str:
@@ -326,10 +326,7 @@ def path_diagram(exposure: ExposureHealth, index: int) -> str:
         x2, y2 = xy(downstream)
         x1, y1, x2, y2 = x1 + _BOX_W, y1 + _BOX_H // 2, x2 - 2, y2 + _BOX_H // 2
         mid = (x1 + x2) // 2
-        parts.append(
-            f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" fill="none" stroke="#6b7280" '
-            f'stroke-width="1.5" marker-end="url(#{marker})"/>'
-        )
+        parts.append(f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" marker-end="url(#{marker})"/>')
     by_id = {cause.unique_id: cause for cause in causes}
     parts += [_svg_box(exposure, uid, by_id.get(uid), *xy(uid)) for uid in order]
     parts.append("</svg>")
@@ -422,14 +419,12 @@ def _svg_box(exposure: ExposureHealth, uid: str, cause: Cause | None, x: int, y:
         top, label = f"{cause.resource_type} · {cause.status}", short_id(uid)
     else:
         style, top, label = "node", uid.split(".")[0], short_id(uid)
-    fill, stroke = _FILL[style]
+    # colours and sizes from the page's style (.diagram rules), not repeated on every box
     return (
-        f"<g><title>{_text(uid if uid != exposure.unique_id else display_name(exposure))}</title>"
-        f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="6" fill="{fill}" '
-        f'stroke="{stroke}" stroke-width="1.5"/>'
-        f'<text x="{x + 8}" y="{y + 16}" font-size="11" fill="{stroke}">{_text(_clip(top, 26))}</text>'
-        f'<text x="{x + 8}" y="{y + 34}" font-size="13" fill="#1b1f24">{_text(_clip(_clean(label), 22))}'
-        "</text></g>"
+        f'<g class="{style}"><title>{_text(uid if uid != exposure.unique_id else display_name(exposure))}'
+        f'</title><rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="6"/>'
+        f'<text x="{x + 8}" y="{y + 16}">{_text(_clip(top, 26))}</text>'
+        f'<text x="{x + 8}" y="{y + 34}">{_text(_clip(_clean(label), 22))}</text></g>'
     )
 
 
