@@ -185,14 +185,15 @@ def test_history_on_the_page() -> None:
     page = to_text(report, summarize(records))
     item = page[page.rindex("<li data-status=", 0, page.index(uid)) :]
     item = item[: item.index("</li><li data-status=")]
-    # One element per run of days with the same status, as wide as the run.
-    # One element per run of days with the same status, as wide as the run; unhealthy runs say when.
-    assert re.findall(r'<i class="(\w)(\d+)"(?: title="([^"]+)")?></i>', item) == [
-        ("f", "3", ""),
-        ("s", "2", "4–5 Nov: stale"),
-        ("f", "24", ""),
-        ("s", "1", "30 Nov: stale"),
+    # One element per run of unhealthy days (status, width in days, fresh days before it), saying when;
+    # the fresh days are the strip's background.
+    strip = item[item.index('<div class="strip"') :]
+    strip = strip[: strip.index("</div>")]
+    assert re.findall(r'<i class="(\w)(\d+)(?: o(\d+))?" title="([^"]+)"></i>', strip) == [
+        ("s", "2", "3", "4–5 Nov: stale"),
+        ("s", "1", "24", "30 Nov: stale"),
     ]
+    assert strip.count("<i ") == 2
     assert "Fresh on 27 of the last 30 days (90%)." in item
     assert "Stale since" in item and 'datetime="2026-11-30T05:00:00Z"' in item
     assert "Current incident: stale, under a minute so far." in item

@@ -320,32 +320,35 @@ def test_history_view_over_a_generated_month(open_page, example_build, tmp_path:
         )
 
     orders = item("Orders Overview")
-    # The strip: one element per run of days with the same status, each day as wide as the others.
+    # The strip: one element per run of unhealthy days (the fresh days are the strip's background),
+    # each day as wide as the others.
     runs = orders.locator(".strip i").evaluate_all(
-        """cells => cells.map(c => [c.className, Math.round(c.getBoundingClientRect().width),
+        """cells => cells.map(c => [c.className, c.getBoundingClientRect().left - c.parentElement
+                                    .getBoundingClientRect().left, c.getBoundingClientRect().width,
                                     getComputedStyle(c).backgroundColor, c.title])"""
     )
     strip_width = orders.locator(".strip").bounding_box()["width"]
     day = strip_width / 30
-    assert [(css, round(width / day)) for css, width, _, _ in runs] == [
-        ("f19", 19),
-        ("s2", 2),
-        ("f8", 8),
-        ("s1", 1),
+    assert [(css, round(left / day), round(width / day)) for css, left, width, _, _ in runs] == [
+        ("s2 o19", 19, 2),
+        ("s1 o8", 29, 1),
     ]
-    assert [colour for _, _, colour, _ in runs] == [
-        "rgb(60, 154, 90)",
-        "rgb(192, 57, 43)",
-        "rgb(60, 154, 90)",
-        "rgb(192, 57, 43)",
-    ]
+    # What a person sees, day by day: the colour at the middle of each day of the strip.
+    colours = orders.locator(".strip").evaluate(
+        """strip => { strip.scrollIntoView({block: "center"});
+            const box = strip.getBoundingClientRect(), day = box.width / 30;
+            return Array.from({length: 30}, (_, i) => getComputedStyle(document.elementFromPoint(
+                box.left + (i + 0.5) * day, box.top + box.height / 2)).backgroundColor); }"""
+    )
+    green, red = "rgb(60, 154, 90)", "rgb(192, 57, 43)"
+    assert colours == [green] * 19 + [red] * 2 + [green] * 8 + [red]
     ten, nine = ((now - dt.timedelta(days=n)).date() for n in (10, 9))
     span = (
         f"{ten.day} {ten:%b} – {nine.day} {nine:%b}"
         if ten.month != nine.month
         else f"{ten.day}–{nine.day} {nine:%b}"
     )
-    assert runs[1][3] == f"{span}: stale"
+    assert runs[0][4] == f"{span}: stale"
     text = orders.locator(".hist").inner_text()
     assert "Fresh on 27 of the last 30 days (90%)." in text
     assert "Current incident: stale, under a minute so far." in text

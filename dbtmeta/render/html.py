@@ -156,12 +156,11 @@ svg .node rect{fill:#f3f4f6;stroke:#6b7280}svg .dashboard rect{fill:#e8f0ff;stro
 svg .bad text:first-of-type{fill:#b3261e}svg .warn text:first-of-type{fill:#8a5300}
 svg .node text:first-of-type{fill:#6b7280}svg .dashboard text:first-of-type{fill:#2f5fb3}
 .hist{margin-top:.5rem;font-size:.9rem}
-.strip{display:flex;max-width:24rem;margin:.25rem 0;position:relative;height:1.1rem}
+.strip{display:flex;max-width:24rem;margin:.25rem 0;position:relative;height:1.1rem;background:#3c9a5a}
 .strip::after{content:"";position:absolute;inset:0;pointer-events:none;background:repeating-linear-gradient(
 90deg,transparent 0 calc(100% / var(--days) - 2px),
 #fff calc(100% / var(--days) - 2px) calc(100% / var(--days)))}
-.strip i{flex:1 1 0;background:#eceef1}
-.strip [class^=f]{background:#3c9a5a}.strip [class^=u]{background:#9aa0a8}
+.strip i{flex:none;background:#eceef1}.strip [class^=u]{background:#9aa0a8}
 .strip [class^=r]{background:#e5a100}.strip [class^=s]{background:#c0392b}
 .strip-ends{display:flex;justify-content:space-between;max-width:24rem;font-size:.75rem;color:var(--muted)}
 .hist p{margin:.2rem 0}
@@ -436,18 +435,20 @@ def _history_html(
 ) -> str:
     if item is None:
         return '<div class="hist"><p>No history for this dashboard yet.</p></div>'
-    # One element per run of days with the same status (a page of thousands stays small); the day
-    # boundaries are drawn over it by CSS.
+    # One element per run of days with the same status that is not fresh, the fresh days are the
+    # strip's background (a page of thousands stays small); the day boundaries are drawn over it by
+    # CSS. Classes: status letter and width in days, then the fresh days before it: "s2 o3".
     cells = []
+    gap = 0
     for status, group in itertools.groupby(item.days, key=lambda day: day[1]):
         days = [day for day, _ in group]
-        # one class, status letter and width in days: "s2" (thousands of cells: every byte counts)
-        css = f"{CELL_CLASS.get(status, 'n')}{len(days)}"
         if status == Status.FRESH.value:  # the label says how many days were fresh
-            cells.append(f'<i class="{css}"></i>')
+            gap += len(days)
             continue
+        css = f"{CELL_CLASS.get(status, 'n')}{len(days)}" + (f" o{gap}" if gap else "")
         word = STATUS_LABEL.get(status, "no run") if status else "no run"
         cells.append(f'<i class="{css}" title="{_day_span(days[0], days[-1])}: {html.escape(word)}"></i>')
+        gap = 0
     label = html.escape(item.strip_description())
     first, last = item.days[0][0], item.days[-1][0]
     out = [
@@ -646,9 +647,10 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
     history_note = ""
     if history is not None:
         days = history.window_days
-        # the width of each run of days in a strip, and the day boundaries drawn over it
+        # the width of each run of days in a strip, the fresh days before it, the day boundaries
         style += f":root{{--days:{days}}}" + "".join(
-            ".strip :is(" + ",".join(f".{c}{n}" for c in "fsrun") + f"){{flex-grow:{n}}}"
+            ".strip :is(" + ",".join(f".{c}{n}" for c in CELL_CLASS.values() if c != "f") + ")"
+            f"{{width:calc(100% * {n} / {days})}}.strip .o{n}{{margin-left:calc(100% * {n} / {days})}}"
             for n in range(1, days + 1)
         )
         first = history.end - dt.timedelta(days=days - 1)
