@@ -120,10 +120,8 @@ def test_nothing_is_loaded_from_the_network() -> None:
 
 def test_worst_first_with_status_in_words_and_colour_class() -> None:
     page = to_text(make_report())
-    statuses = re.findall(r'<li class="dash (\w+)" data-status="(\w+)"', page)
-    assert [a for a, _ in statuses] == ["stale", "stale", "at_risk", "unknown", "fresh", "fresh"]
-    assert all(a == b for a, b in statuses)
-    badges = re.findall(r'<span class="badge (\w+)">(.) ([^<]+)</span>', page)
+    # The colour comes from the item's status (CSS on data-status), the badge says it in words.
+    badges = re.findall(r'<li data-status="(\w+)" [^>]*><h2><span class="badge">(.) ([^<]+)</span>', page)
     assert [(css, word) for css, _, word in badges] == [
         ("stale", "Stale"),
         ("stale", "Stale"),
@@ -185,16 +183,17 @@ def test_history_on_the_page() -> None:
     report = make_report()
     report.generated_at = "2026-11-30T05:00:00Z"
     page = to_text(report, summarize(records))
-    item = page[page.rindex('<li class="dash', 0, page.index(uid)) :]
-    item = item[: item.index('</li><li class="dash')]
-    # One element per run of days with the same status, as wide as the run.
-    # One element per run of days with the same status, as wide as the run; unhealthy runs say when.
-    assert re.findall(r'<i class="(\w) w(\d+)"(?: title="([^"]+)")?></i>', item) == [
-        ("f", "3", ""),
-        ("s", "2", "2026-11-04 to 2026-11-05: stale"),
-        ("f", "24", ""),
-        ("s", "1", "2026-11-30: stale"),
+    item = page[page.rindex("<li data-status=", 0, page.index(uid)) :]
+    item = item[: item.index("</li><li data-status=")]
+    # One element per run of unhealthy days (status, width in days, fresh days before it), saying when;
+    # the fresh days are the strip's background.
+    strip = item[item.index('<div class="strip"') :]
+    strip = strip[: strip.index("</div>")]
+    assert re.findall(r'<i class="(\w)(\d+)(?: o(\d+))?" title="([^"]+)"></i>', strip) == [
+        ("s", "2", "3", "4–5 Nov: stale"),
+        ("s", "1", "24", "30 Nov: stale"),
     ]
+    assert strip.count("<i ") == 2
     assert "Fresh on 27 of the last 30 days (90%)." in item
     assert "Stale since" in item and 'datetime="2026-11-30T05:00:00Z"' in item
     assert "Current incident: stale, under a minute so far." in item
@@ -233,7 +232,7 @@ def test_a_big_page_describes_each_cause_once_and_links_to_it() -> None:
         HealthReport(exposures=exposures, project_name="shop", generated_at=None, invocation_ids=())
     )
     assert '<body class="many">' in page
-    assert page.count('<p class="links">Why: failed models <a href="#c0">stg_promos</a>; ') == MANY + 1
+    assert page.count('<p>Why: failed models <a href="#c0">stg_promos</a>; ') == MANY + 1
     assert page.count('failing tests on <a href="#c1">m</a>.</p>') == 1
     section = page[page.index('<section id="causes">') :]
     assert section.count('<li id="c') == MANY + 2  # stg_promos and each test, once

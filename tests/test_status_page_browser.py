@@ -142,6 +142,15 @@ def test_failure_scenario_shows_statuses_and_causes(open_page, failure_page: Pat
         "▲ At risk",
         "✓ Fresh",
     ]
+    # Colour as well as words: the badge and the item's left border in the status's colour.
+    colours = page.locator("#dashboards > li").evaluate_all(
+        """items => items.map(li => [getComputedStyle(li.querySelector('.badge')).color,
+                                    getComputedStyle(li.querySelector('.badge')).backgroundColor,
+                                    getComputedStyle(li).borderLeftColor])"""
+    )
+    stale = ["rgb(179, 38, 30)", "rgb(253, 231, 228)", "rgb(179, 38, 30)"]
+    assert colours == [stale, stale, stale, ["rgb(138, 83, 0)", "rgb(255, 241, 214)", "rgb(138, 83, 0)"],
+                       ["rgb(30, 107, 52)", "rgb(226, 244, 230)", "rgb(30, 107, 52)"]]  # fmt: skip
     causes = causes_by_dashboard(opened)
     assert list(causes) == NAMES
     patterns = {
@@ -176,6 +185,23 @@ def test_failure_scenario_shows_statuses_and_causes(open_page, failure_page: Pat
         "dashboard",
         "Orders Overview",
     ]
+    # The boxes in the colours of what they are (failed cause, node between, dashboard), the edges grey.
+    paint = svg.evaluate(
+        """svg => [...svg.querySelectorAll('rect, text, svg > path')].map(e => {
+            const s = getComputedStyle(e);
+            return [e.tagName, s.fill, s.stroke, s.strokeWidth, s.fontSize]; })"""
+    )
+    box = [("rect", fill, stroke, "1.5px", "16px") for fill, stroke in [
+        ("rgb(253, 231, 228)", "rgb(179, 38, 30)"), ("rgb(243, 244, 246)", "rgb(107, 114, 128)"),
+        ("rgb(232, 240, 255)", "rgb(47, 95, 179)")]]  # fmt: skip
+    dark = "rgb(27, 31, 36)"
+    assert [tuple(p) for p in paint] == [
+        ("path", "none", "rgb(107, 114, 128)", "1.5px", "16px"),
+        ("path", "none", "rgb(107, 114, 128)", "1.5px", "16px"),
+        box[0], ("text", "rgb(179, 38, 30)", "none", "1px", "11px"), ("text", dark, "none", "1px", "13px"),
+        box[1], ("text", "rgb(107, 114, 128)", "none", "1px", "11px"), ("text", dark, "none", "1px", "13px"),
+        box[2], ("text", "rgb(47, 95, 179)", "none", "1px", "11px"), ("text", dark, "none", "1px", "13px"),
+    ]  # fmt: skip
     assert orders.get_by_role("link", name="Orders Overview").get_attribute("href") == (
         "https://looker.example.com/dashboards/greenery::orders_overview"
     )
@@ -294,27 +320,35 @@ def test_history_view_over_a_generated_month(open_page, example_build, tmp_path:
         )
 
     orders = item("Orders Overview")
-    # The strip: one element per run of days with the same status, each day as wide as the others.
+    # The strip: one element per run of unhealthy days (the fresh days are the strip's background),
+    # each day as wide as the others.
     runs = orders.locator(".strip i").evaluate_all(
-        """cells => cells.map(c => [c.className, Math.round(c.getBoundingClientRect().width),
+        """cells => cells.map(c => [c.className, c.getBoundingClientRect().left - c.parentElement
+                                    .getBoundingClientRect().left, c.getBoundingClientRect().width,
                                     getComputedStyle(c).backgroundColor, c.title])"""
     )
     strip_width = orders.locator(".strip").bounding_box()["width"]
     day = strip_width / 30
-    assert [(css, round(width / day)) for css, width, _, _ in runs] == [
-        ("f w19", 19),
-        ("s w2", 2),
-        ("f w8", 8),
-        ("s w1", 1),
+    assert [(css, round(left / day), round(width / day)) for css, left, width, _, _ in runs] == [
+        ("s2 o19", 19, 2),
+        ("s1 o8", 29, 1),
     ]
-    assert [colour for _, _, colour, _ in runs] == [
-        "rgb(60, 154, 90)",
-        "rgb(192, 57, 43)",
-        "rgb(60, 154, 90)",
-        "rgb(192, 57, 43)",
-    ]
-    ten, nine = ((now - dt.timedelta(days=n)).date().isoformat() for n in (10, 9))
-    assert runs[1][3] == f"{ten} to {nine}: stale"
+    # What a person sees, day by day: the colour at the middle of each day of the strip.
+    colours = orders.locator(".strip").evaluate(
+        """strip => { strip.scrollIntoView({block: "center"});
+            const box = strip.getBoundingClientRect(), day = box.width / 30;
+            return Array.from({length: 30}, (_, i) => getComputedStyle(document.elementFromPoint(
+                box.left + (i + 0.5) * day, box.top + box.height / 2)).backgroundColor); }"""
+    )
+    green, red = "rgb(60, 154, 90)", "rgb(192, 57, 43)"
+    assert colours == [green] * 19 + [red] * 2 + [green] * 8 + [red]
+    ten, nine = ((now - dt.timedelta(days=n)).date() for n in (10, 9))
+    span = (
+        f"{ten.day} {ten:%b} – {nine.day} {nine:%b}"
+        if ten.month != nine.month
+        else f"{ten.day}–{nine.day} {nine:%b}"
+    )
+    assert runs[0][4] == f"{span}: stale"
     text = orders.locator(".hist").inner_text()
     assert "Fresh on 27 of the last 30 days (90%)." in text
     assert "Current incident: stale, under a minute so far." in text

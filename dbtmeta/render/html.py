@@ -129,17 +129,14 @@ form button{font:inherit;padding:.35rem .8rem}
 #dashboards{list-style:none;padding:0;margin:0}
 #causes{background:#fff;border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem}
 #causes li:target{background:#fff8c5}
-.dash{background:#fff;border:1px solid var(--line);border-left:.4rem solid var(--unknown);border-radius:.5rem;
-padding:.75rem 1rem;margin:0 0 .75rem}
-.many .dash{content-visibility:auto;contain-intrinsic-size:auto 9rem}
-.dash.stale{border-left-color:var(--stale)}.dash.at_risk{border-left-color:var(--risk)}
-.dash.fresh{border-left-color:var(--fresh)}
+#dashboards>li{background:#fff;border:1px solid var(--line);border-left:.4rem solid var(--unknown);
+border-radius:.5rem;padding:.75rem 1rem;margin:0 0 .75rem}
+.many #dashboards>li{content-visibility:auto;contain-intrinsic-size:auto 9rem}
+[data-status=stale]{--c:var(--stale);--bg:var(--stale-bg)}[data-status=at_risk]{--c:var(--risk);--bg:var(--risk-bg)}
+[data-status=unknown]{--c:var(--unknown);--bg:var(--unknown-bg)}[data-status=fresh]{--c:var(--fresh);--bg:var(--fresh-bg)}
+#dashboards>li[data-status]{border-left-color:var(--c)}
 .badge{display:inline-block;font-size:.85rem;font-weight:600;padding:.1rem .55rem;border-radius:1rem;
-white-space:nowrap;border:1px solid currentColor}
-.badge.stale{color:var(--stale);background:var(--stale-bg)}
-.badge.at_risk{color:var(--risk);background:var(--risk-bg)}
-.badge.unknown{color:var(--unknown);background:var(--unknown-bg)}
-.badge.fresh{color:var(--fresh);background:var(--fresh-bg)}
+white-space:nowrap;border:1px solid currentColor;color:var(--c);background:var(--bg)}
 .name{overflow-wrap:anywhere}
 .meta{margin:.35rem 0 0;color:var(--muted);font-size:.9rem;display:flex;flex-wrap:wrap;gap:.15rem 1.25rem}
 .meta span{overflow-wrap:anywhere}
@@ -152,22 +149,27 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .diagram{overflow-x:auto;margin:.5rem 0}
 .diagram svg{max-width:100%;height:auto;display:block}
+.diagram svg>path{fill:none;stroke:#6b7280;stroke-width:1.5px}.diagram rect{stroke-width:1.5px}
+.diagram text{font-size:11px}.diagram text+text{font-size:13px;fill:#1b1f24}
+svg .bad rect{fill:#fde7e4;stroke:#b3261e}svg .warn rect{fill:#fff1d6;stroke:#8a5300}
+svg .node rect{fill:#f3f4f6;stroke:#6b7280}svg .dashboard rect{fill:#e8f0ff;stroke:#2f5fb3}
+svg .bad text:first-of-type{fill:#b3261e}svg .warn text:first-of-type{fill:#8a5300}
+svg .node text:first-of-type{fill:#6b7280}svg .dashboard text:first-of-type{fill:#2f5fb3}
 .hist{margin-top:.5rem;font-size:.9rem}
-.strip{display:flex;max-width:24rem;margin:.25rem 0;position:relative;height:1.1rem}
+.strip{display:flex;max-width:24rem;margin:.25rem 0;position:relative;height:1.1rem;background:#3c9a5a}
 .strip::after{content:"";position:absolute;inset:0;pointer-events:none;background:repeating-linear-gradient(
 90deg,transparent 0 calc(100% / var(--days) - 2px),
 #fff calc(100% / var(--days) - 2px) calc(100% / var(--days)))}
-.strip i{flex:1 1 0;background:#eceef1}
-.strip i.f{background:#3c9a5a}.strip i.u{background:#9aa0a8}
-.strip i.r{background:#e5a100}.strip i.s{background:#c0392b}
+.strip i{flex:none;background:#eceef1}.strip [class^=u]{background:#9aa0a8}
+.strip [class^=r]{background:#e5a100}.strip [class^=s]{background:#c0392b}
 .strip-ends{display:flex;justify-content:space-between;max-width:24rem;font-size:.75rem;color:var(--muted)}
 .hist p{margin:.2rem 0}
 footer{color:var(--muted);font-size:.8rem;padding-bottom:2rem}
-@media (max-width:40rem){body{font-size:15px}h1{font-size:1.25rem}.dash{padding:.6rem .7rem}
+@media (max-width:40rem){body{font-size:15px}h1{font-size:1.25rem}#dashboards>li{padding:.6rem .7rem}
 .diagram svg{max-width:none}}
 @media print{
 body{background:#fff;font-size:11pt}form,#shown,#nomatch{display:none!important}
-.dash{break-inside:avoid;content-visibility:visible;border-width:1px 1px 1px 4pt}
+#dashboards>li{break-inside:avoid;content-visibility:visible;border-width:1px 1px 1px 4pt}
 a{color:inherit}a[href]::after{content:" (" attr(href) ")";font-size:.8em;color:#555}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
@@ -293,12 +295,6 @@ def _cause_details(cause: Cause, *, with_path: bool = True) -> str:
 # ---------------------------------------------------------------------------------------- diagram
 
 _BOX_W, _BOX_H, _GAP_X, _GAP_Y, _PAD = 168, 44, 36, 12, 4
-_FILL = {
-    "bad": ("#fde7e4", "#b3261e"),
-    "warn": ("#fff1d6", "#8a5300"),
-    "node": ("#f3f4f6", "#6b7280"),
-    "dashboard": ("#e8f0ff", "#2f5fb3"),
-}
 
 
 def _clip(text: str, limit: int) -> str:
@@ -329,10 +325,7 @@ def path_diagram(exposure: ExposureHealth, index: int) -> str:
         x2, y2 = xy(downstream)
         x1, y1, x2, y2 = x1 + _BOX_W, y1 + _BOX_H // 2, x2 - 2, y2 + _BOX_H // 2
         mid = (x1 + x2) // 2
-        parts.append(
-            f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" fill="none" stroke="#6b7280" '
-            f'stroke-width="1.5" marker-end="url(#{marker})"/>'
-        )
+        parts.append(f'<path d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}" marker-end="url(#{marker})"/>')
     by_id = {cause.unique_id: cause for cause in causes}
     parts += [_svg_box(exposure, uid, by_id.get(uid), *xy(uid)) for uid in order]
     parts.append("</svg>")
@@ -425,14 +418,12 @@ def _svg_box(exposure: ExposureHealth, uid: str, cause: Cause | None, x: int, y:
         top, label = f"{cause.resource_type} · {cause.status}", short_id(uid)
     else:
         style, top, label = "node", uid.split(".")[0], short_id(uid)
-    fill, stroke = _FILL[style]
+    # colours and sizes from the page's style (.diagram rules), not repeated on every box
     return (
-        f"<g><title>{_text(uid if uid != exposure.unique_id else display_name(exposure))}</title>"
-        f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="6" fill="{fill}" '
-        f'stroke="{stroke}" stroke-width="1.5"/>'
-        f'<text x="{x + 8}" y="{y + 16}" font-size="11" fill="{stroke}">{_text(_clip(top, 26))}</text>'
-        f'<text x="{x + 8}" y="{y + 34}" font-size="13" fill="#1b1f24">{_text(_clip(_clean(label), 22))}'
-        "</text></g>"
+        f'<g class="{style}"><title>{_text(uid if uid != exposure.unique_id else display_name(exposure))}'
+        f'</title><rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="6"/>'
+        f'<text x="{x + 8}" y="{y + 16}">{_text(_clip(top, 26))}</text>'
+        f'<text x="{x + 8}" y="{y + 34}">{_text(_clip(_clean(label), 22))}</text></g>'
     )
 
 
@@ -444,18 +435,20 @@ def _history_html(
 ) -> str:
     if item is None:
         return '<div class="hist"><p>No history for this dashboard yet.</p></div>'
-    # One element per run of days with the same status (a page of thousands stays small); the day
-    # boundaries are drawn over it by CSS.
+    # One element per run of days with the same status that is not fresh, the fresh days are the
+    # strip's background (a page of thousands stays small); the day boundaries are drawn over it by
+    # CSS. Classes: status letter and width in days, then the fresh days before it: "s2 o3".
     cells = []
+    gap = 0
     for status, group in itertools.groupby(item.days, key=lambda day: day[1]):
         days = [day for day, _ in group]
-        css = f"{CELL_CLASS.get(status, 'n')} w{len(days)}"
         if status == Status.FRESH.value:  # the label says how many days were fresh
-            cells.append(f'<i class="{css}"></i>')
+            gap += len(days)
             continue
+        css = f"{CELL_CLASS.get(status, 'n')}{len(days)}" + (f" o{gap}" if gap else "")
         word = STATUS_LABEL.get(status, "no run") if status else "no run"
-        span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()} to {days[-1].isoformat()}"
-        cells.append(f'<i class="{css}" title="{span}: {html.escape(word)}"></i>')
+        cells.append(f'<i class="{css}" title="{_day_span(days[0], days[-1])}: {html.escape(word)}"></i>')
+        gap = 0
     label = html.escape(item.strip_description())
     first, last = item.days[0][0], item.days[-1][0]
     out = [
@@ -486,6 +479,15 @@ def _history_html(
         )
     out.append("</div>")
     return "".join(out)
+
+
+def _day_span(first: dt.date, last: dt.date) -> str:
+    """``4 Nov``, ``4–5 Nov``, ``30 Nov – 2 Dec``: the days of a run in a strip (the window has the year)."""
+    if first == last:
+        return f"{first.day} {first.strftime('%b')}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last.strftime('%b')}"
+    return f"{first.day} {first.strftime('%b')} – {last.day} {last.strftime('%b')}"
 
 
 def _incident_html(item: ExposureHistory, summary: HistorySummary, reference: dt.datetime | None) -> str:
@@ -552,11 +554,10 @@ def _dashboard(
     elif history is None:
         meta.append("<span>Since: not known (no history kept)</span>")
     out = [
-        f'<li class="dash {html.escape(status)}" data-status="{html.escape(status)}" '
+        f'<li data-status="{html.escape(status)}" '
         f'data-owner="{html.escape(_owner_key(exposure), quote=True)}"'
         + (f' data-folder="{html.escape(folder, quote=True)}">' if folder else ">"),
-        f'<h2><span class="badge {html.escape(status)}">{ICON.get(status, "")} '
-        f"{html.escape(word.capitalize())}</span> {link}</h2>",
+        f'<h2><span class="badge">{ICON.get(status, "")} {html.escape(word.capitalize())}</span> {link}</h2>',
         f'<p class="meta">{"".join(meta)}</p>',
     ]
     if exposure.causes:
@@ -591,7 +592,7 @@ def _causes_html(
         label, name = _cause_group(cause)
         groups.setdefault(label, []).append(f'<a href="#c{number}">{_text(name)}</a>')
     parts = [f"{_text(label)} {', '.join(links)}" for label, links in groups.items()]
-    return f'<p class="links">Why: {"; ".join(parts)}.</p>'
+    return f"<p>Why: {'; '.join(parts)}.</p>"
 
 
 def _shared_causes(
@@ -646,9 +647,11 @@ def to_text(report: HealthReport, history: HistorySummary | None = None) -> str:
     history_note = ""
     if history is not None:
         days = history.window_days
-        # the width of each run of days in a strip, and the day boundaries drawn over it
+        # the width of each run of days in a strip, the fresh days before it, the day boundaries
         style += f":root{{--days:{days}}}" + "".join(
-            f".strip .w{n}{{flex-grow:{n}}}" for n in range(1, days + 1)
+            ".strip :is(" + ",".join(f".{c}{n}" for c in CELL_CLASS.values() if c != "f") + ")"
+            f"{{width:calc(100% * {n} / {days})}}.strip .o{n}{{margin-left:calc(100% * {n} / {days})}}"
+            for n in range(1, days + 1)
         )
         first = history.end - dt.timedelta(days=days - 1)
         history_note = (
