@@ -192,3 +192,65 @@ def test_bigquery_manifest_parts_keep_the_case_of_datasets_and_tables() -> None:
     assert parts == ("my-proj", "CRM", "Organization")
     assert normalize("Analytics", "bigquery", part="schema") == "Analytics"
     assert normalize("My-Proj", "bigquery", part="database") == "my-proj"
+
+
+QUOTED_NAMES = [
+    '"db"."core"."Fact_Orders"',
+    '"core"."dim_users"',
+    '"T1"',
+    '"a"."b"."select"',
+    '"x"."_y"."z9"',
+]
+UNQUOTED_NAMES = [
+    "db.core.Fact_Orders",
+    "core.dim_users",
+    "T1",
+    "x.amount",
+    "x.orders",
+    "x.sales_2024",
+    "a.b._c9",
+]
+
+
+@pytest.mark.parametrize("dialect", [None, "duckdb", "snowflake", "postgres", "redshift"])
+@pytest.mark.parametrize("name", QUOTED_NAMES + UNQUOTED_NAMES)
+def test_plain_names_fast_path_agrees_with_sqlglot(name, dialect, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dbtmeta.sqlnames as sqlnames
+
+    assert sqlnames._plain_parts(name, sqlglot_dialect(dialect)) is not None
+    fast = split_table_name(name, dialect)
+    monkeypatch.setattr(sqlnames, "_plain_parts", lambda text, read: None)
+    assert fast == split_table_name.__wrapped__(name, dialect)  # not the cached answer
+
+
+@pytest.mark.parametrize("dialect", ["bigquery", "databricks", "mysql"])
+@pytest.mark.parametrize("name", UNQUOTED_NAMES)
+def test_unquoted_names_fast_path_agrees_with_sqlglot_in_backtick_dialects(
+    name, dialect, monkeypatch
+) -> None:
+    import dbtmeta.sqlnames as sqlnames
+
+    assert sqlnames._plain_parts(name, sqlglot_dialect(dialect)) is not None
+    fast = split_table_name(name, dialect)
+    monkeypatch.setattr(sqlnames, "_plain_parts", lambda text, read: None)
+    assert fast == split_table_name.__wrapped__(name, dialect)
+
+
+@pytest.mark.parametrize(
+    ("name", "dialect"),
+    [
+        ('"core"."dim users"', "duckdb"),  # not a plain identifier inside the quotes
+        ('"a"."b"."c"."d"', "duckdb"),  # four parts
+        ("core.select", "duckdb"),  # a keyword: sqlglot decides
+        ("x.from", "postgres"),
+        ('core."dim_users"', "duckdb"),  # quoted and unquoted parts mixed
+        ('"core"."dim_users"', "bigquery"),  # '"' quotes strings there
+        ('"core"."dim_users"', "mysql"),
+        ('"core".""', "duckdb"),
+        ('"core"."x" y', "duckdb"),
+    ],
+)
+def test_plain_names_fast_path_leaves_the_rest_to_sqlglot(name, dialect) -> None:
+    from dbtmeta.sqlnames import _plain_parts
+
+    assert _plain_parts(name, sqlglot_dialect(dialect)) is None

@@ -48,8 +48,14 @@ def load_lookml(
     """The LookML content (its problems as warnings) and a resolver of its tables to dbt nodes."""
     from dbtmeta.console import warn
     from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
+    from dbtmeta.looker.lookml_cache import default_cache_dir
 
-    content = read_lookml(lookml_dir, imports=parse_lookml_imports(lookml_import), fields=True)
+    content = read_lookml(
+        lookml_dir,
+        imports=parse_lookml_imports(lookml_import),
+        fields=True,
+        cache_dir=default_cache_dir(),
+    )
     for problem in content.problems:
         warn(problem)
     return load_lookml_resolver(content, manifest)

@@ -15,6 +15,7 @@ Must not: know about dbt nodes (``ColumnRef.table`` is the table as Looker names
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -285,8 +286,12 @@ class FieldTracer:
         return f"view {view} is in no explore of model {model}: its table is not known"
 
 
-def _columns_of_expression(sql: str, dialect: str | None) -> tuple[list[tuple[str, str]], str | None]:
-    """(table qualifier, column name) of every column the SQL expression reads, or a parse problem."""
+@functools.lru_cache(maxsize=8192)
+def _columns_of_expression(sql: str, dialect: str | None) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """(table qualifier, column name) of every column the SQL expression reads, or a parse problem.
+
+    Cached: with the references swapped for placeholders, many fields share one SQL text.
+    """
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
@@ -297,13 +302,13 @@ def _columns_of_expression(sql: str, dialect: str | None) -> tuple[list[tuple[st
         tree = sqlglot.parse_one(f"SELECT {sql} FROM {_TABLE}", read=sqlglot_dialect(dialect))
     except SqlglotError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return [], detail
+        return (), detail
     found: list[tuple[str, str]] = []
     for column in tree.find_all(exp.Column):
         if isinstance(column.this, exp.Star):
-            return [], "SELECT * in a field"
+            return (), "SELECT * in a field"
         found.append((column.table, column.name))
-    return found, None
+    return tuple(found), None
 
 
 @dataclass(frozen=True)
