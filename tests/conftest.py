@@ -489,3 +489,17 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     return workdir
+
+
+@pytest.fixture
+def green_project(example_build: ExampleBuild, tmp_path: Path) -> Path:
+    """A copy of the example project (no database, no logs) whose target/ holds the green manifest."""
+    project = tmp_path / "project"
+    shutil.copytree(
+        example_build.project_dir,
+        project,
+        ignore=lambda _d, names: {n for n in names if n in {"target", "logs"} or ".duckdb" in n},
+    )
+    (project / "target").mkdir()
+    shutil.copy(example_build.green / "manifest.json", project / "target" / "manifest.json")
+    return project

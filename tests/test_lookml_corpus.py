@@ -196,19 +196,10 @@ def test_pattern_depends_on_and_problems(case: Case, manifest) -> None:  # type:
     assert findings == case.fill(case.findings)
 
 
-def test_every_pattern_through_the_cli_and_dbt_parse(
-    example_build: ExampleBuild, tmp_path: Path, capsys
-) -> None:  # type: ignore[no-untyped-def]
+def test_every_pattern_through_the_cli_and_dbt_parse(green_project: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     from dbtmeta.cli import main
 
-    project = tmp_path / "project"
-    shutil.copytree(
-        example_build.project_dir,
-        project,
-        ignore=lambda _d, names: {n for n in names if n in {"target", "logs"} or ".duckdb" in n},
-    )
-    (project / "target").mkdir()
-    shutil.copy(example_build.green / "manifest.json", project / "target" / "manifest.json")
+    project = green_project
     files: dict[str, Case] = {}
     for number, case in enumerate(CASES):
         output = Path("models") / "exposures" / f"corpus_{number}_{case.pattern}.yml"

@@ -11,7 +11,6 @@ from typing import Any
 
 import lkml
 import pytest
-from conftest import ExampleBuild
 from test_lookml_corpus import CASES, Case
 
 from dbtmeta.looker import lookml_cache
@@ -179,18 +178,11 @@ def test_default_cache_dir_follows_xdg_and_can_be_turned_off(monkeypatch: pytest
 
 
 def test_cli_caches_unless_told_not_to(
-    example_build: ExampleBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    green_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     from dbtmeta.cli import main
 
-    project = tmp_path / "project"
-    shutil.copytree(
-        example_build.project_dir,
-        project,
-        ignore=lambda _d, names: {n for n in names if n in {"target", "logs"} or ".duckdb" in n},
-    )
-    (project / "target").mkdir()
-    shutil.copy(example_build.green / "manifest.json", project / "target" / "manifest.json")
+    project = green_project
     lookml_dir = Path(__file__).parent.parent / "example_project" / "looker"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("DBTMETA_NO_CACHE", raising=False)
@@ -214,18 +206,11 @@ def test_cli_caches_unless_told_not_to(
 
 
 def test_cli_warns_only_about_files_it_needs_and_strict_checks_every_file(
-    example_build: ExampleBuild, tmp_path: Path, capsys: Any
+    green_project: Path, tmp_path: Path, capsys: Any
 ) -> None:
     from dbtmeta.cli import main
 
-    project = tmp_path / "project"
-    shutil.copytree(
-        example_build.project_dir,
-        project,
-        ignore=lambda _d, names: {n for n in names if n in {"target", "logs"} or ".duckdb" in n},
-    )
-    (project / "target").mkdir()
-    shutil.copy(example_build.green / "manifest.json", project / "target" / "manifest.json")
+    project = green_project
     lookml_dir = Path(
         shutil.copytree(Path(__file__).parent.parent / "example_project" / "looker", tmp_path / "lk")
     )
