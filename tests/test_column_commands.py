@@ -219,6 +219,37 @@ def test_check_fields_without_catalog_is_one_line(column_build, in_repo, capsys,
     )
 
 
+def test_column_commands_take_the_sync_settings(column_build, in_repo, capsys) -> None:
+    """--schema-map (like --dialect, --connection, --user-attribute) resolves tables as sync-exposures
+    does: mapping Looker's core schema elsewhere leaves exactly the core tables without a node."""
+    args = ["check-fields", "--lookml-dir", LOOKML, *prod_args(column_build), "--format", "json"]
+    code, out, err = run([*args, "--schema-map", "core=elsewhere"], capsys)
+    assert (code, err) == (0, "")
+    found = json.loads(out)
+    core = {"elsewhere.dim_products", "elsewhere.dim_users", "elsewhere.fact_orders"}
+    assert {u["message"].rpartition(" builds ")[2] for u in found["unchecked"]} == core
+    assert found["fields_checked"] == 75 and found["errors"] == []
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            ["--connection", "nope"],
+            "--connection 'nope' is not NAME:database=DB,schema=SCHEMA,dialect=DIALECT",
+        ),
+        (["--schema-map", "core"], "--schema-map 'core' is not LOOKER_SCHEMA=DBT_SCHEMA"),
+        (["--user-attribute", "x"], "--user-attribute 'x' is not NAME=VALUE"),
+    ],
+)
+def test_column_command_settings_malformed_is_one_line(
+    column_build, in_repo, capsys, option: list[str], message: str
+) -> None:
+    code, out, err = run(["check-fields", "--lookml-dir", LOOKML, *prod_args(column_build), *option], capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"dbtmeta: error: {message}") and err.count("\n") == 1
+
+
 def test_impact_columns_names_exactly_the_renamed_columns_readers(column_build, in_repo, capsys) -> None:
     args = ["impact", "--columns", "--state", str(column_build.prod), "--lookml-dir", LOOKML]
     args += ["--project-dir", str(column_build.pr_project_dir)]

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,29 +14,89 @@ import click
 if TYPE_CHECKING:
     from dbtmeta.dbt.artifacts import ArtifactPaths, Manifest
     from dbtmeta.dbt.columns import Catalog
-    from dbtmeta.looker.content import LookerContent
+    from dbtmeta.looker.content import Connection, LookerContent
 
 Resolve = Callable[[str, str | None], tuple[str | None, str | None]]
 
 
+@dataclass(frozen=True)
+class LookmlSettings:
+    """How to read the LookML project's SQL: the same settings ``sync-exposures`` takes."""
+
+    dialect: str | None = None
+    connections: Mapping[str, Connection] = field(default_factory=dict)
+    schema_map: Mapping[str, str] = field(default_factory=dict)
+    user_attributes: Mapping[str, str] = field(default_factory=dict)
+
+
 def lookml_options(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--lookml-dir`` and ``--lookml-import``."""
+    """``--lookml-dir``, ``--lookml-import`` and the SQL settings, the latter handed to the command
+    as one ``lookml_settings: LookmlSettings`` (parsed: a malformed value fails before any slow work)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func = click.option(
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from dbtmeta.exposures.resolve import parse_connections, parse_schema_map, parse_user_attributes
+
+            kwargs["lookml_settings"] = LookmlSettings(
+                dialect=kwargs.pop("dialect"),
+                connections=parse_connections(kwargs.pop("connection")),
+                schema_map=parse_schema_map(kwargs.pop("schema_map")),
+                user_attributes=parse_user_attributes(kwargs.pop("user_attribute")),
+            )
+            return func(*args, **kwargs)
+
+        decorated = lookml_sql_options(wrapper)
+        decorated = click.option(
             "--lookml-import",
             multiple=True,
             metavar="NAME=DIR",
             help="Checkout of a LookML project the repository imports (repeatable).",
-        )(func)
+        )(decorated)
         return click.option(
             "--lookml-dir",
             type=click.Path(file_okay=False),
             required=required,
             help="The LookML repository whose fields are traced to columns.",
-        )(func)
+        )(decorated)
 
     return decorate
+
+
+def lookml_sql_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--dialect``, ``--connection``, ``--schema-map``, ``--user-attribute``: how LookML's SQL and
+    table names are read and matched to the manifest (shared by sync-exposures and the column commands)."""
+    options = [
+        click.option(
+            "--schema-map",
+            multiple=True,
+            metavar="LOOKER=DBT",
+            help="Looker schema -> manifest schema (repeatable).",
+        ),
+        click.option(
+            "--dialect",
+            help="SQL dialect of LookML's SQL (default: the Looker connection's, else the manifest adapter).",
+        ),
+        click.option(
+            "--connection",
+            "connection",
+            multiple=True,
+            metavar="NAME:KEY=VALUE,...",
+            help="Defaults of a Looker connection for 1-2 part table names and case rules: "
+            "'warehouse:database=analytics,schema=marts,dialect=snowflake' (repeatable).",
+        ),
+        click.option(
+            "--user-attribute",
+            "user_attribute",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Value of a Looker user attribute for Liquid in sql_table_name and derived SQL "
+            "(_user_attributes['NAME']; repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def catalog_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -43,22 +105,33 @@ def catalog_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 def load_lookml(
-    lookml_dir: str, lookml_import: tuple[str, ...], manifest: Manifest
+    lookml_dir: str,
+    lookml_import: tuple[str, ...],
+    manifest: Manifest,
+    settings: LookmlSettings | None = None,
 ) -> tuple[LookerContent, Resolve]:
-    """The LookML content (its problems as warnings) and a resolver of its tables to dbt nodes."""
+    """The LookML content (its problems as warnings) and a resolver of its tables to dbt nodes.
+
+    Read as ``sync-exposures`` reads it (same dialect, connection defaults, user attributes and
+    schema map), so a table resolves to the same dbt node in every command.
+    """
     from dbtmeta.console import warn
     from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
     from dbtmeta.looker.lookml_cache import default_cache_dir
 
+    settings = settings or LookmlSettings()
     content = read_lookml(
         lookml_dir,
+        dialect=settings.dialect or manifest.adapter_type,
         imports=parse_lookml_imports(lookml_import),
+        connections=settings.connections,
+        user_attributes=settings.user_attributes,
         fields=True,
         cache_dir=default_cache_dir(),
     )
     for problem in content.problems:
         warn(problem)
-    return load_lookml_resolver(content, manifest)
+    return load_lookml_resolver(content, manifest, settings)
 
 
 def load_catalog_near(
@@ -84,6 +157,7 @@ def run_column_impact(
     state: str | None,
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    settings: LookmlSettings,
     catalog_path: str | None,
     format: str,
     output: str | None,
@@ -123,9 +197,9 @@ def run_column_impact(
         manifest,
         load_catalog_near(catalog_path, paths.target_dir),
     )
-    content, _ = load_lookml(lookml_dir, lookml_import, manifest)
+    content, _ = load_lookml(lookml_dir, lookml_import, manifest, settings)
     # The fields read production's columns: resolve Looker's tables against the production manifest.
-    _, resolve_previous = load_lookml_resolver(content, previous)
+    _, resolve_previous = load_lookml_resolver(content, previous, settings)
     report = column_impact(changes, column_usage(content, resolve_previous))
     emit(lambda console: COLUMN_IMPACT_FORMATS[format](report, console), output)
     breaking = report.breaking()
@@ -136,11 +210,17 @@ def run_column_impact(
     return EXIT_OK
 
 
-def load_lookml_resolver(content: LookerContent, manifest: Manifest) -> tuple[LookerContent, Resolve]:
-    """A resolver of ``content``'s tables against ``manifest``."""
+def load_lookml_resolver(
+    content: LookerContent, manifest: Manifest, settings: LookmlSettings | None = None
+) -> tuple[LookerContent, Resolve]:
+    """A resolver of ``content``'s tables against ``manifest`` (as sync-exposures resolves them)."""
     from dbtmeta.exposures.resolve import Resolver, build_index
 
-    resolver = Resolver(content, build_index(manifest))
+    settings = settings or LookmlSettings()
+    dialect = settings.dialect or manifest.adapter_type
+    resolver = Resolver(
+        content, build_index(manifest, dialect), dialect=dialect, schema_map=settings.schema_map
+    )
 
     def resolve(table: str, connection: str | None) -> tuple[str | None, str | None]:
         node, problem = resolver.resolve_table(table, connection)
@@ -154,6 +234,7 @@ def run_column_lineage(
     looker_field: bool,
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    settings: LookmlSettings,
     catalog_path: str | None,
     format: str,
     paths: ArtifactPaths,
@@ -182,11 +263,11 @@ def run_column_lineage(
         )
     manifest = load_manifest(paths.manifest)
     if looker_field:
-        content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+        content, resolve = load_lookml(lookml_dir, lookml_import, manifest, settings)
         FIELD_LINEAGE_FORMATS[format](field_reads(content, resolve, name, column), make_console())
         return EXIT_OK
     unique_id = build_graph(manifest).resolve(name)
-    content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+    content, resolve = load_lookml(lookml_dir, lookml_import, manifest, settings)
     found = column_lineage(column_usage(content, resolve), unique_id, column)
     known = node_columns(manifest, load_catalog_near(catalog_path, paths.target_dir), unique_id)
     found.columns_source = known.source

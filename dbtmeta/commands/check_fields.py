@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from dbtmeta.commands._columns import catalog_option, load_catalog_near, load_lookml, lookml_options
+from dbtmeta.commands._columns import (
+    LookmlSettings,
+    catalog_option,
+    load_catalog_near,
+    load_lookml,
+    lookml_options,
+)
 from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
 from dbtmeta.render.columns import CHECK_FIELDS_FORMATS
@@ -26,6 +32,7 @@ Examples:
 def command(
     lookml_dir: str,
     lookml_import: tuple[str, ...],
+    lookml_settings: LookmlSettings,
     catalog_path: str | None,
     format: str,
     output: str | None,
@@ -47,7 +54,7 @@ def command(
     paths = find_artifacts(project_dir, target_path, manifest_path)
     manifest = load_manifest(paths.manifest)
     catalog = load_catalog_near(catalog_path, paths.target_dir, required=True)
-    content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+    content, resolve = load_lookml(lookml_dir, lookml_import, manifest, lookml_settings)
     result = check_fields(content, resolve, manifest, catalog)
     emit(lambda console: CHECK_FIELDS_FORMATS[format](result, console), output)
     return EXIT_FINDINGS if result.errors else EXIT_OK

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dbtmeta.commands._columns import catalog_option, lookml_options, run_column_impact
+from dbtmeta.commands._columns import LookmlSettings, catalog_option, lookml_options, run_column_impact
 from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
 from dbtmeta.console import info
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -69,6 +69,7 @@ def command(
     columns: bool,
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    lookml_settings: LookmlSettings,
     catalog_path: str | None,
     output: str | None,
     project_dir: str | None,
@@ -90,7 +91,9 @@ def command(
         from dbtmeta.dbt.artifacts import find_artifacts
 
         paths_of_pr = find_artifacts(project_dir, target_path, manifest_path)
-        return run_column_impact(state, lookml_dir, lookml_import, catalog_path, format, output, paths_of_pr)
+        return run_column_impact(
+            state, lookml_dir, lookml_import, lookml_settings, catalog_path, format, output, paths_of_pr
+        )
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     previous = load_manifest(_state_manifest(state)) if state else None
     report = impact(manifest, previous=previous, names=select, paths=list(paths), project_dir=project)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from dbtmeta.commands._columns import lookml_options, run_column_lineage
+from dbtmeta.commands._columns import LookmlSettings, lookml_options, run_column_lineage
 from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_OK
 from dbtmeta.render.lineage import LINEAGE_FORMATS
@@ -50,6 +50,7 @@ def command(
     format: str,
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    lookml_settings: LookmlSettings,
     looker_field: bool,
     catalog_path: str | None,
     project_dir: str | None,
@@ -72,7 +73,9 @@ def command(
 
     paths = find_artifacts(project_dir, target_path, manifest_path)
     if lookml_dir or looker_field:
-        return run_column_lineage(node, looker_field, lookml_dir, lookml_import, catalog_path, format, paths)
+        return run_column_lineage(
+            node, looker_field, lookml_dir, lookml_import, lookml_settings, catalog_path, format, paths
+        )
     manifest = load_manifest(paths.manifest)
     result = lineage(build_graph(manifest), node, direction=direction, depth=depth)
     LINEAGE_FORMATS[format](result, make_console())

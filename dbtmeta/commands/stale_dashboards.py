@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dbtmeta.commands._columns import lookml_options
+from dbtmeta.commands._columns import LookmlSettings, lookml_options
 from dbtmeta.commands._options import LenientChoice, check_output_path, emit, output_option, project_options
 from dbtmeta.errors import UsageError
 from dbtmeta.render import FORMATS
@@ -131,6 +131,7 @@ def command(
     manifest_path: str | None,
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    lookml_settings: LookmlSettings,
     run_results_paths: tuple[str, ...],
     sources_path: str | None,
     strict: bool,
@@ -171,7 +172,9 @@ def command(
     report = load_report(
         project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
     )
-    report = _tile_level(report, lookml_dir, lookml_import, project_dir, target_path, manifest_path)
+    report = _tile_level(
+        report, lookml_dir, lookml_import, lookml_settings, project_dir, target_path, manifest_path
+    )
     report = _filtered(report, Filters(exposures + exposures_old, types, maturities, owners))
 
     extra = _record_history(report, history_file, history_days, output_format) if history_file else {}
@@ -200,6 +203,7 @@ def _tile_level(
     report: HealthReport,
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
+    settings: LookmlSettings,
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
@@ -212,7 +216,7 @@ def _tile_level(
     from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
 
     manifest = load_manifest(find_artifacts(project_dir, target_path, manifest_path).manifest)
-    content, resolve = load_lookml(lookml_dir, lookml_import, manifest)
+    content, resolve = load_lookml(lookml_dir, lookml_import, manifest, settings)
     return tile_health(report, manifest, content, resolve)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dbtmeta.commands._columns import lookml_sql_options
 from dbtmeta.commands._options import LookmlImport, project_options
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
@@ -64,29 +65,7 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 @click.option(
     "--strict", is_flag=True, help="Unresolved or ambiguous tables are an error (exit 1, nothing written)."
 )
-@click.option(
-    "--schema-map", multiple=True, metavar="LOOKER=DBT", help="Looker schema -> manifest schema (repeatable)."
-)
-@click.option(
-    "--dialect",
-    help="SQL dialect for table names (default: the Looker connection's, else the manifest adapter).",
-)
-@click.option(
-    "--connection",
-    "connection",
-    multiple=True,
-    metavar="NAME:KEY=VALUE,...",
-    help="Defaults of a Looker connection for 1-2 part table names and case rules: "
-    "'warehouse:database=analytics,schema=marts,dialect=snowflake' (repeatable).",
-)
-@click.option(
-    "--user-attribute",
-    "user_attribute",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Value of a Looker user attribute for Liquid in sql_table_name and derived SQL "
-    "(_user_attributes['NAME']; repeatable).",
-)
+@lookml_sql_options
 @click.option(
     "--default-owner-email", help="Owner email for items Looker gives no owner for (LookML dashboards)."
 )

@@ -18,9 +18,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from dbtmeta.looker import lookml_templates as tpl
 from dbtmeta.looker.content import Dashboard, LookerContent, LookmlView, Query
+
+if TYPE_CHECKING:
+    from sqlglot.lineage import Node
 
 _REF = re.compile(r"\$\{\s*([^}]*?)\s*\}")  # Looker's substitution markers (LookML, not SQL)
 _TABLE = tpl.PLACEHOLDER_PREFIX + "table"
@@ -241,11 +245,15 @@ class FieldTracer:
         from dbtmeta.sqlnames import sqlglot_dialect
 
         dialect = sqlglot_dialect(self._dialect(model)) or None
+        root: Node | None
         try:
             root = lineage(column, view.derived_sql or "", {}, dialect=dialect)
         except (SqlglotError, KeyError, ValueError) as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return (), f"column {column} of derived table {view.name}: {detail}"
+            star = "find column" in str(exc)  # not in the projections: maybe passed on by a SELECT *
+            root = _star_lineage(column, view.derived_sql or "", dialect) if star else None
+            if root is None:
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return (), f"column {column} of derived table {view.name}: {detail}"
         placeholders = dict(view.placeholders)
         found: list[ColumnRef] = []
         for node in root.walk():
@@ -286,6 +294,48 @@ class FieldTracer:
         return f"view {view} is in no explore of model {model}: its table is not known"
 
 
+def _star_lineage(column: str, sql: str, dialect: str | None) -> Node | None:
+    """``sqlglot.lineage`` of a column the SQL's projections do not name but a ``SELECT *`` passes on.
+
+    ``SELECT *, x AS y FROM t``: column ``c`` is ``t.c``, as ``${TABLE}.c`` of a plain view is (the
+    catalog then says whether ``t`` has it). Only when every star reads exactly one table and no
+    ``UNION``/``EXCEPT``/``INTERSECT`` matches columns by position (unknown without ``t``'s columns);
+    None when the projections name the column or the shape is not that simple.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+    from sqlglot.lineage import lineage
+
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return None
+    if not isinstance(tree, exp.Select) or tree.find(exp.SetOperation):
+        return None
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    schema: dict[str, Any] = {}
+    for select in tree.find_all(exp.Select):
+        if not any(e.is_star for e in select.expressions):
+            continue
+        sources = [*(select.args.get("joins") or []), select.args.get("from_")]
+        tables = [s.this for s in sources if s is not None]
+        if len(tables) != 1 or not isinstance(tables[0], exp.Table):
+            return None
+        if tables[0].name.lower() in ctes:
+            continue
+        level = schema
+        for part in [p.name for p in tables[0].parts][:-1]:
+            level = level.setdefault(part, {})
+        level.setdefault(tables[0].name, {})[column] = "unknown"
+    if not schema:
+        return None
+    try:
+        return lineage(column, sql, schema, dialect=dialect)
+    except (SqlglotError, KeyError, ValueError):
+        return None
+
+
 @functools.lru_cache(maxsize=8192)
 def _columns_of_expression(sql: str, dialect: str | None) -> tuple[tuple[tuple[str, str], ...], str | None]:
     """(table qualifier, column name) of every column the SQL expression reads, or a parse problem.
@@ -307,7 +357,13 @@ def _columns_of_expression(sql: str, dialect: str | None) -> tuple[tuple[tuple[s
     for column in tree.find_all(exp.Column):
         if isinstance(column.this, exp.Star):
             return (), "SELECT * in a field"
-        found.append((column.table, column.name))
+        first, *rest = [part.name for part in column.parts]
+        if rest and first == _TABLE:  # ${TABLE}.record.field: a field of the struct column `record`
+            found.append((_TABLE, rest[0]))
+        elif rest and first.startswith(_FIELD):  # ${field}.key: a struct field of that field
+            found.append(("", first))
+        else:
+            found.append((column.table, column.name))
     return tuple(found), None
 
 
