@@ -169,3 +169,25 @@ def test_content_without_field_definitions_is_a_problem() -> None:
     assert result.problems == (
         "orders.id: no LookML field definitions (content from lookml): give the LookML",
     )
+
+
+def test_filter_and_dimension_group_of_the_same_name_are_two_fields(tmp_path: Path) -> None:
+    """``filter: step1`` and ``dimension_group: step1`` coexist in Looker (the group makes
+    ``step1_time``, the filter is ``step1``): neither hides the other."""
+    (tmp_path / "m.model.lkml").write_text('connection: "c"\ninclude: "*.view.lkml"\nexplore: funnel {}\n')
+    (tmp_path / "funnel.view.lkml").write_text(
+        "view: funnel {\n"
+        "  sql_table_name: app.funnel ;;\n"
+        "  filter: step1 { type: string }\n"
+        "  dimension_group: step1 {\n"
+        "    type: time\n"
+        "    timeframes: [raw, time]\n"
+        "    sql: ${TABLE}.step1_at ;;\n"
+        "  }\n"
+        "}\n"
+    )
+    tracer = FieldTracer(read_lookml(tmp_path, fields=True))
+    assert cols(tracer, "m", "funnel", "funnel.step1_time") == [("app.funnel", "step1_at")]
+    assert tracer.trace("m", "funnel", "funnel.step1_time").where == f"{tmp_path}/funnel.view.lkml:4"
+    filter_field = tracer.content.lookml_views[("m", "funnel")].field("step1")
+    assert filter_field is not None and (filter_field.kind, filter_field.line) == ("filter", 3)

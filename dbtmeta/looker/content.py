@@ -166,9 +166,12 @@ class LookmlView:
         """The field ``name`` (``created_date`` finds the dimension group ``created``)."""
         best: LookmlField | None = None
         for item in self.fields:
-            if item.name == name:
+            if item.name == name and item.kind != "dimension_group":
                 return item
             if item.kind != "dimension_group" or best is not None:
+                continue
+            if item.name == name:
+                best = item
                 continue
             for timeframe in item.timeframes or _ANY_TIMEFRAME:
                 if name in (

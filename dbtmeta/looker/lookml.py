@@ -1114,20 +1114,24 @@ class _Model:
 
     def lookml_view(self, name: str) -> LookmlView:
         """The fields of view ``name`` as Looker merges them (extends, then refinements, later wins)."""
-        merged: dict[str, dict[str, Any]] = {}
-        kinds: dict[str, str] = {}
-        where: dict[str, tuple[str, dict[str, Any], str]] = {}  # field -> (view, layer, kind)
+        # A dimension group's name is no field name (``created`` makes ``created_date``...): a filter
+        # or dimension of the same name is another field.
+        Key = tuple[bool, str]
+        merged: dict[Key, dict[str, Any]] = {}
+        kinds: dict[Key, str] = {}
+        where: dict[Key, tuple[str, dict[str, Any], str]] = {}  # field -> (view, layer, kind)
         for view_name, layer in self._view_layers(name):
             for key, kind in _FIELD_KINDS.items():
                 for item in _named(layer.get(key)):
-                    field_name = item["name"]
-                    merged[field_name] = {**merged.get(field_name, {}), **item}
-                    kinds[field_name] = kind
-                    if field_name not in where or "sql" in item:
-                        where[field_name] = (view_name, layer, kind)
+                    field_key = (kind == "dimension_group", item["name"])
+                    merged[field_key] = {**merged.get(field_key, {}), **item}
+                    kinds[field_key] = kind
+                    if field_key not in where or "sql" in item:
+                        where[field_key] = (view_name, layer, kind)
         fields = []
-        for field_name, item in merged.items():
-            view_name, layer, kind = where[field_name]
+        for field_key, item in merged.items():
+            field_name = field_key[1]
+            view_name, layer, kind = where[field_key]
             path = self._layer_files.get(id(layer))
             file, line = (
                 (self.repo.display(path), self._field_line(path, view_name, kind, field_name))
@@ -1139,7 +1143,7 @@ class _Model:
                 LookmlField(
                     view=name,
                     name=field_name,
-                    kind=kinds[field_name],
+                    kind=kinds[field_key],
                     type=str(item["type"]) if item.get("type") is not None else None,
                     sql=str(sql) if sql is not None else None,
                     extra_sql=tuple(str(item[k]) for k in _EXTRA_SQL_KEYS if isinstance(item.get(k), str)),
