@@ -191,3 +191,15 @@ def test_filter_and_dimension_group_of_the_same_name_are_two_fields(tmp_path: Pa
     assert tracer.trace("m", "funnel", "funnel.step1_time").where == f"{tmp_path}/funnel.view.lkml:4"
     filter_field = tracer.content.lookml_views[("m", "funnel")].field("step1")
     assert filter_field is not None and (filter_field.kind, filter_field.line) == ("filter", 3)
+
+
+def test_unresolvable_substitution_in_derived_sql_is_named(tmp_path: Path) -> None:
+    (tmp_path / "m.model.lkml").write_text('connection: "c"\ninclude: "*.view.lkml"\nexplore: v {}\n')
+    (tmp_path / "v.view.lkml").write_text(
+        "view: v {\n  derived_table: { sql: SELECT a FROM t WHERE ${EXTENDED} ;; }\n  dimension: a {}\n}\n"
+    )
+    found = FieldTracer(read_lookml(tmp_path, fields=True)).trace("m", "v", "v.a")
+    assert (found.columns, found.problems) == (
+        (),
+        ("v.a: derived table SQL of view v has ${EXTENDED}, which cannot be resolved there",),
+    )

@@ -869,7 +869,13 @@ class _Model:
             return "", {}, problem
         sql, placeholders = tpl.swap_table_refs(rendered)
         if tpl.has_substitution(sql):
-            return "", {}, "derived table SQL has a ${...} substitution that cannot be resolved"
+            refs = tpl.substitution_refs(sql)
+            first = f"${{{refs[0]}}}" if refs else "an @{constant} not defined"
+            return (
+                "",
+                {},
+                f"derived table SQL of view {name} has {first}, which cannot be resolved there",
+            )
         return sql, placeholders, None
 
     def _derived_sql_source(self, name: str, raw: str) -> ViewSource:
