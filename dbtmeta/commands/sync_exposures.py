@@ -126,7 +126,8 @@ def command(
         raise UsageError("--lookml-import goes with --lookml-dir: it says where that project's imports are")
     options = SyncOptions.from_mapping(params)
     looker = {key: value for key, value in params.items() if key not in SyncOptions.field_names()}
-    connections = options.parsed()[3]  # a malformed rule fails before any slow work
+    parsed = options.parsed()  # a malformed rule fails before any slow work
+    connections = parsed[3]
     user_attributes = parse_user_attributes(user_attribute)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
@@ -150,7 +151,7 @@ def command(
     for name in sorted(set(connections) - set(content.model_connections.values())):
         used = ", ".join(sorted(set(content.model_connections.values()))) or "none"
         warn(f"--connection {name}: no Looker model uses this connection (connections used: {used})")
-    plan = plan_sync(content, manifest, project, options)
+    plan = plan_sync(content, manifest, project, options, parsed)
     return _finish(plan, content, strict=options.strict, check=check, dry_run=dry_run)
 
 

@@ -36,6 +36,9 @@ from dbtmeta.looker.content import Connection, LookerContent
 DEFAULT_OUTPUT = os.path.join("models", "exposures", "looker_exposures.yml")
 
 
+ParsedOptions = tuple[list[MaturityRule], list[OwnerRule], dict[str, str], dict[str, Connection]]
+
+
 @dataclass
 class SyncOptions:
     """What shapes the generated file besides the Looker content and the manifest.
@@ -69,7 +72,7 @@ class SyncOptions:
         known = cls.field_names()
         return cls(**{key: value for key, value in values.items() if key in known and value is not None})
 
-    def parsed(self) -> tuple[list[MaturityRule], list[OwnerRule], dict[str, str], dict[str, Connection]]:
+    def parsed(self) -> ParsedOptions:
         """Rules, schema map and connection defaults, parsed; UsageError on a malformed one."""
         from dbtmeta.exposures.resolve import parse_connections, parse_schema_map
 
@@ -82,10 +85,15 @@ class SyncOptions:
 
 
 def plan(
-    content: LookerContent, manifest: Any, project_dir: str | os.PathLike[str], options: SyncOptions
+    content: LookerContent,
+    manifest: Any,
+    project_dir: str | os.PathLike[str],
+    options: SyncOptions,
+    parsed: ParsedOptions | None = None,
 ) -> SyncPlan:
-    """Parse ``options`` (UsageError on a malformed rule or map) and plan the sync."""
-    maturity_rules, owner_rules, schema_map, connections = options.parsed()
+    """Plan the sync; ``parsed``: ``options.parsed()`` when the caller has it (else parsed here:
+    UsageError on a malformed rule or map)."""
+    maturity_rules, owner_rules, schema_map, connections = parsed or options.parsed()
     apply_connection_defaults(content, connections)
     settings = ExposureSettings(
         project_name=manifest.project_name,
