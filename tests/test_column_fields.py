@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dbtmeta.looker.fields import ColumnRef, FieldTracer, join_lineage, tile_fields
+from dbtmeta.looker.fields import ColumnRef, FieldTracer, join_lineage, key_lineages, tile_fields
 from dbtmeta.looker.lookml import read_lookml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -203,3 +203,81 @@ def test_unresolvable_substitution_in_derived_sql_is_named(tmp_path: Path) -> No
         (),
         ("v.a: derived table SQL of view v has ${EXTENDED}, which cannot be resolved there",),
     )
+
+
+SYMMETRIC_MODEL = """connection: "c"
+include: "*.view.lkml"
+explore: orders {
+  join: customers { sql_on: ${orders.customer_id} = ${customers.id} ;; }
+  join: items { relationship: one_to_many  sql_on: ${orders.id} = ${items.order_id} ;; }
+  join: invoices { relationship: one_to_one  sql_on: ${orders.id} = ${invoices.order_id} ;; }
+}
+"""
+
+
+def _symmetric_view(name: str, table: str, key: str | None) -> str:
+    pk = f"  dimension: {key} {{ primary_key: yes }}\n" if key else ""
+    return (
+        f"view: {name} {{\n  sql_table_name: {table} ;;\n{pk}"
+        "  dimension: order_id {}\n  dimension: customer_id {}\n"
+        "  measure: total { type: sum  sql: ${TABLE}.amount ;; }\n"
+        "  measure: n { type: count_distinct  sql: ${TABLE}.amount ;; }\n}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def symmetric(tmp_path_factory: pytest.TempPathFactory) -> FieldTracer:
+    root = tmp_path_factory.mktemp("symmetric")
+    (root / "m.model.lkml").write_text(SYMMETRIC_MODEL)
+    for name, key in (("orders", "id"), ("customers", "id"), ("items", "item_key"), ("invoices", None)):
+        (root / f"{name}.view.lkml").write_text(_symmetric_view(name, f"shop.{name}", key))
+    return FieldTracer(read_lookml(root, fields=True))
+
+
+@pytest.mark.parametrize(
+    ("fields", "joins", "expected"),
+    [
+        (("orders.total",), ("customers",), []),  # many_to_one: the base's rows are not repeated
+        (("orders.total",), ("items",), [("key:orders", "shop.orders", "id")]),  # one_to_many repeats them
+        (("customers.total",), ("customers",), [("key:customers", "shop.customers", "id")]),  # default m:1
+        (("items.total",), ("items",), []),  # the many side of its own join
+        (("items.total",), ("items", "customers"), []),  # customers repeats nothing of items
+        (("orders.n",), ("items",), []),  # count_distinct needs no key
+        (("orders.total",), (), []),  # no join, no fan-out
+        (("invoices.total",), ("invoices", "items"), []),  # items repeats invoices, but it has no key
+        (
+            ("orders.total", "customers.total"),
+            ("customers", "items"),
+            [("key:orders", "shop.orders", "id"), ("key:customers", "shop.customers", "id")],
+        ),
+    ],
+)
+def test_symmetric_aggregates_read_the_primary_key(
+    symmetric: FieldTracer,
+    fields: tuple[str, ...],
+    joins: tuple[str, ...],
+    expected: list[tuple[str, str, str]],
+) -> None:
+    found = key_lineages(symmetric, "m", "orders", fields, joins)
+    assert [(k.field, c.table, c.column) for k in found for c in k.columns] == expected
+
+
+def test_symmetric_aggregate_keys_of_the_example_tiles(greenery: FieldTracer) -> None:
+    """Of the example's tiles, two aggregate a view whose rows a join repeats."""
+    found = {}
+    for dashboard in greenery.content.dashboards:
+        for tile in tile_fields(greenery.content, dashboard):
+            for key in key_lineages(greenery, tile.query.model, tile.query.explore, tile.fields, tile.joins):
+                found[(dashboard.id, tile.tile_id)] = (key.field, key.where, [c.column for c in key.columns])
+    assert found == {
+        ("greenery::inventory_health", "views_vs_stock"): (
+            "key:product_page_views",
+            f"{EXAMPLE}/views/derived/product_page_views.view.lkml:28",
+            ["product_id"],
+        ),
+        ("greenery::product_funnel", "sessions_per_user"): (
+            "key:user_sessions",
+            f"{EXAMPLE}/views/fact_user_sessions.view.lkml:4",
+            ["user_id"],
+        ),
+    }

@@ -3,8 +3,9 @@
 Joins the Looker side (``looker.fields``: field -> warehouse columns) with the dbt side through a
 ``resolve`` function the caller gives (table as Looker names it, connection) -> (unique id, problem),
 usually ``exposures.resolve.Resolver.resolve_table``: this package sits below ``exposures``.
-A tile reads the columns of every field its query uses (fields, filters, pivots, dynamic fields)
-and of the ``sql_on`` of every join those fields bring in.
+A tile reads the columns of every field its query uses (fields, filters, pivots, dynamic fields),
+of the ``sql_on`` of every join those fields bring in, and the primary keys its measures are
+computed on by symmetric aggregates (``looker.fields.key_lineages``).
 
 Must not: print anything or read files.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dbtmeta.looker.content import Dashboard, LookerContent
-from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage, tile_fields
+from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage, key_lineages, tile_fields
 
 # (table as Looker names it, Looker connection) -> (dbt unique id or None, why not)
 Resolve = Callable[[str, str | None], tuple[str | None, str | None]]
@@ -63,6 +64,7 @@ def column_usage(
             usage.tiles[(dashboard.id, tile.tile_id)] = title
             lineages = [tracer.trace(query.model, query.explore, name) for name in tile.fields]
             lineages += [join_lineage(tracer, query.model, query.explore, alias) for alias in tile.joins]
+            lineages += key_lineages(tracer, query.model, query.explore, tile.fields, tile.joins)
             for lineage in lineages:
                 use = FieldUse(
                     dashboard.id,

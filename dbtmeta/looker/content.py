@@ -147,6 +147,7 @@ class LookmlField:
     timeframes: tuple[str, ...] = ()  # dimension group timeframes (or duration intervals)
     file: str | None = None  # where it is defined (the last layer setting ``sql``, else the first)
     line: int | None = None
+    primary_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ class LookmlJoin:
     sql_on: str | None = None
     file: str | None = None
     line: int | None = None
+    relationship: str | None = None  # as written; None is Looker's default, many_to_one
 
 
 @dataclass

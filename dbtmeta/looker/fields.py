@@ -418,3 +418,61 @@ def join_lineage(tracer: FieldTracer, model: str, explore: str, alias: str) -> F
         tuple(acc.problems),
         tuple(acc.via),
     )
+
+
+# Measures Looker computes with symmetric aggregates (SUM(DISTINCT ...) / COUNT(DISTINCT ...) keyed
+# on the view's primary key) when a join of the query repeats the view's rows.
+_SYMMETRIC_TYPES = frozenset({"sum", "average", "count"})
+_REPEATS_BASE = frozenset({"one_to_many", "many_to_many"})  # a join that repeats the base view's rows
+_REPEATS_JOINED = frozenset({"many_to_one", "many_to_many"})  # ... that repeats the joined view's
+
+
+def key_lineages(
+    tracer: FieldTracer, model: str, explore: str, fields: tuple[str, ...], joins: tuple[str, ...]
+) -> list[FieldLineage]:
+    """The primary keys a query's measures read through symmetric aggregates (field ``key:<alias>``).
+
+    A ``sum``/``average``/``count`` measure of a view whose rows a join of the query repeats
+    reads its view's ``primary_key: yes`` dimension. The base view's rows are repeated by a
+    ``one_to_many``/``many_to_many`` join; a joined view's by its own join being ``many_to_one``
+    (Looker's default) or ``many_to_many``, or by another join repeating the base's rows. A view
+    without a primary key reads none.
+    """
+    if not joins:
+        return []
+    views = tracer.content.lookml_joins.get((model, explore), ())
+    by_alias = {join.alias: join for join in views}
+    base = views[0].alias if views else None
+    repeating = {
+        a for a in joins if a in by_alias and (by_alias[a].relationship or "many_to_one") in _REPEATS_BASE
+    }
+    found: list[FieldLineage] = []
+    for alias in dict.fromkeys(name.partition(".")[0] for name in fields):
+        join = by_alias.get(alias)
+        view = tracer.content.lookml_views.get((model, join.view)) if join else None
+        if join is None or view is None:
+            continue
+        own = alias != base and (join.relationship or "many_to_one") in _REPEATS_JOINED
+        if not (own or repeating - {alias}):  # a join repeats the base's rows, and this view's with them
+            continue
+        measures = [view.field(n.partition(".")[2]) for n in fields if n.partition(".")[0] == alias]
+        if not any(m and m.kind == "measure" and m.type in _SYMMETRIC_TYPES for m in measures):
+            continue
+        key = next((f for f in view.fields if f.primary_key), None)
+        if key is None:
+            continue
+        traced = tracer.trace(model, explore, f"{alias}.{key.name}")
+        found.append(
+            FieldLineage(
+                model,
+                explore,
+                f"key:{alias}",
+                join.view,
+                key.file,
+                key.line,
+                traced.columns,
+                traced.problems,
+                (traced.field, *traced.via),
+            )
+        )
+    return found

@@ -1159,6 +1159,7 @@ class _Model:
                     ),
                     file=file,
                     line=line,
+                    primary_key=str(item.get("primary_key", "")).lower() == "yes",
                 )
             )
         definition = self._view_def(name) or {}
@@ -1227,8 +1228,16 @@ class _Model:
                         owner = str(layer.get("name", "")).lstrip("+")  # a parent explore's join
                         file, line = self.repo.display(path), self._join_line(path, owner, alias)
             sql_on = join.get("sql_on")
+            relationship = join.get("relationship")
             found.append(
-                LookmlJoin(alias, str(join.get("from") or alias), str(sql_on) if sql_on else None, file, line)
+                LookmlJoin(
+                    alias,
+                    str(join.get("from") or alias),
+                    str(sql_on) if sql_on else None,
+                    file,
+                    line,
+                    str(relationship) if relationship else None,
+                )
             )
         return tuple(found)
 
