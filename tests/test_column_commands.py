@@ -309,6 +309,29 @@ def test_impact_columns_names_exactly_the_renamed_columns_readers(column_build, 
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("threshold", "code", "message"),
+    [
+        ("medium", 1, "dbtmeta: 1 changed column(s) are read by 2 Looker tile(s)\n"),
+        (
+            "high",
+            0,
+            "dbtmeta: 1 changed column(s) are read, none by a dashboard whose exposure has maturity "
+            "high or higher\n",
+        ),
+    ],
+)
+def test_impact_columns_maturity_gate(
+    column_build, in_repo, capsys, threshold: str, code: int, message: str
+) -> None:
+    """The Orders Overview exposure is of maturity medium: a high gate lets the rename through."""
+    args = ["impact", "--columns", "--state", str(column_build.prod), "--lookml-dir", LOOKML]
+    args += ["--project-dir", str(column_build.pr_project_dir), "--format", "json"]
+    got, out, err = run([*args, "--fail-on-maturity", threshold], capsys)
+    assert (got, err) == (code, message)
+    assert [c["column"] for c in json.loads(out)["changes"] if c["used_by"]] == ["order_total"]
+
+
 def test_impact_columns_nothing_changed_is_exit_0(column_build, in_repo, capsys) -> None:
     args = [
         "impact",

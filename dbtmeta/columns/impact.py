@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbtmeta.columns.usage import ColumnUsage, FieldUse
+from dbtmeta.dbt.artifacts import Manifest
 from dbtmeta.dbt.columns import ColumnChange
+from dbtmeta.vocabulary import dict_at, maturity_rank
 
 
 @dataclass
@@ -30,6 +32,19 @@ class ColumnImpact:
     def breaking(self) -> list[ColumnImpactItem]:
         """Changes that something in Looker reads."""
         return [item for item in self.items if item.uses]
+
+    def gate(self, fail_on_maturity: str | None, maturities: dict[str, str]) -> list[ColumnImpactItem]:
+        """The breaking changes that fail the check: all, or with ``fail_on_maturity`` those read by
+        a dashboard whose exposure (``maturities``: :func:`dashboard_maturities`) is that mature or more.
+        """
+        if not fail_on_maturity:
+            return self.breaking()
+        floor = maturity_rank(fail_on_maturity)
+        return [
+            item
+            for item in self.breaking()
+            if any(maturity_rank(maturities.get(use.dashboard_id)) >= floor for use in item.uses)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``changes`` (each with ``used_by``) and ``untraced``."""
@@ -65,3 +80,14 @@ def column_impact(changes: list[ColumnChange], usage: ColumnUsage) -> ColumnImpa
     """Each change with the fields, tiles and dashboards reading the column it changes."""
     items = [ColumnImpactItem(c, usage.readers(c.unique_id, c.column)) for c in sorted(changes)]
     return ColumnImpact(items, list(usage.problems))
+
+
+def dashboard_maturities(manifest: Manifest) -> dict[str, str]:
+    """Looker dashboard id (an exposure's ``meta.looker_id``) -> that exposure's maturity."""
+    found: dict[str, str] = {}
+    for exposure in manifest.exposures.values():
+        meta = {**dict_at(exposure, "meta"), **dict_at(dict_at(exposure, "config"), "meta")}
+        maturity = exposure.get("maturity")
+        if meta.get("looker_id") is not None and isinstance(maturity, str):
+            found[str(meta["looker_id"])] = maturity
+    return found

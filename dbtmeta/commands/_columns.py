@@ -162,12 +162,14 @@ def run_column_impact(
     format: str,
     output: str | None,
     paths: ArtifactPaths,
+    fail_on_maturity: str | None = None,
 ) -> int:
-    """``impact --columns``: the report on stdout (or ``output``); 1 when a changed column is read.
+    """``impact --columns``: the report on stdout (or ``output``); 1 when a changed column is read
+    (with ``fail_on_maturity``: by a dashboard whose exposure is at least that mature).
 
     ``paths``: the PR's artifacts (:func:`dbtmeta.dbt.artifacts.find_artifacts`).
     """
-    from dbtmeta.columns.impact import column_impact
+    from dbtmeta.columns.impact import column_impact, dashboard_maturities
     from dbtmeta.columns.usage import column_usage
     from dbtmeta.commands._options import emit
     from dbtmeta.console import info
@@ -202,11 +204,16 @@ def run_column_impact(
     _, resolve_previous = load_lookml_resolver(content, previous, settings)
     report = column_impact(changes, column_usage(content, resolve_previous))
     emit(lambda console: COLUMN_IMPACT_FORMATS[format](report, console), output)
-    breaking = report.breaking()
+    breaking = report.gate(fail_on_maturity, dashboard_maturities(manifest))
     if breaking:
         tiles = {(u.dashboard_id, u.tile_id) for item in breaking for u in item.uses}
         info(f"{len(breaking)} changed column(s) are read by {len(tiles)} Looker tile(s)")
         return EXIT_FINDINGS
+    if report.breaking():
+        info(
+            f"{len(report.breaking())} changed column(s) are read, none by a dashboard whose exposure "
+            f"has maturity {fail_on_maturity} or higher"
+        )
     return EXIT_OK
 
 

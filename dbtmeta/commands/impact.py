@@ -48,7 +48,8 @@ Examples:
 @click.option(
     "--fail-on-maturity",
     type=click.Choice(MATURITIES),
-    help="Exit 1 when an affected exposure has this maturity or higher (opt-in gate).",
+    help="Exit 1 when an affected exposure has this maturity or higher (opt-in gate; with "
+    "--columns: only breaks read by such a dashboard fail).",
 )
 @click.option(
     "--columns",
@@ -92,7 +93,15 @@ def command(
 
         paths_of_pr = find_artifacts(project_dir, target_path, manifest_path)
         return run_column_impact(
-            state, lookml_dir, lookml_import, lookml_settings, catalog_path, format, output, paths_of_pr
+            state,
+            lookml_dir,
+            lookml_import,
+            lookml_settings,
+            catalog_path,
+            format,
+            output,
+            paths_of_pr,
+            fail_on_maturity,
         )
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     previous = load_manifest(_state_manifest(state)) if state else None
