@@ -35,6 +35,7 @@ def columns(tracer: FieldTracer, explore: str, name: str) -> tuple[list[tuple[st
         ("sessions.browser", [(SESSIONS, "device")]),  # ${device}.browser: what ${device} reads
         ("sessions.days_since_visit", [(SESSIONS, "visit_date")]),  # DAY is a date part, no column
         ("sessions.total_visits", [(SESSIONS, "totals")]),
+        ("sessions.partition_date", []),  # _TABLE_SUFFIX: BigQuery's pseudo-column, no table's
     ],
 )
 def test_bigquery_fields(web: FieldTracer, name: str, expected: list[tuple[str, str]]) -> None:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 _REF = re.compile(r"\$\{\s*([^}]*?)\s*\}")  # Looker's substitution markers (LookML, not SQL)
 _TABLE = tpl.PLACEHOLDER_PREFIX + "table"
+# Columns a warehouse adds to every table (wildcard-table suffix, ingestion-time partitions).
+_PSEUDO_COLUMNS = {"bigquery": frozenset({"_TABLE_SUFFIX", "_PARTITIONTIME", "_PARTITIONDATE"})}
 _FIELD = tpl.PLACEHOLDER_PREFIX + "field_"
 
 
@@ -193,6 +195,8 @@ class FieldTracer:
                 own = not dot or prefix in view.own_names
                 target = f"{alias}.{rest if dot else prefix}" if own else ref
                 acc.add(self._trace(model, explore, target, stack))
+            elif not table and column.upper() in _PSEUDO_COLUMNS.get(self._dialect(model) or "", ()):
+                continue  # the warehouse's, not a column of any table
             else:
                 shown = f"{table}.{column}" if table else column
                 acc.problems.append(
