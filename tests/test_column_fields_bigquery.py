@@ -35,6 +35,7 @@ def columns(tracer: FieldTracer, explore: str, name: str) -> tuple[list[tuple[st
         ("sessions.browser", [(SESSIONS, "device")]),  # ${device}.browser: what ${device} reads
         ("sessions.days_since_visit", [(SESSIONS, "visit_date")]),  # DAY is a date part, no column
         ("sessions.total_visits", [(SESSIONS, "totals")]),
+        ("sessions.landing_page", [(SESSIONS, "hits")]),  # hits.x of UNNEST(${TABLE}.hits) AS hits
         ("sessions.partition_date", []),  # _TABLE_SUFFIX: BigQuery's pseudo-column, no table's
     ],
 )

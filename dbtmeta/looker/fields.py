@@ -357,11 +357,20 @@ def _columns_of_expression(sql: str, dialect: str | None) -> tuple[tuple[tuple[s
     except SqlglotError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return (), detail
+    # FROM UNNEST(${TABLE}.hits) AS hits: hits.x reads what the UNNEST's argument reads, found there
+    unnested = {
+        name.lower()
+        for u in tree.find_all(exp.Unnest)
+        for name in (u.alias, *u.alias_column_names)  # BigQuery names the element as a column
+        if name
+    }
     found: list[tuple[str, str]] = []
     for column in tree.find_all(exp.Column):
         if isinstance(column.this, exp.Star):
             return (), "SELECT * in a field"
         first, *rest = [part.name for part in column.parts]
+        if first.lower() in unnested:
+            continue
         if rest and first == _TABLE:  # ${TABLE}.record.field: a field of the struct column `record`
             found.append((_TABLE, rest[0]))
         elif rest and first.startswith(_FIELD):  # ${field}.key: a struct field of that field
