@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from dbtmeta.columns.impact import ColumnImpact
     from dbtmeta.dbt.artifacts import ArtifactPaths, Manifest
     from dbtmeta.dbt.columns import Catalog
     from dbtmeta.looker.content import Connection, LookerContent
@@ -172,10 +173,9 @@ def run_column_impact(
     from dbtmeta.columns.impact import column_impact, dashboard_maturities
     from dbtmeta.columns.usage import column_usage
     from dbtmeta.commands._options import emit
-    from dbtmeta.console import info
     from dbtmeta.dbt.artifacts import load_manifest
     from dbtmeta.dbt.columns import column_changes
-    from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+    from dbtmeta.errors import UsageError
     from dbtmeta.render.columns import COLUMN_IMPACT_FORMATS
 
     if not state or not lookml_dir:
@@ -204,7 +204,16 @@ def run_column_impact(
     _, resolve_previous = load_lookml_resolver(content, previous, settings)
     report = column_impact(changes, column_usage(content, resolve_previous))
     emit(lambda console: COLUMN_IMPACT_FORMATS[format](report, console), output)
-    breaking = report.gate(fail_on_maturity, dashboard_maturities(manifest))
+    return _column_impact_exit(report, dashboard_maturities(manifest), fail_on_maturity)
+
+
+def _column_impact_exit(
+    report: ColumnImpact, maturities: dict[str, str], fail_on_maturity: str | None
+) -> int:
+    from dbtmeta.console import info
+    from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
+
+    breaking = report.gate(fail_on_maturity, maturities)
     if breaking:
         tiles = {(u.dashboard_id, u.tile_id) for item in breaking for u in item.uses}
         info(f"{len(breaking)} changed column(s) are read by {len(tiles)} Looker tile(s)")

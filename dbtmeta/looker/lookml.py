@@ -1120,12 +1120,10 @@ class _Model:
 
     def lookml_view(self, name: str) -> LookmlView:
         """The fields of view ``name`` as Looker merges them (extends, then refinements, later wins)."""
-        # A dimension group's name is no field name (``created`` makes ``created_date``...): a filter
-        # or dimension of the same name is another field.
-        Key = tuple[bool, str]
-        merged: dict[Key, dict[str, Any]] = {}
-        kinds: dict[Key, str] = {}
-        where: dict[Key, tuple[str, dict[str, Any], str]] = {}  # field -> (view, layer, kind)
+        # keyed (is a dimension group, name): ``dimension_group: x`` makes x_date..., not a field x
+        merged: dict[tuple[bool, str], dict[str, Any]] = {}
+        kinds: dict[tuple[bool, str], str] = {}
+        where: dict[tuple[bool, str], tuple[str, dict[str, Any], str]] = {}  # -> (view, layer, kind)
         for view_name, layer in self._view_layers(name):
             for key, kind in _FIELD_KINDS.items():
                 for item in _named(layer.get(key)):
@@ -1135,9 +1133,8 @@ class _Model:
                     if field_key not in where or "sql" in item:
                         where[field_key] = (view_name, layer, kind)
         fields = []
-        for field_key, item in merged.items():
-            field_name = field_key[1]
-            view_name, layer, kind = where[field_key]
+        for (is_group, field_name), item in merged.items():
+            view_name, layer, kind = where[(is_group, field_name)]
             path = self._layer_files.get(id(layer))
             file, line = (
                 (self.repo.display(path), self._field_line(path, view_name, kind, field_name))
@@ -1149,7 +1146,7 @@ class _Model:
                 LookmlField(
                     view=name,
                     name=field_name,
-                    kind=kinds[field_key],
+                    kind=kinds[(is_group, field_name)],
                     type=str(item["type"]) if item.get("type") is not None else None,
                     sql=str(sql) if sql is not None else None,
                     extra_sql=tuple(str(item[k]) for k in _EXTRA_SQL_KEYS if isinstance(item.get(k), str)),
