@@ -339,3 +339,95 @@ def test_pull_with_the_lookml_repository_keeps_its_definitions(looker: FakeLooke
     sessions = FieldTracer(content).trace("greenery", "products", "product_page_views.total_sessions")
     assert [(c.table, c.column) for c in sessions.columns] == [("product.fact_page_views", "session_id")]
     assert sessions.problems == ()
+
+
+def _answer(fields: list[dict], joins: list[dict], can_see_lookml: bool = True):  # type: ignore[no-untyped-def]
+    """A ``lookml_model_explore`` answer read as the crawler reads it (strict SDK models)."""
+    from looker_sdk.sdk.api40 import models
+
+    from dbtmeta.looker.api_client import _build
+
+    empty = {"dimensions": [], "measures": [], "filters": [], "parameters": []}
+    raw = {
+        "name": "orders",
+        "view_name": "orders",
+        "sql_table_name": "analytics.orders AS orders",
+        "can_see_lookml": can_see_lookml,
+        "source_file": "shop.model.lkml",
+        "lookml_link": "/projects/shop/files/shop.model.lkml?line=3",
+        "fields": {**empty, "dimensions": fields},
+        "joins": joins,
+    }
+    return _build(json.loads(json.dumps(raw)), models.LookmlModelExplore, True)
+
+
+def _api_field(name: str, sql: str | None, **extra: object) -> dict:
+    return {
+        "name": name,
+        "view": name.partition(".")[0],
+        "original_view": extra.pop("original_view", "orders_v"),
+        "category": "dimension",
+        "type": "string",
+        "dimension_group": None,
+        "sql": sql,
+        "sql_case": None,
+        "filters": None,
+        "source_file": "views/orders.view.lkml",
+        "lookml_link": "/projects/shop/files/views%2Forders.view.lkml?line=9",
+        **extra,
+    }
+
+
+def test_api_definitions_of_durations_cases_extends_and_derived_joins() -> None:
+    from dbtmeta.looker.api_fields import explore_definitions
+
+    fields = [
+        # a duration dimension group: its intervals prefix the group's name
+        _api_field(
+            "orders.days_to_ship", "DATEDIFF(${TABLE}.a, ${TABLE}.b)", dimension_group="orders.to_ship"
+        ),
+        _api_field(
+            "orders.weeks_to_ship", "DATEDIFF(${TABLE}.a, ${TABLE}.b)", dimension_group="orders.to_ship"
+        ),
+        # a case: dimension: Looker gives its conditions, not sql
+        _api_field("orders.size", None, sql_case=[{"value": "big", "condition": "${TABLE}.amount > 100"}]),
+        # inherited from the view orders_v extends
+        _api_field("orders.base_id", "${orders_base.id}", original_view="orders_base"),
+        _api_field("stock.id", "${TABLE}.id", original_view="stock_dt"),
+    ]
+    joins = [
+        {
+            "name": "stock",
+            "from": "stock_dt",
+            "sql_table_name": None,
+            "required_joins": [],
+            "sql_on": "${orders.id} = ${stock.id}",
+        }
+    ]
+    explore_joins, views = explore_definitions("shop", _answer(fields, joins))
+    assert [(j.alias, j.view, j.sql_on, j.file, j.line) for j in explore_joins] == [
+        ("orders", "orders_v", None, None, None),
+        ("stock", "stock_dt", "${orders.id} = ${stock.id}", "shop.model.lkml", 3),
+    ]
+    by_name = {v.name: v for v in views}
+    orders = by_name["orders_v"]
+    assert orders.own_names == ("orders_v", "orders_base") and orders.derived_problem is None
+    ship = orders.field("days_to_ship")
+    assert ship is not None and (ship.name, ship.kind, ship.timeframes) == (
+        "to_ship",
+        "dimension_group",
+        ("days", "weeks"),
+    )
+    size = orders.field("size")
+    assert size is not None and (size.sql, size.extra_sql, size.problem) == (
+        None,
+        ("${TABLE}.amount > 100",),
+        None,
+    )
+    assert (size.file, size.line) == ("views/orders.view.lkml", 9)
+    assert by_name["stock_dt"].derived_problem == DERIVED  # no sql_table_name: a derived table
+    # without see_lookml: nothing to trace, each field and join says why
+    blind = [{**f, "sql": None, "sql_case": None} for f in fields]
+    explore_joins, views = explore_definitions("shop", _answer(blind, [{**joins[0], "sql_on": None}], False))
+    assert explore_joins[1].problem == NO_SEE_LOOKML
+    assert {f.problem for v in views for f in v.fields} == {NO_SEE_LOOKML}
