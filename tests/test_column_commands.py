@@ -11,6 +11,12 @@ import pytest
 
 from dbtmeta.cli import main
 
+NO_CONTENT = (
+    "no Looker content to trace the fields of: give --lookml-dir DIR, --snapshot FILE (from "
+    "`dbtmeta looker pull`), or the Looker API settings (--looker-ini / --base-url / "
+    "LOOKERSDK_BASE_URL with LOOKERSDK_CLIENT_ID/SECRET)"
+)
+
 REPO = Path(__file__).resolve().parents[1]
 LOOKML = "example_project/looker"
 VIEW = f"{LOOKML}/views/fact_orders.view.lkml"
@@ -19,7 +25,7 @@ VIEW = f"{LOOKML}/views/fact_orders.view.lkml"
 @pytest.fixture
 def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
     """Relative --lookml-dir: the file:line in the output is what a user in the repository sees."""
-    for name in ("DBTMETA_CONFIG", "DBT_PROJECT_DIR", "DBT_TARGET_PATH"):
+    for name in ("DBTMETA_CONFIG", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "LOOKERSDK_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(REPO)
@@ -169,7 +175,7 @@ def test_lineage_column_needs_node_dot_column(column_build, in_repo, capsys) -> 
     code, out, err = run(["lineage", "fact_orders", "--lookml-dir", LOOKML, *prod_args(column_build)], capsys)
     assert (code, out) == (2, "")
     assert err == (
-        "dbtmeta: error: with --lookml-dir, NODE is NODE.COLUMN (e.g. fact_orders.order_total), "
+        "dbtmeta: error: for column lineage, NODE is NODE.COLUMN (e.g. fact_orders.order_total), "
         "not 'fact_orders'\n"
     )
 
@@ -350,13 +356,19 @@ def test_impact_columns_nothing_changed_is_exit_0(column_build, in_repo, capsys)
     ]
 
 
-def test_impact_columns_needs_state_and_lookml(column_build, in_repo, capsys) -> None:
+def test_impact_columns_needs_state_and_looker_content(column_build, in_repo, capsys) -> None:
     code, out, err = run(["impact", "--columns", "--project-dir", str(column_build.pr_project_dir)], capsys)
     assert (code, out) == (2, "")
     assert err == (
         "dbtmeta: error: --columns compares with production: give --state PROD_DIR (its manifest.json and "
-        "catalog.json) and --lookml-dir DIR (the fields that read the columns)\n"
+        "catalog.json)\n"
     )
+    state = ["--state", str(column_build.prod)]
+    code, out, err = run(
+        ["impact", "--columns", *state, "--project-dir", str(column_build.pr_project_dir)], capsys
+    )
+    assert (code, out) == (2, "")
+    assert err == f"dbtmeta: error: {NO_CONTENT}\n"
 
 
 def test_looker_field_the_other_way(column_build, in_repo, capsys) -> None:
@@ -399,8 +411,7 @@ def test_looker_field_errors_are_one_line(column_build, in_repo, capsys) -> None
     )
     code, out, err = run(["lineage", "dim_users.email", "--looker-field", *prod_args(column_build)], capsys)
     assert (code, out) == (2, "")
-    needs = "--looker-field needs --lookml-dir DIR: the LookML project the field is defined in"
-    assert err == f"dbtmeta: error: {needs}\n"
+    assert err == f"dbtmeta: error: {NO_CONTENT}\n"
 
 
 def test_untrusted_titles_are_shown_as_data(column_build, in_repo, capsys, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from fake_looker.contract import Contract, SpecMissing, load_contract
 from fake_looker.dataset import EXAMPLE_LOOKML
 from fake_looker.server import NOT_FOUND, ROUTES
 
-from dbtmeta.looker.api import ApiSettings, crawl
+from dbtmeta.looker.api import EXPLORE_FIELDS, ApiSettings, crawl
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,9 @@ _SAMPLES: dict[str, Callable[[FakeData], list[str]]] = {
     "merge_query": lambda d: [f"merge_queries/{i}" for i in d.merge_queries] + ["merge_queries/0"],
     "users": lambda d: ["users?ids=" + ",".join(d.users), "users?ids=0"],
     "explore": lambda d: (
-        [f"lookml_models/{m}/explores/{e}" for m, e in d.explores] + ["lookml_models/greenery/explores/nope"]
+        [f"lookml_models/{m}/explores/{e}" for m, e in d.explores]
+        + [f"lookml_models/{m}/explores/{e}?fields={quote(EXPLORE_FIELDS)}" for m, e in d.explores]
+        + ["lookml_models/greenery/explores/nope"]
     ),
     "connection": lambda d: [f"connections/{c}" for c in d.connections] + ["connections/nope"],
 }
@@ -113,6 +115,49 @@ def test_every_answer_of_every_route_validates(contract: Contract) -> None:
     assert answered == {(m, t) for m, t, _ in ROUTES}  # every route answered, and was checked
     assert {e.status for e in exchanges} == {200, 204, 404}  # Looker's error body checked too
     assert len(exchanges) > 60
+
+
+def test_explore_fields_validate_with_and_without_see_lookml(contract: Contract) -> None:
+    """The explores' field definitions (column lineage) are Looker's, also as a user without
+    the see_lookml permission gets them (no SQL)."""
+    data = example_dataset()
+    with FakeLooker(data) as looker:
+        _walk(looker)
+        data.see_lookml = False
+        _walk(looker)
+        problems = _problems(contract, looker, requests_too=True)
+        answers = [
+            json.loads(e.body)
+            for e in looker.exchanges
+            if e.route and e.route.endswith("/explores/{explore_name}") and e.status == 200
+        ]
+    assert problems == []
+    fields = [f for a in answers for kind in a["fields"].values() for f in kind]
+    with_sql = [f for f in fields if f["sql"] is not None]
+    assert len(answers) == 4 * len(data.explores)  # with and without fields=, with and without see_lookml
+    assert len(with_sql) > 100 and len(fields) > 2 * len(with_sql)
+    blind = [a for a in answers if not a["can_see_lookml"]]
+    assert len(blind) == 2 * len(data.explores)
+    assert all(f["sql"] is None for a in blind for kind in a["fields"].values() for f in kind)
+    assert all(j["sql_on"] is None for a in blind for j in a["joins"])
+    revenue = next(f for f in fields if f["name"] == "orders.total_revenue" and f["sql"])
+    assert {k: revenue[k] for k in ("view", "original_view", "category", "type", "sql", "source_file")} == {
+        "view": "orders",
+        "original_view": "fact_orders",
+        "category": "measure",
+        "type": "sum",
+        "sql": "${order_total}",
+        "source_file": "views/fact_orders.view.lkml",
+    }
+    assert revenue["lookml_link"] == "/projects/greenery/files/views%2Ffact_orders.view.lkml?line=47"
+    week = next(f for f in fields if f["name"] == "orders.created_week" and f["sql"])
+    assert (week["dimension_group"], week["sql"], week["type"]) == (
+        "orders.created",
+        "${TABLE}.created_at",
+        "date_week",
+    )
+    promo = next(f for f in fields if f["name"] == "orders.orders_with_promo")
+    assert promo["filters"] == [{"field": "has_promo", "condition": "yes"}]
 
 
 def test_crawl_requests_and_answers_are_in_the_spec(contract: Contract) -> None:

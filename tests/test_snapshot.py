@@ -36,6 +36,10 @@ def test_round_trip_is_faithful_and_stable(crawled: LookerContent, tmp_path: Pat
     assert {d.id: d for d in loaded.dashboards} == {d.id: d for d in crawled.dashboards}
     assert loaded.explores == crawled.explores
     assert loaded.connections == crawled.connections
+    # the field definitions and joins, for column lineage (format 2)
+    assert loaded.lookml_views == crawled.lookml_views and loaded.lookml_joins == crawled.lookml_joins
+    assert len(loaded.lookml_views) == 10 and len(loaded.lookml_joins) == 5
+    assert json.loads(first)["format_version"] == 2
     save_snapshot(loaded, path)  # saving what was loaded gives the same bytes
     assert path.read_bytes() == first.replace(b'"source": "api"', b'"source": "snapshot:api"')
     # Order of the crawl does not matter.
@@ -58,13 +62,44 @@ def test_untrusted_text_kept_literally(crawled: LookerContent, tmp_path: Path) -
     assert "Weekly {{ env_var('X') }} [bold]x[/]" in titles
 
 
+def test_lookml_definitions_round_trip(tmp_path: Path) -> None:
+    """A LookML project's definitions (derived table SQL, placeholders, extends) survive a snapshot."""
+    from fake_looker.dataset import EXAMPLE_LOOKML
+
+    from dbtmeta.looker.lookml import read_lookml
+
+    content = read_lookml(str(EXAMPLE_LOOKML), fields=True)
+    path = tmp_path / "snap.json"
+    save_snapshot(content, path)
+    loaded = load_snapshot(path)
+    assert loaded.lookml_views == content.lookml_views and loaded.lookml_joins == content.lookml_joins
+    derived = loaded.lookml_views[("greenery", "product_page_views")]
+    assert derived.derived_sql is not None and derived.placeholders
+    assert loaded.lookml_views[("greenery", "dim_users")].own_names == ("dim_users", "users_base")
+
+
+def test_format_1_snapshots_still_load_without_fields(crawled: LookerContent, tmp_path: Path) -> None:
+    data = json.loads(dumps_snapshot(crawled))
+    old = {k: v for k, v in data.items() if k not in {"lookml_views", "lookml_joins"}}
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps({**old, "format_version": 1}))
+    loaded = load_snapshot(path)
+    assert {d.id: d for d in loaded.dashboards} == {d.id: d for d in crawled.dashboards}
+    assert loaded.explores == crawled.explores
+    assert (loaded.lookml_views, loaded.lookml_joins) == ({}, {})
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         (None, "not found"),
         (b'{"format_version": 1, "source": "api", "dashbo', r"not valid JSON \(truncated\?\)"),
         (b"[1, 2]", "is not a dbtmeta Looker snapshot"),
-        (b'{"format_version": 99, "source": "api"}', "has format version 99"),
+        (
+            b'{"format_version": 99, "source": "api"}',
+            "has format version 99, this dbtmeta reads versions 1, 2",
+        ),
+        (b'{"format_version": true, "source": "api"}', "has format version True"),
         (b'{"format_version": 1, "source": "api"}', r"is malformed \(KeyError"),
         (
             b'{"format_version": 1, "source": "api", "explores": [], "dashboards": [{"id": 1}]}',

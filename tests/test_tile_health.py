@@ -101,3 +101,50 @@ def test_stale_dashboards_json_names_the_tiles(example_build, capsys: pytest.Cap
         {"id": "top_viewed_pages", "title": "Most viewed product pages"},
     ]
     assert [(c["unique_id"], c["tiles"]) for c in exposure["causes"]] == [(EVENTS_TEST, ["top_viewed_pages"])]
+
+
+@pytest.mark.parametrize("pull_with_lookml", [False, True])
+def test_tile_level_from_a_snapshot_as_from_the_lookml(
+    example_build, capsys: pytest.CaptureFixture[str], tmp_path: Path, pull_with_lookml: bool
+) -> None:
+    """A `looker pull` snapshot (with or without the LookML repository) narrows the causes to the
+    same tiles as the LookML files do (the API numbers a LookML dashboard's tiles: compared by title)."""
+    from fake_looker import FakeLooker
+    from fake_looker.dataset import dataset_from_content
+
+    from dbtmeta.looker.lookml import read_lookml
+
+    snapshot = tmp_path / "looker.json"
+    with FakeLooker(dataset_from_content(read_lookml(str(LOOKML), fields=True))) as looker:
+        pull = ["looker", "pull", "--output", str(snapshot), "--base-url", looker.base_url]
+        with pytest.MonkeyPatch.context() as env:
+            for key, value in looker.env().items():
+                env.setenv(key, value)
+            with pytest.raises(SystemExit) as exit_info:
+                main([*pull, *(["--lookml-dir", str(LOOKML)] if pull_with_lookml else [])])
+    assert exit_info.value.code == 0
+    failure = example_build.failure
+    args = ["stale-dashboards", "--project-dir", str(example_build.project_dir), "--format", "json"]
+    args += ["--manifest", str(failure / "manifest.json"), "--run-results", str(failure / "run_results.json")]
+    args += ["--sources", str(failure / "sources.json")]
+    reports = []
+    for source in (["--lookml-dir", str(LOOKML)], ["--snapshot", str(snapshot)]):
+        capsys.readouterr()
+        with pytest.raises(SystemExit):
+            main([*args, *source])
+        found = json.loads(capsys.readouterr().out)["exposures"]
+        titles = [{t["id"]: t["title"] for t in e.get("tiles") or ()} for e in found]
+        reports.append(
+            {
+                e["name"]: (
+                    e["status"],
+                    [(c["unique_id"], [names[t] for t in c.get("tiles") or ()]) for c in e["causes"]],
+                )
+                for e, names in zip(found, titles, strict=True)
+            }
+        )
+    assert reports[1] == reports[0]
+    assert reports[0]["inventory_health"][1][1] == (
+        INVENTORY_TEST,
+        ["Current inventory", "Page views against stock"],
+    )

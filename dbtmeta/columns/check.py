@@ -70,10 +70,10 @@ def check_fields(
         for join in joins:
             view = content.lookml_views.get((model, join.view))
             lineages: list[tuple[str, FieldLineage]] = []
-            if join.sql_on:
+            if join.sql_on or join.problem:
                 lineages.append((f"join:{join.alias}", join_lineage(tracer, model, explore, join.alias)))
             for item in view.fields if view else ():
-                if item.kind in ("filter", "parameter") and item.sql is None:
+                if item.kind in ("filter", "parameter") and item.sql is None and not item.problem:
                     continue  # templated filters and parameters read no column by themselves
                 lineage = tracer.trace(model, explore, f"{join.alias}.{item.name}")
                 lineages.append((f"{join.view}.{item.name}", lineage))

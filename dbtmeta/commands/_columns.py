@@ -1,5 +1,6 @@
 """Loading shared by the column-level commands (``lineage NODE.COLUMN``, ``check-fields``,
-``impact --columns``): the LookML project, the table resolver, the catalog."""
+``impact --columns``, tile-level ``stale-dashboards``): the Looker content (LookML, a snapshot or
+the API), the table resolver, the catalog."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dbtmeta.commands.looker import looker_options
+
 if TYPE_CHECKING:
     from dbtmeta.columns.impact import ColumnImpact
     from dbtmeta.dbt.artifacts import ArtifactPaths, Manifest
@@ -20,53 +23,29 @@ if TYPE_CHECKING:
 Resolve = Callable[[str, str | None], tuple[str | None, str | None]]
 
 
-@dataclass(frozen=True)
-class LookmlSettings:
-    """How to read the LookML project's SQL: the same settings ``sync-exposures`` takes."""
-
-    dialect: str | None = None
-    connections: Mapping[str, Connection] = field(default_factory=dict)
-    schema_map: Mapping[str, str] = field(default_factory=dict)
-    user_attributes: Mapping[str, str] = field(default_factory=dict)
-
-
 def lookml_options(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--lookml-dir``, ``--lookml-import`` and the SQL settings, the latter handed to the command
-    as one ``lookml_settings: LookmlSettings`` (parsed: a malformed value fails before any slow work)."""
+    """``--lookml-dir`` and ``--lookml-import``."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from dbtmeta.exposures.resolve import parse_connections, parse_schema_map, parse_user_attributes
-
-            kwargs["lookml_settings"] = LookmlSettings(
-                dialect=kwargs.pop("dialect"),
-                connections=parse_connections(kwargs.pop("connection")),
-                schema_map=parse_schema_map(kwargs.pop("schema_map")),
-                user_attributes=parse_user_attributes(kwargs.pop("user_attribute")),
-            )
-            return func(*args, **kwargs)
-
-        decorated = lookml_sql_options(wrapper)
-        decorated = click.option(
+        func = click.option(
             "--lookml-import",
             multiple=True,
             metavar="NAME=DIR",
             help="Checkout of a LookML project the repository imports (repeatable).",
-        )(decorated)
+        )(func)
         return click.option(
             "--lookml-dir",
             type=click.Path(file_okay=False),
             required=required,
             help="The LookML repository whose fields are traced to columns.",
-        )(decorated)
+        )(func)
 
     return decorate
 
 
 def lookml_sql_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--dialect``, ``--connection``, ``--schema-map``, ``--user-attribute``: how LookML's SQL and
-    table names are read and matched to the manifest (shared by sync-exposures and the column commands)."""
+    table names are read and matched to the manifest (sync-exposures and the column commands)."""
     options = [
         click.option(
             "--schema-map",
@@ -100,6 +79,144 @@ def lookml_sql_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+@dataclass(frozen=True)
+class LookmlSettings:
+    """How to read Looker's SQL: the settings ``sync-exposures`` takes, so a table resolves to the
+    same dbt node in every command."""
+
+    dialect: str | None = None
+    connections: Mapping[str, Connection] = field(default_factory=dict)
+    schema_map: Mapping[str, str] = field(default_factory=dict)
+    user_attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_options(cls, kwargs: dict[str, Any]) -> LookmlSettings:
+        """Pop ``lookml_sql_options``' values from ``kwargs``, parsed (UsageError when malformed)."""
+        from dbtmeta.exposures.resolve import parse_connections, parse_schema_map, parse_user_attributes
+
+        return cls(
+            dialect=kwargs.pop("dialect"),
+            connections=parse_connections(kwargs.pop("connection")),
+            schema_map=parse_schema_map(kwargs.pop("schema_map")),
+            user_attributes=parse_user_attributes(kwargs.pop("user_attribute")),
+        )
+
+
+_API_KEYS = ("looker_ini", "looker_section", "base_url", "verify_ssl", "timeout", "retries", "concurrency")
+NO_CONTENT = (
+    "no Looker content to trace the fields of: give --lookml-dir DIR, --snapshot FILE (from "
+    "`dbtmeta looker pull`), or the Looker API settings (--looker-ini / --base-url / "
+    "LOOKERSDK_BASE_URL with LOOKERSDK_CLIENT_ID/SECRET)"
+)
+
+
+@dataclass(frozen=True)
+class LookerSource:
+    """Where a column command reads Looker from: ``--lookml-dir``, ``--snapshot`` or the API."""
+
+    lookml_dir: str | None = None
+    lookml_import: tuple[str, ...] = ()
+    snapshot: str | None = None
+    api: dict[str, Any] = field(default_factory=dict)  # looker_options values
+    cli: frozenset[str] = frozenset()  # the options among these given on the command line
+    settings: LookmlSettings = field(default_factory=LookmlSettings)
+
+    @property
+    def api_given(self) -> bool:
+        """``--looker-ini`` or ``--base-url`` on the command line (not the environment or config file)."""
+        return bool(self.cli & {"looker_ini", "base_url"})
+
+    @property
+    def given(self) -> bool:
+        """Some Looker content was asked for: ``--lookml-dir``, ``--snapshot``, or the API options."""
+        return bool(self.lookml_dir or self.snapshot or self.api_given)
+
+
+def looker_source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--lookml-dir``, ``--lookml-import``, ``--snapshot``, the Looker API options and the SQL
+    settings, passed to the command as one ``source`` (:class:`LookerSource`) keyword argument."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        api = {key: kwargs.pop(key) for key in _API_KEYS}
+        names = (*_API_KEYS, "lookml_dir", "snapshot")
+        cli = frozenset(
+            n for n in names if ctx.get_parameter_source(n) is click.core.ParameterSource.COMMANDLINE
+        )
+        settings = LookmlSettings.from_options(kwargs)  # a malformed value fails before slow work
+        source = LookerSource(
+            kwargs.pop("lookml_dir"), kwargs.pop("lookml_import"), kwargs.pop("snapshot"), api, cli, settings
+        )
+        return func(*args, source=source, **kwargs)
+
+    wrapper = click.option(
+        "--snapshot",
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        help="A `dbtmeta looker pull` snapshot: its field definitions are traced (instead of --lookml-dir).",
+    )(wrapper)
+    return lookml_options(False)(lookml_sql_options(looker_options(wrapper)))
+
+
+def load_looker_content(source: LookerSource, manifest: Manifest) -> LookerContent:
+    """The Looker content with its field definitions, from the source given (problems as warnings).
+
+    ``--snapshot`` goes alone; ``--lookml-dir`` is read as LookML (the API is not called); else the
+    API is crawled. The ``--connection`` defaults are applied as sync-exposures applies them; LookML
+    is read in ``--dialect``, else the manifest's adapter type. Raises ``UsageError`` when nothing
+    says where Looker is.
+    """
+    from dbtmeta.exposures.resolve import apply_connection_defaults
+
+    content = _load_looker_content(source, manifest)
+    apply_connection_defaults(content, source.settings.connections)
+    return content
+
+
+def _load_looker_content(source: LookerSource, manifest: Manifest) -> LookerContent:
+    import os
+    import sys
+
+    from dbtmeta.console import warn
+    from dbtmeta.errors import UsageError
+
+    if source.snapshot:
+        if source.lookml_dir or source.api_given:
+            raise UsageError(
+                "--snapshot replaces --lookml-dir and the Looker API settings: give only one source"
+            )
+        from dbtmeta.looker.snapshot import load_snapshot
+
+        content = load_snapshot(source.snapshot)
+        if not content.lookml_joins:
+            warn(
+                f"snapshot {source.snapshot!r} has no field definitions (written by an older dbtmeta): "
+                "pull it again with `dbtmeta looker pull`, or give --lookml-dir"
+            )
+        return content
+    if source.lookml_dir:
+        return _read_lookml(source.lookml_dir, source.lookml_import, source.settings, manifest)
+    if not (source.api.get("looker_ini") or source.api.get("base_url") or os.path.isfile("looker.ini")):
+        raise UsageError(NO_CONTENT)
+    from dbtmeta.commands.looker import api_settings_from_options
+    from dbtmeta.looker.api import crawl
+
+    content = crawl(
+        api_settings_from_options(**source.api),
+        concurrency=source.api.get("concurrency") or 16,
+        progress=sys.stderr.isatty(),
+    )
+    for problem in content.problems:
+        warn(problem)
+    return content
+
+
+def load_content_resolver(source: LookerSource, manifest: Manifest) -> tuple[LookerContent, Resolve]:
+    """:func:`load_looker_content` and a resolver of its tables against ``manifest``."""
+    return load_lookml_resolver(load_looker_content(source, manifest), manifest, source.settings)
+
+
 def catalog_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--catalog FILE``: the catalog.json of `dbt docs generate` to read columns from."""
     return click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), help=help)
@@ -111,16 +228,19 @@ def load_lookml(
     manifest: Manifest,
     settings: LookmlSettings | None = None,
 ) -> tuple[LookerContent, Resolve]:
-    """The LookML content (its problems as warnings) and a resolver of its tables to dbt nodes.
+    """The LookML content (its problems as warnings) and a resolver of its tables to dbt nodes."""
+    settings = settings or LookmlSettings()
+    content = _read_lookml(lookml_dir, lookml_import, settings, manifest)
+    return load_lookml_resolver(content, manifest, settings)
 
-    Read as ``sync-exposures`` reads it (same dialect, connection defaults, user attributes and
-    schema map), so a table resolves to the same dbt node in every command.
-    """
+
+def _read_lookml(
+    lookml_dir: str, lookml_import: tuple[str, ...], settings: LookmlSettings, manifest: Manifest
+) -> LookerContent:
     from dbtmeta.console import warn
     from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
     from dbtmeta.looker.lookml_cache import default_cache_dir
 
-    settings = settings or LookmlSettings()
     content = read_lookml(
         lookml_dir,
         dialect=settings.dialect or manifest.adapter_type,
@@ -132,7 +252,7 @@ def load_lookml(
     )
     for problem in content.problems:
         warn(problem)
-    return load_lookml_resolver(content, manifest, settings)
+    return content
 
 
 def load_catalog_near(
@@ -156,9 +276,7 @@ def load_catalog_near(
 
 def run_column_impact(
     state: str | None,
-    lookml_dir: str | None,
-    lookml_import: tuple[str, ...],
-    settings: LookmlSettings,
+    source: LookerSource,
     catalog_path: str | None,
     format: str,
     output: str | None,
@@ -178,10 +296,9 @@ def run_column_impact(
     from dbtmeta.errors import UsageError
     from dbtmeta.render.columns import COLUMN_IMPACT_FORMATS
 
-    if not state or not lookml_dir:
+    if not state:
         raise UsageError(
-            "--columns compares with production: give --state PROD_DIR (its manifest.json and "
-            "catalog.json) and --lookml-dir DIR (the fields that read the columns)"
+            "--columns compares with production: give --state PROD_DIR (its manifest.json and catalog.json)"
         )
     state_dir = Path(state) if Path(state).is_dir() else Path(state).parent
     previous_manifest = state_dir / "manifest.json"
@@ -199,9 +316,9 @@ def run_column_impact(
         manifest,
         load_catalog_near(catalog_path, paths.target_dir),
     )
-    content, _ = load_lookml(lookml_dir, lookml_import, manifest, settings)
+    content = load_looker_content(source, manifest)
     # The fields read production's columns: resolve Looker's tables against the production manifest.
-    _, resolve_previous = load_lookml_resolver(content, previous, settings)
+    _, resolve_previous = load_lookml_resolver(content, previous, source.settings)
     report = column_impact(changes, column_usage(content, resolve_previous))
     emit(lambda console: COLUMN_IMPACT_FORMATS[format](report, console), output)
     return _column_impact_exit(report, dashboard_maturities(manifest), fail_on_maturity)
@@ -248,14 +365,12 @@ def load_lookml_resolver(
 def run_column_lineage(
     node: str,
     looker_field: bool,
-    lookml_dir: str | None,
-    lookml_import: tuple[str, ...],
-    settings: LookmlSettings,
+    source: LookerSource,
     catalog_path: str | None,
     format: str,
     paths: ArtifactPaths,
 ) -> int:
-    """``lineage NODE.COLUMN --lookml-dir`` and ``lineage VIEW.FIELD --looker-field --lookml-dir``."""
+    """``lineage NODE.COLUMN --columns`` and ``lineage VIEW.FIELD --looker-field``, over ``source``."""
     from dbtmeta.columns.lineage import column_lineage, field_reads
     from dbtmeta.columns.usage import column_usage
     from dbtmeta.console import make_console
@@ -265,8 +380,6 @@ def run_column_lineage(
     from dbtmeta.errors import EXIT_OK, UsageError
     from dbtmeta.render.columns import COLUMN_LINEAGE_FORMATS, FIELD_LINEAGE_FORMATS
 
-    if not lookml_dir:
-        raise UsageError("--looker-field needs --lookml-dir DIR: the LookML project the field is defined in")
     name, dot, column = node.rpartition(".")
     if not dot or not name or not column:
         shape = (
@@ -274,16 +387,15 @@ def run_column_lineage(
             if looker_field
             else "NODE.COLUMN (e.g. fact_orders.order_total)"
         )
-        raise UsageError(
-            f"with {'--looker-field' if looker_field else '--lookml-dir'}, NODE is {shape}, not {node!r}"
-        )
+        what = "with --looker-field" if looker_field else "for column lineage"
+        raise UsageError(f"{what}, NODE is {shape}, not {node!r}")
     manifest = load_manifest(paths.manifest)
     if looker_field:
-        content, resolve = load_lookml(lookml_dir, lookml_import, manifest, settings)
+        content, resolve = load_content_resolver(source, manifest)
         FIELD_LINEAGE_FORMATS[format](field_reads(content, resolve, name, column), make_console())
         return EXIT_OK
     unique_id = build_graph(manifest).resolve(name)
-    content, resolve = load_lookml(lookml_dir, lookml_import, manifest, settings)
+    content, resolve = load_content_resolver(source, manifest)
     found = column_lineage(column_usage(content, resolve), unique_id, column)
     known = node_columns(manifest, load_catalog_near(catalog_path, paths.target_dir), unique_id)
     found.columns_source = known.source

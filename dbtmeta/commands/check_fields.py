@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from dbtmeta.commands._columns import (
-    LookmlSettings,
+    LookerSource,
     catalog_option,
     load_catalog_near,
-    load_lookml,
-    lookml_options,
+    load_content_resolver,
+    looker_source_options,
 )
 from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK
@@ -20,9 +20,10 @@ from dbtmeta.render.columns import CHECK_FIELDS_FORMATS
     epilog="""\b
 Examples:
   dbt docs generate && dbtmeta check-fields --lookml-dir looker/
-  dbtmeta check-fields --lookml-dir looker/ --catalog prod/catalog.json --format json"""
+  dbtmeta check-fields --lookml-dir looker/ --catalog prod/catalog.json --format json
+  dbtmeta check-fields --snapshot looker.json      # the fields as `dbtmeta looker pull` saved them"""
 )
-@lookml_options(required=True)
+@looker_source_options
 @catalog_option("catalog.json (default: the target directory's).")
 @click.option(
     "--format", "format", type=click.Choice(list(CHECK_FIELDS_FORMATS)), default="text", show_default=True
@@ -30,9 +31,7 @@ Examples:
 @output_option("the report")
 @project_options
 def command(
-    lookml_dir: str,
-    lookml_import: tuple[str, ...],
-    lookml_settings: LookmlSettings,
+    source: LookerSource,
     catalog_path: str | None,
     format: str,
     output: str | None,
@@ -42,6 +41,7 @@ def command(
 ) -> int:
     """Check that every field of every explore the dashboards use reads columns that exist.
 
+    The fields come from --lookml-dir, --snapshot, or the Looker API (LOOKERSDK_* / looker.ini).
     Each field's SQL is traced to warehouse columns (docs/column-lineage.md), each table to its
     dbt node, each column looked up in the catalog of `dbt docs generate`: no warehouse needed.
     Exit 1 when a field reads a column its node does not have.
@@ -54,7 +54,7 @@ def command(
     paths = find_artifacts(project_dir, target_path, manifest_path)
     manifest = load_manifest(paths.manifest)
     catalog = load_catalog_near(catalog_path, paths.target_dir, required=True)
-    content, resolve = load_lookml(lookml_dir, lookml_import, manifest, lookml_settings)
+    content, resolve = load_content_resolver(source, manifest)
     result = check_fields(content, resolve, manifest, catalog)
     emit(lambda console: CHECK_FIELDS_FORMATS[format](result, console), output)
     return EXIT_FINDINGS if result.errors else EXIT_OK

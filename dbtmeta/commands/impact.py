@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dbtmeta.commands._columns import LookmlSettings, catalog_option, lookml_options, run_column_impact
+from dbtmeta.commands._columns import LookerSource, catalog_option, looker_source_options, run_column_impact
 from dbtmeta.commands._options import check_output_path, emit, output_option, project_options
 from dbtmeta.console import info
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -35,7 +35,8 @@ Examples:
   dbtmeta impact --state prod-artifacts/ --format markdown --output impact.md
   dbtmeta impact --select stg_orders --select source:greenery.promos
   git diff --name-only origin/main... | xargs dbtmeta impact --fail-on-maturity high
-  dbtmeta impact --columns --state prod-artifacts/ --lookml-dir looker/ --format markdown"""
+  dbtmeta impact --columns --state prod-artifacts/ --lookml-dir looker/ --format markdown
+  dbtmeta impact --columns --state prod-artifacts/ --snapshot looker.json"""
 )
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -55,9 +56,10 @@ Examples:
     "--columns",
     is_flag=True,
     help="Column level: columns removed, renamed or retyped since --state and the Looker fields, "
-    "tiles and dashboards reading them (needs --lookml-dir; exit 1 when one is read).",
+    "tiles and dashboards reading them (fields from --lookml-dir, --snapshot or the Looker API; "
+    "exit 1 when one is read).",
 )
-@lookml_options(required=False)
+@looker_source_options
 @catalog_option("With --columns: the PR's catalog.json.")
 @output_option("the report")
 @project_options
@@ -68,9 +70,7 @@ def command(
     format: str,
     fail_on_maturity: str | None,
     columns: bool,
-    lookml_dir: str | None,
-    lookml_import: tuple[str, ...],
-    lookml_settings: LookmlSettings,
+    source: LookerSource,
     catalog_path: str | None,
     output: str | None,
     project_dir: str | None,
@@ -92,17 +92,7 @@ def command(
         from dbtmeta.dbt.artifacts import find_artifacts
 
         paths_of_pr = find_artifacts(project_dir, target_path, manifest_path)
-        return run_column_impact(
-            state,
-            lookml_dir,
-            lookml_import,
-            lookml_settings,
-            catalog_path,
-            format,
-            output,
-            paths_of_pr,
-            fail_on_maturity,
-        )
+        return run_column_impact(state, source, catalog_path, format, output, paths_of_pr, fail_on_maturity)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
     previous = load_manifest(_state_manifest(state)) if state else None
     report = impact(manifest, previous=previous, names=select, paths=list(paths), project_dir=project)

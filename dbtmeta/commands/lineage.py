@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from dbtmeta.commands._columns import LookmlSettings, lookml_options, run_column_lineage
+from dbtmeta.commands._columns import LookerSource, looker_source_options, run_column_lineage
 from dbtmeta.commands._options import project_options
 from dbtmeta.errors import EXIT_OK
 from dbtmeta.render.lineage import LINEAGE_FORMATS
@@ -20,7 +20,9 @@ Examples:
   dbtmeta lineage source:greenery.events --downstream --format mermaid
   dbtmeta lineage exposure:product_funnel --upstream --depth 2 --format json
   dbtmeta lineage fact_orders.order_total --lookml-dir looker/
-  dbtmeta lineage fact_orders.total_revenue --looker-field --lookml-dir looker/"""
+  dbtmeta lineage fact_orders.total_revenue --looker-field --lookml-dir looker/
+  dbtmeta lineage fact_orders.order_total --snapshot looker.json
+  LOOKERSDK_BASE_URL=.. dbtmeta lineage fact_orders.order_total --columns   # from the Looker API"""
 )
 @click.argument("node")
 @click.option("--upstream", "direction", flag_value="upstream", help="Only what NODE depends on.")
@@ -30,17 +32,24 @@ Examples:
 @click.option(
     "--format", "format", type=click.Choice(list(LINEAGE_FORMATS)), default="tree", show_default=True
 )
-@lookml_options(required=False)
+@looker_source_options
+@click.option(
+    "--columns",
+    "columns",
+    is_flag=True,
+    help="NODE is NODE.COLUMN: the Looker fields reading it (implied by --lookml-dir, --snapshot, "
+    "--looker-ini, --base-url).",
+)
 @click.option(
     "--looker-field",
     is_flag=True,
-    help="With --lookml-dir: NODE is a LookML VIEW.FIELD; show the columns it reads.",
+    help="NODE is a LookML VIEW.FIELD; show the dbt columns it reads.",
 )
 @click.option(
     "--catalog",
     "catalog_path",
     type=click.Path(dir_okay=False),
-    help="With --lookml-dir: catalog.json telling whether the column exists (default: in the target dir).",
+    help="For a column: catalog.json telling whether it exists (default: in the target dir).",
 )
 @project_options
 def command(
@@ -48,9 +57,8 @@ def command(
     direction: str,
     depth: int | None,
     format: str,
-    lookml_dir: str | None,
-    lookml_import: tuple[str, ...],
-    lookml_settings: LookmlSettings,
+    source: LookerSource,
+    columns: bool,
     looker_field: bool,
     catalog_path: str | None,
     project_dir: str | None,
@@ -62,9 +70,11 @@ def command(
     NODE is written as on `dbt ls --select`: fact_orders, model.greenery.fact_orders,
     source:greenery.events (or greenery.events), seed:NAME, snapshot:NAME, exposure:NAME.
 
-    With --lookml-dir, NODE is NODE.COLUMN (fact_orders.order_total): the Looker fields, tiles and
-    dashboards that read that column (docs/column-lineage.md). With --looker-field too, NODE is a
-    LookML VIEW.FIELD (fact_orders.total_revenue): the dbt columns it reads.
+    With --columns (or Looker content given: --lookml-dir, --snapshot, --looker-ini, --base-url),
+    NODE is NODE.COLUMN (fact_orders.order_total): the Looker fields, tiles and dashboards that read
+    that column (docs/column-lineage.md). With --looker-field, NODE is a LookML VIEW.FIELD
+    (fact_orders.total_revenue): the dbt columns it reads. The fields come from --lookml-dir,
+    --snapshot, or the Looker API (LOOKERSDK_* / looker.ini).
     """
     from dbtmeta.console import make_console
     from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
@@ -72,10 +82,9 @@ def command(
     from dbtmeta.dbt.lineage import lineage
 
     paths = find_artifacts(project_dir, target_path, manifest_path)
-    if lookml_dir or looker_field:
-        return run_column_lineage(
-            node, looker_field, lookml_dir, lookml_import, lookml_settings, catalog_path, format, paths
-        )
+    # A snapshot or API settings from the config file do not switch NODE to NODE.COLUMN: --columns does.
+    if columns or looker_field or source.lookml_dir or source.cli & {"snapshot", "looker_ini", "base_url"}:
+        return run_column_lineage(node, looker_field, source, catalog_path, format, paths)
     manifest = load_manifest(paths.manifest)
     result = lineage(build_graph(manifest), node, direction=direction, depth=depth)
     LINEAGE_FORMATS[format](result, make_console())

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dbtmeta.commands._columns import LookmlSettings, lookml_options
+from dbtmeta.commands._columns import LookerSource, looker_source_options
 from dbtmeta.commands._options import LenientChoice, check_output_path, emit, output_option, project_options
 from dbtmeta.errors import UsageError
 from dbtmeta.render import FORMATS
@@ -33,6 +33,7 @@ Examples:
   dbtmeta stale-dashboards --format html --output status.html --history .dbtmeta/history.jsonl
   dbtmeta stale-dashboards --run-results run.json --run-results test.json --sources sources.json
   dbtmeta stale-dashboards --lookml-dir looker/    # tile level: a column test affects its tiles only
+  dbtmeta stale-dashboards --snapshot looker.json  # tile level from a `dbtmeta looker pull` snapshot
   DBTMETA_SLACK_WEBHOOK=https://hooks.slack.com/... dbtmeta stale-dashboards \\
       --slack-mode per-owner --state-file .dbtmeta/alerts.json --repeat-after 24h
 
@@ -40,7 +41,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
 3 Slack failed (the report is printed first). Docs: docs/stale-dashboards.md""",
 )
 @project_options
-@lookml_options(required=False)
+@looker_source_options
 @click.option(
     "--run-results",
     "run_results_paths",
@@ -129,9 +130,7 @@ def command(
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
-    lookml_dir: str | None,
-    lookml_import: tuple[str, ...],
-    lookml_settings: LookmlSettings,
+    source: LookerSource,
     run_results_paths: tuple[str, ...],
     sources_path: str | None,
     strict: bool,
@@ -172,9 +171,7 @@ def command(
     report = load_report(
         project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
     )
-    report = _tile_level(
-        report, lookml_dir, lookml_import, lookml_settings, project_dir, target_path, manifest_path
-    )
+    report = _tile_level(report, source, project_dir, target_path, manifest_path)
     report = _filtered(report, Filters(exposures + exposures_old, types, maturities, owners))
 
     extra = _record_history(report, history_file, history_days, output_format) if history_file else {}
@@ -201,22 +198,21 @@ def _filtered(report: HealthReport, filters: Filters) -> HealthReport:
 
 def _tile_level(
     report: HealthReport,
-    lookml_dir: str | None,
-    lookml_import: tuple[str, ...],
-    settings: LookmlSettings,
+    source: LookerSource,
     project_dir: str | None,
     target_path: str | None,
     manifest_path: str | None,
 ) -> HealthReport:
-    """``--lookml-dir``: each dashboard's causes narrowed to its tiles they affect (column-lineage.md)."""
-    if not lookml_dir:
+    """Looker content given (``--lookml-dir``, ``--snapshot``, ``--looker-ini``/``--base-url``): each
+    dashboard's causes narrowed to the tiles they affect (column-lineage.md)."""
+    if not source.given:
         return report
     from dbtmeta.columns.tiles import tile_health
-    from dbtmeta.commands._columns import load_lookml
+    from dbtmeta.commands._columns import load_content_resolver
     from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
 
     manifest = load_manifest(find_artifacts(project_dir, target_path, manifest_path).manifest)
-    content, resolve = load_lookml(lookml_dir, lookml_import, manifest, settings)
+    content, resolve = load_content_resolver(source, manifest)
     return tile_health(report, manifest, content, resolve)
 
 

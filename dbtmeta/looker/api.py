@@ -25,12 +25,15 @@ from typing import Any, TypeVar
 
 from dbtmeta.errors import OptionError, RemoteError
 from dbtmeta.looker.api_client import ApiSettings, CallStats, LookerClient, LookerHTTPError
+from dbtmeta.looker.api_fields import FIELD_PROPERTIES, explore_definitions, merge_views
 from dbtmeta.looker.content import (
     Connection,
     Dashboard,
     Explore,
     ExploreView,
     LookerContent,
+    LookmlJoin,
+    LookmlView,
     Owner,
     Query,
     Tile,
@@ -55,8 +58,11 @@ LOOK_FIELDS = (
     "id,title,description,user_id,folder(id,name),created_at,updated_at,view_count,favorite_count,"
     "last_viewed_at,deleted,query_id"
 )
+_F = FIELD_PROPERTIES  # each field's definition, for column lineage (looker.api_fields)
 EXPLORE_FIELDS = (
-    "name,model_name,view_name,sql_table_name,connection_name,joins(name,from,sql_table_name,required_joins)"
+    "name,model_name,view_name,sql_table_name,connection_name,can_see_lookml,source_file,lookml_link,"
+    f"fields(dimensions({_F}),measures({_F}),filters({_F}),parameters({_F})),"
+    "joins(name,from,sql_table_name,required_joins,sql_on,relationship)"
 )
 CONNECTION_FIELDS = "name,dialect_name,host,database,schema"
 TEMPLATE_MARKERS = ("{{", "{%", "@{", "${", "-- if", "(select")
@@ -90,7 +96,7 @@ def crawl_with_stats(
     if lookml_dir:
         from dbtmeta.looker.lookml import read_lookml
 
-        lookml = read_lookml(lookml_dir)
+        lookml = read_lookml(lookml_dir, fields=True)  # its field definitions win over the API's
     else:
         lookml = None
     client = LookerClient(settings, pool_size=concurrency)
@@ -236,7 +242,7 @@ class _Crawler:
         raw_dashboards = list(found.dashboards.values())
         dashboards = [_dashboard(d, base, found.owners, found.merges, known) for d in raw_dashboards]
         dashboards += [_look(look, base, found.owners, known) for look in found.looks]
-        return LookerContent(
+        content = LookerContent(
             source="api",
             base_url=base,
             dashboards=dashboards,
@@ -244,6 +250,13 @@ class _Crawler:
             connections=found.connections,
             model_connections={m: e.connection for (m, _), e in sorted(explores.items()) if e.connection},
         )
+        if lookml is not None:  # the repository has what the API lacks (derived tables' SQL)
+            content.lookml_views, content.lookml_joins = lookml.lookml_views, lookml.lookml_joins
+        else:
+            content.lookml_joins = {key: found.definitions[key][0] for key in sorted(found.definitions)}
+            views = (v for key in sorted(found.definitions) for v in found.definitions[key][1])
+            content.lookml_views = merge_views(views)
+        return content
 
     def _run_sql(self, query_id: str) -> str | None:
         sql: str | None = self.call_or_none(
@@ -300,7 +313,7 @@ class _Crawler:
             if u.id is not None
         }
 
-    def _explore(self, model: str, name: str) -> Explore | None:
+    def _explore(self, model: str, name: str) -> _ExploreAnswer | None:
         raw = self.call_or_none(
             f"GET /lookml_models/{model}/explores/{name}",
             self.sdk.lookml_model_explore,
@@ -308,7 +321,9 @@ class _Crawler:
             name,
             fields=EXPLORE_FIELDS,
         )
-        return _explore(model, name, raw) if raw is not None else None
+        if raw is None:
+            return None
+        return _ExploreAnswer(_explore(model, name, raw), *explore_definitions(model, raw))
 
     def _connection(self, name: str) -> Connection:
         try:
@@ -328,6 +343,13 @@ class _Crawler:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class _ExploreAnswer:
+    explore: Explore
+    joins: tuple[LookmlJoin, ...]  # field definitions, for column lineage
+    views: list[LookmlView]
+
+
 @dataclasses.dataclass
 class _Found:
     dashboards: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -337,6 +359,9 @@ class _Found:
     owners: dict[str, Owner] = dataclasses.field(default_factory=dict)
     explores: dict[tuple[str, str], Explore] = dataclasses.field(default_factory=dict)
     connections: dict[str, Connection] = dataclasses.field(default_factory=dict)
+    definitions: dict[tuple[str, str], tuple[tuple[LookmlJoin, ...], list[LookmlView]]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 class _Pipeline:
@@ -416,9 +441,11 @@ class _Pipeline:
             found.owners.update(result)
         elif kind == "explore":
             if result is not None:
-                found.explores[(result.model, result.name)] = result
-                if result.connection:
-                    self.submit("connection", result.connection, c._connection, result.connection)
+                explore = result.explore
+                found.explores[(explore.model, explore.name)] = explore
+                found.definitions[(explore.model, explore.name)] = (result.joins, result.views)
+                if explore.connection:
+                    self.submit("connection", explore.connection, c._connection, explore.connection)
         elif kind == "connection":
             found.connections[key] = result
 

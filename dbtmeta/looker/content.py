@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SNAPSHOT_FORMAT_VERSION = 1
+SNAPSHOT_FORMAT_VERSION = 2
+# Versions this dbtmeta reads: 1 has no field definitions (column lineage then asks for the LookML).
+READABLE_SNAPSHOT_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class LookmlField:
     file: str | None = None  # where it is defined (the last layer setting ``sql``, else the first)
     line: int | None = None
     primary_key: bool = False
+    problem: str | None = None  # why its SQL is not known (from the API: no see_lookml permission)
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ class LookmlJoin:
     file: str | None = None
     line: int | None = None
     relationship: str | None = None  # as written; None is Looker's default, many_to_one
+    problem: str | None = None  # why its ``sql_on`` is not known (from the API: no see_lookml)
 
 
 @dataclass
@@ -218,7 +222,8 @@ class LookerContent:
     # What could not be read (one line each: a malformed LookML file, an include that matches
     # nothing, an imported project not given); the rest was. Shown as warnings, not in snapshots.
     problems: list[str] = field(default_factory=list)
-    # read_lookml(fields=True) only, not in snapshots: fields per (model, view), views per (model, explore)
+    # read_lookml(fields=True) or the API crawl, kept in snapshots (format 2):
+    # fields per (model, view), views per (model, explore)
     lookml_views: dict[tuple[str, str], LookmlView] = field(default_factory=dict)
     lookml_joins: dict[tuple[str, str], tuple[LookmlJoin, ...]] = field(default_factory=dict)
 
@@ -236,6 +241,11 @@ class LookerContent:
             "explores": [asdict(e) for _, e in sorted(self.explores.items())],
             "connections": [asdict(c) for _, c in sorted(self.connections.items())],
             "model_connections": dict(sorted(self.model_connections.items())),
+            "lookml_views": [asdict(v) for _, v in sorted(self.lookml_views.items())],
+            "lookml_joins": [
+                {"model": m, "explore": e, "joins": [asdict(j) for j in joins]}
+                for (m, e), joins in sorted(self.lookml_joins.items())
+            ],
         }
 
     @classmethod
@@ -249,6 +259,11 @@ class LookerContent:
             explores={(e.model, e.name): e for e in explores},
             connections={c["name"]: Connection(**c) for c in data.get("connections", [])},
             model_connections=dict(data.get("model_connections", {})),
+            lookml_views={(v.model, v.name): v for v in map(_view_from_dict, data.get("lookml_views", ()))},
+            lookml_joins={
+                (j["model"], j["explore"]): tuple(LookmlJoin(**item) for item in j["joins"])
+                for j in data.get("lookml_joins", ())
+            },
         )
 
 
@@ -308,4 +323,24 @@ def _explore_from_dict(e: dict[str, Any]) -> Explore:
             )
             for v in e.get("views", ())
         ),
+    )
+
+
+def _view_from_dict(v: dict[str, Any]) -> LookmlView:
+    return LookmlView(
+        model=v["model"],
+        name=v["name"],
+        fields=tuple(
+            LookmlField(
+                **{k: x for k, x in f.items() if k not in {"extra_sql", "filters", "timeframes"}},
+                extra_sql=tuple(f.get("extra_sql", ())),
+                filters=tuple(f.get("filters", ())),
+                timeframes=tuple(f.get("timeframes", ())),
+            )
+            for f in v.get("fields", ())
+        ),
+        own_names=tuple(v.get("own_names", ())),
+        derived_sql=v.get("derived_sql"),
+        placeholders=tuple((str(a), str(b)) for a, b in v.get("placeholders", ())),
+        derived_problem=v.get("derived_problem"),
     )

@@ -1,5 +1,8 @@
 """Which warehouse columns a Looker field reads, from LookML: column lineage on the Looker side.
 
+The definitions come from the LookML files or, the same shape, from the API's explore fields
+(``looker.api``) and snapshots; a field whose SQL the API withheld carries its ``problem``.
+
 A field's SQL (``sql:``, ``sql_start``/``sql_end``/..., its ``filters:``) is read with sqlglot after
 Looker's substitutions are swapped for placeholders: ``${TABLE}.col`` is a column of the view's
 table, ``${field}`` / ``${view.field}`` (the view itself or one it extends) are followed to that
@@ -123,6 +126,10 @@ class FieldTracer:
         if item is None:
             why = f"{name}: view {view_name} has no field {field_name}"
             return FieldLineage(model, explore, name, view_name, problems=(why,))
+        if item.problem:  # from the API: its SQL is not known (never guessed)
+            return FieldLineage(
+                model, explore, name, view_name, item.file, item.line, problems=(f"{name}: {item.problem}",)
+            )
         acc = _Acc()
         texts: list[str] = []
         if item.sql is not None:
@@ -415,6 +422,9 @@ def join_lineage(tracer: FieldTracer, model: str, explore: str, alias: str) -> F
     name = f"join:{alias}"
     joins = tracer.content.lookml_joins.get((model, explore), ())
     join = next((j for j in joins if j.alias == alias), None)
+    if join is not None and join.problem:
+        why = (f"{name}: {join.problem}",)
+        return FieldLineage(model, explore, name, join.view, join.file, join.line, problems=why)
     if join is None or not join.sql_on:
         return FieldLineage(model, explore, name, join.view if join else None, join.file if join else None)
     acc = _Acc()

@@ -1,7 +1,8 @@
 """Snapshots: crawled Looker content saved as JSON, so sync can run offline and reproducibly.
 
 The file is ``LookerContent.to_dict()`` (no credentials are ever part of the content), written with
-sorted keys and a trailing newline so that the same content gives the same bytes.
+sorted keys and a trailing newline so that the same content gives the same bytes. Format 2 keeps
+the field definitions and joins (column lineage); format 1 files still load, without them.
 
 Must not: know about dbt nodes, or write anything but ``LookerContent.to_dict()``.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError, UsageError
 from dbtmeta.files import MAX_SNAPSHOT_BYTES, read_optional_text
-from dbtmeta.looker.content import SNAPSHOT_FORMAT_VERSION, LookerContent
+from dbtmeta.looker.content import READABLE_SNAPSHOT_VERSIONS, LookerContent
 from dbtmeta.text import dumps_json
 
 
@@ -49,10 +50,11 @@ def load_snapshot(path: str | os.PathLike[str]) -> LookerContent:
     if not isinstance(data, dict) or "format_version" not in data:
         raise InputError(f"{str(target)!r} is not a dbtmeta Looker snapshot: {redo}")
     version = data["format_version"]
-    if version != SNAPSHOT_FORMAT_VERSION:
+    if version not in READABLE_SNAPSHOT_VERSIONS or isinstance(version, bool):
+        readable = ", ".join(map(str, READABLE_SNAPSHOT_VERSIONS))
         raise InputError(
             f"Looker snapshot {str(target)!r} has format version {version!r}, this dbtmeta reads "
-            f"version {SNAPSHOT_FORMAT_VERSION}: {redo}"
+            f"versions {readable}: {redo}"
         )
     try:
         content = LookerContent.from_dict(data)

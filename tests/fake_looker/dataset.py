@@ -30,6 +30,8 @@ class FakeData:
     sql: dict[str, str] = field(default_factory=dict)  # query id -> SQL Looker would generate
     # (model, explore) -> alias -> the warehouse tables it really reads (for generated SQL)
     true_tables: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
+    # False: the API user lacks the see_lookml permission (explores answer no SQL, see server.py)
+    see_lookml: bool = True
     _next: int = 1000
 
     def new_id(self) -> str:
@@ -82,7 +84,10 @@ class FakeData:
                 }
                 for alias, from_, stn, _, required in joins
             ],
-            "fields": {"dimensions": [], "measures": []},
+            "fields": {"dimensions": [], "measures": [], "filters": [], "parameters": []},
+            "can_see_lookml": True,
+            "source_file": None,
+            "lookml_link": None,
         }
         truth = {view: tables}
         truth.update({alias: t for alias, _, _, t, _ in joins})
@@ -259,8 +264,15 @@ class FakeData:
 EXAMPLE_LOOKML = Path(__file__).resolve().parents[2] / "example_project" / "looker"
 
 
+PROJECT = "greenery"  # the LookML project name in lookml_link URLs
+
+
 def dataset_from_content(content: Any, data: FakeData | None = None) -> FakeData:
-    """Serve a ``LookerContent`` (e.g. ``read_lookml(...)``) through the API: explores + dashboards."""
+    """Serve a ``LookerContent`` (e.g. ``read_lookml(...)``) through the API: explores + dashboards.
+
+    With ``read_lookml(..., fields=True)`` content, each explore also lists its fields per alias
+    and its joins' ``sql_on``, as Looker's ``lookml_model_explore`` does (``api_explore_fields``).
+    """
     data = data or FakeData()
     for name in sorted({e.connection for e in content.explores.values() if e.connection}):
         data.add_connection(name, "duckdb", "greenery", "main")
@@ -283,6 +295,8 @@ def dataset_from_content(content: Any, data: FakeData | None = None) -> FakeData
             (base.alias, _api_table_name(base.alias, base.source), list(base.source.tables)),
             joins,
         )
+        if (model, name) in content.lookml_joins:
+            api_explore_fields(data.explores[(model, name)], content, model, name)
     for d in content.dashboards:
         elements = []
         for tile in d.tiles:
@@ -303,6 +317,98 @@ def dataset_from_content(content: Any, data: FakeData | None = None) -> FakeData
             filters=filters,
         )
     return data
+
+
+def api_explore_fields(explore: dict[str, Any], content: Any, model: str, name: str) -> None:
+    """The explore's ``fields`` (per alias, from the LookML definitions), its joins' ``sql_on``,
+    its ``source_file``/``lookml_link``, as Looker answers them to a user with see_lookml."""
+    model_file = f"{model}.model.lkml"
+    explore["can_see_lookml"] = True
+    explore["source_file"] = model_file
+    explore["lookml_link"] = _link(model_file, _explore_line(EXAMPLE_LOOKML / model_file, name))
+    fieldset: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("dimensions", "measures", "filters", "parameters")
+    }
+    joins = content.lookml_joins[(model, name)]
+    by_alias = {j.alias: j for j in joins}
+    for join in explore["joins"]:
+        known = by_alias.get(join["name"])
+        join["sql_on"] = known.sql_on if known else None
+        join["relationship"] = (known.relationship if known else None) or "many_to_one"  # Looker's default
+    for join in joins:
+        view = content.lookml_views.get((model, join.view))
+        for item in view.fields if view else ():
+            for api_field in _api_fields(join.alias, join.view, item):
+                category = api_field["category"]
+                fieldset["measures" if category == "measure" else category + "s"].append(api_field)
+    explore["fields"] = fieldset
+
+
+_CATEGORY = {"dimension_group": "dimension"}
+
+
+def _api_fields(alias: str, view: str, item: Any) -> list[dict[str, Any]]:
+    """One LookML field as the API lists it: a dimension group as one field per timeframe."""
+    source_file = _project_path(item.file)
+    common = {
+        "view": alias,
+        "original_view": view,
+        "category": _CATEGORY.get(item.kind, item.kind),
+        "sql": item.sql,
+        "sql_case": None,
+        "filters": [{"field": f, "condition": c} for f, c in _filter_values(item).items()] or None,
+        "source_file": source_file,
+        "lookml_link": _link(source_file, item.line),
+        "dimension_group": None,
+        "primary_key": item.primary_key,
+    }
+    if item.kind != "dimension_group":
+        default = {"dimension": "string", "measure": "number"}.get(item.kind, "string")
+        return [{"name": f"{alias}.{item.name}", "type": item.type or default, **common}]
+    timeframes = item.timeframes or ("raw", "time", "date", "week", "month", "quarter", "year")
+    return [
+        {
+            **common,
+            "name": f"{alias}.{item.name}_{timeframe}",
+            "type": f"date_{timeframe}",
+            "dimension_group": f"{alias}.{item.name}",
+        }
+        for timeframe in timeframes
+    ]
+
+
+def _project_path(path: str | None) -> str:
+    """A LookML file's path inside the project, as Looker's source_file gives it."""
+    return Path(path).resolve().relative_to(EXAMPLE_LOOKML).as_posix() if path else ""
+
+
+def _link(source_file: str, line: int | None) -> str:
+    from urllib.parse import quote
+
+    return f"/projects/{PROJECT}/files/{quote(source_file, safe='')}?line={line or 1}"
+
+
+def _explore_line(model_file: Path, explore: str) -> int | None:
+    for number, text in enumerate(model_file.read_text().splitlines(), start=1):
+        if text.strip().startswith(f"explore: {explore} {{"):
+            return number
+    return None
+
+
+def _filter_values(item: Any) -> dict[str, str]:
+    """A filtered measure's ``filters: [field: "value"]``, read back from its LookML file."""
+    import lkml
+
+    if not item.filters or not item.file:
+        return {}
+    parsed = lkml.load(Path(item.file).read_text())
+    for view in parsed.get("views", []):
+        for measure in view.get("measures", []):
+            if measure["name"] == item.name:
+                return {
+                    k: v for group in measure.get("filters__all", []) for f in group for k, v in f.items()
+                }
+    return {}
 
 
 def _api_table_name(alias: str, source: Any) -> str:
@@ -332,7 +438,7 @@ def example_dataset() -> FakeData:
     """The example project's LookML (explores + the four LookML dashboards), plus user content."""
     from dbtmeta.looker.lookml import read_lookml
 
-    data = dataset_from_content(read_lookml(str(EXAMPLE_LOOKML)))
+    data = dataset_from_content(read_lookml(str(EXAMPLE_LOOKML), fields=True))
     # An explore whose view is templated with Liquid: resolved from generated SQL (or the LookML).
     data.add_explore(
         "greenery",

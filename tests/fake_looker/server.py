@@ -386,5 +386,17 @@ def _answer(data: FakeData, name: str, params: list[str], query: dict[str, str])
         return 200, [data.users[i] for i in ids if i in data.users]
     if name == "explore":
         found = data.explores.get((params[0], params[1]))
+        if found and not data.see_lookml:
+            found = _without_lookml(found)
         return (200, found) if found else missing
     return missing
+
+
+def _without_lookml(explore: dict[str, Any]) -> dict[str, Any]:
+    """An explore as a user without the see_lookml permission gets it: no SQL, no IDE links."""
+    fields = {
+        kind: [{**f, "sql": None, "sql_case": None, "lookml_link": None} for f in items]
+        for kind, items in explore["fields"].items()
+    }
+    joins = [{**j, "sql_on": None} for j in explore["joins"]]
+    return {**explore, "can_see_lookml": False, "lookml_link": None, "fields": fields, "joins": joins}
