@@ -7,8 +7,11 @@ field, ``${alias.field}`` to the field of that explore alias. A dimension withou
 ``${TABLE}.<name>``; ``type: count`` without ``sql`` reads none; a dimension group's timeframes
 (``created_date``) read its base column. A view on a SQL derived table is traced through its SQL
 with ``sqlglot.lineage`` down to the columns of the tables it selects from
-(``${other.SQL_TABLE_NAME}`` followed into ``other``). Liquid, SQL sqlglot cannot parse, a column
-read without ``${TABLE}``, a reference cycle: each is a problem of the field, never a guess.
+(``${other.SQL_TABLE_NAME}`` followed into ``other``). A column of a native derived table
+(``explore_source``) reads what its explore field reads in the source explore (a ``derived_column``:
+what the columns its SQL names read), plus what the table's filters and joins read. Liquid, SQL
+sqlglot cannot parse, a column read without ``${TABLE}``, a reference cycle: each is a problem of the
+field, never a guess.
 
 Must not: know about dbt nodes (``ColumnRef.table`` is the table as Looker names it).
 """
