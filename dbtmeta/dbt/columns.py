@@ -116,11 +116,13 @@ def node_columns(manifest: Manifest, catalog: Catalog | None, unique_id: str) ->
 
 class DbtColumns:
     """The columns of the nodes of one manifest (and catalog), best source first, cached per node:
-    a star over an upstream model reads that model's columns once however many read it."""
+    a star over an upstream model reads that model's columns once however many read it.
+    ``compiled=False``: never the compiled SQL (catalog, else documented)."""
 
-    def __init__(self, manifest: Manifest, catalog: Catalog | None) -> None:
+    def __init__(self, manifest: Manifest, catalog: Catalog | None, *, compiled: bool = True) -> None:
         self.manifest = manifest
         self.catalog = catalog
+        self.use_compiled = compiled and catalog is None
         self._found: dict[str, NodeColumns] = {}
         self._compiled: dict[str, NodeColumns | None] = {}
         self._active: set[str] = set()  # being read: a model selecting from itself ({{ this }})
@@ -135,7 +137,7 @@ class DbtColumns:
     def _read(self, unique_id: str) -> NodeColumns:
         if self.catalog is not None and unique_id in self.catalog.nodes:
             return NodeColumns(unique_id, self.catalog.nodes[unique_id], "catalog")
-        compiled = self.compiled(unique_id) if self.catalog is None else None
+        compiled = self.compiled(unique_id) if self.use_compiled else None
         if compiled is not None and compiled.complete:
             return compiled
         note = compiled.note if compiled is not None else None
@@ -220,12 +222,16 @@ def column_changes(
 ) -> list[ColumnChange]:
     """Columns removed, renamed or changed in type in every node present in both states."""
     changes: list[ColumnChange] = []
+    # Catalog, else documented: compiled SQL is not read here, since every node of two manifests
+    # would be parsed (about 50 s for 20,000 models per state).
+    before_nodes = DbtColumns(previous, previous_catalog, compiled=False)
+    after_nodes = DbtColumns(current, current_catalog, compiled=False)
     ids = [uid for uid in (*previous.nodes, *previous.sources) if _is_relation(previous, uid)]
     for unique_id in sorted(ids):
         if _raw(current, unique_id) is None:
             continue  # a deleted node: table-level impact says so
-        before = node_columns(previous, previous_catalog, unique_id)
-        after = node_columns(current, current_catalog, unique_id)
+        before = before_nodes.of(unique_id)
+        after = after_nodes.of(unique_id)
         if before.source is None or after.source is None:
             continue
         gone = [c for c in before.columns if after.get(c.name) is None]

@@ -106,6 +106,8 @@ def compiled_columns(
         return CompiledColumns((), "its compiled SQL is not a SELECT")
     if not any(_is_star(item) for item in tree.selects):
         found = _names(tree.selects, None)
+    elif (items := _stars_over_named_queries(tree)) is not None:
+        found = _names(items, None)
     else:
         found = _expand_stars(tree, dialect, upstream, index())
     meta = _snapshot_columns(manifest.nodes[unique_id])
@@ -154,6 +156,53 @@ def _names(selects: list[Any], note: str | None, original: dict[str, str] | None
             continue
         names.append(name)
     return CompiledColumns(tuple(names), "; ".join(problems) or None)
+
+
+def _stars_over_named_queries(tree: Any) -> list[Any] | None:
+    """The final SELECT's items with each star replaced by the items of the CTE or subquery it reads,
+    when that is all it reads (``with ... select * from final``, dbt's usual shape), found with
+    sqlglot's scopes: the cheap case of what ``qualify`` does (a fifth of its time). None: a star
+    reads a table, several sources or has modifiers (``* EXCLUDE``): ``qualify`` decides."""
+    from sqlglot.errors import SqlglotError
+    from sqlglot.optimizer.scope import build_scope
+
+    try:
+        scope = build_scope(tree)
+    except SqlglotError:
+        return None
+    return _scope_items(scope, 0) if scope is not None else None
+
+
+def _scope_items(scope: Any, depth: int) -> list[Any] | None:
+    from sqlglot import exp
+
+    query = scope.expression
+    if depth > 50 or not isinstance(query, exp.Query):
+        return None
+    if not isinstance(query, exp.Select):  # a UNION: the first branch names the columns
+        return None if any(_is_star(i) for i in query.selects) else list(query.selects)
+    items: list[Any] = []
+    sources = scope.selected_sources
+    for item in query.selects:
+        if not _is_star(item):
+            items.append(item)
+            continue
+        star = item if isinstance(item, exp.Star) else item.this
+        if any(star.args.get(key) for key in star.args):  # EXCEPT / REPLACE / RENAME / EXCLUDE
+            return None
+        if isinstance(item, exp.Column):
+            source = sources.get(item.table)
+        elif len(sources) == 1 and not query.args.get("joins"):
+            source = next(iter(sources.values()))
+        else:
+            return None
+        inner = (
+            _scope_items(source[1], depth + 1) if source and not isinstance(source[1], exp.Table) else None
+        )
+        if inner is None:
+            return None
+        items.extend(inner)
+    return items
 
 
 def _expand_stars(tree: Any, dialect: str, upstream: Upstream, index: RelationIndex) -> CompiledColumns:
