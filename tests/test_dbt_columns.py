@@ -191,6 +191,14 @@ def test_a_star_over_a_relation_with_unknown_columns_is_incomplete(column_build,
         ("select from where", [], "its compiled SQL cannot be parsed by sqlglot"),
         ("insert into t values (1)", [], "its compiled SQL is not a SELECT"),
         ("with f as (select 1 as Mixed_Case) select * from f", ["Mixed_Case"], None),  # as written
+        ("select a.*, b.* from (select 1 as x) as a, (select 2 as y) as b", ["x", "y"], None),
+        ("with f as (select 1 as a, 2 as b) select * exclude (a) from f", ["b"], None),  # by qualify
+        ("with f as (select 1 as a union all select 2) select * from f", ["a"], None),
+        (
+            "with f as (select count(*) from t) select * from f",
+            [],
+            "output column 1 (COUNT(*)) has no name: the warehouse names it",
+        ),
     ],
 )
 def test_what_compiled_sql_cannot_name_is_a_note(
