@@ -165,6 +165,20 @@ def test_a_column_the_node_does_not_have(column_build, in_repo, capsys) -> None:
     assert tiles == [("promo_usage", ["promos.discount"])]
 
 
+def test_lineage_without_catalog_says_the_compiled_sql_answered(
+    column_build, in_repo, capsys, tmp_path: Path
+) -> None:
+    (tmp_path / "manifest.json").write_bytes((column_build.pr / "manifest.json").read_bytes())
+    args = ["lineage", "--lookml-dir", LOOKML, "--project-dir", str(column_build.pr_project_dir)]
+    args += ["--manifest", str(tmp_path / "manifest.json")]
+    for column, line in [
+        ("order_amount", "model.greenery.fact_orders.order_amount  (in the compiled SQL)"),
+        ("order_total", "model.greenery.fact_orders.order_total  (NOT in the compiled SQL)"),
+    ]:
+        code, out, _ = run([*args[:1], f"fact_orders.{column}", *args[1:]], capsys)
+        assert (code, out.splitlines()[0]) == (0, line)
+
+
 def test_lineage_column_needs_node_dot_column(column_build, in_repo, capsys) -> None:
     code, out, err = run(["lineage", "fact_orders", "--lookml-dir", LOOKML, *prod_args(column_build)], capsys)
     assert (code, out) == (2, "")
