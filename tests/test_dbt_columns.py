@@ -94,6 +94,22 @@ def test_changes_of_the_pr_scenario(column_build) -> None:
     ]
 
 
+def test_changes_of_the_pr_scenario_from_compiled_sql_without_catalogs(column_build) -> None:
+    previous = load_manifest(column_build.prod / "manifest.json")
+    current = load_manifest(column_build.pr / "manifest.json")
+    assert column_changes(previous, None, current, None) == [
+        ColumnChange(FACT_ORDERS, "order_total", "renamed", "order_amount"),
+        ColumnChange(FACT_ORDERS, "tracking_id", "removed"),
+    ]
+    # production's catalog against the PR's compiled SQL: the same, without a flood of
+    # "removed" columns from nodes whose SQL did not change
+    prod_catalog = load_catalog(column_build.prod / "catalog.json")
+    assert column_changes(previous, prod_catalog, current, None) == [
+        ColumnChange(FACT_ORDERS, "order_total", "renamed", "order_amount"),
+        ColumnChange(FACT_ORDERS, "tracking_id", "removed"),
+    ]
+
+
 def test_type_change(column_build) -> None:
     manifest = load_manifest(column_build.prod / "manifest.json")
     data = json.loads((column_build.prod / "catalog.json").read_text())
