@@ -100,7 +100,7 @@ def compiled_columns(
     dialect = sqlglot_dialect(manifest.adapter_type)
     try:
         tree = sqlglot.parse_one(code, read=dialect or None)
-    except SqlglotError as exc:
+    except (SqlglotError, RecursionError) as exc:
         return CompiledColumns((), f"its compiled SQL cannot be parsed by sqlglot ({_first_line(exc)})")
     if not isinstance(tree, exp.Query):
         return CompiledColumns((), "its compiled SQL is not a SELECT")
@@ -168,7 +168,7 @@ def _stars_over_named_queries(tree: Any) -> list[Any] | None:
 
     try:
         scope = build_scope(tree)
-    except SqlglotError:
+    except (SqlglotError, RecursionError):
         return None
     return _scope_items(scope, 0) if scope is not None else None
 
@@ -222,12 +222,12 @@ def _expand_stars(tree: Any, dialect: str, upstream: Upstream, index: RelationIn
         qualified = _qualify(tree, dialect, None)
         if not any(_is_star(item) for item in qualified.selects):
             return _names(qualified.selects, None, original)
-    except (SqlglotError, ValueError, KeyError):
+    except (SqlglotError, ValueError, KeyError, RecursionError):
         pass  # a column of a table it cannot see yet: try again with the tables' columns
     schema, unknown, partial = _schema(tree, dialect, upstream, index, original)
     try:
         qualified = _qualify(tree, dialect, schema)
-    except (SqlglotError, ValueError, KeyError) as exc:
+    except (SqlglotError, ValueError, KeyError, RecursionError) as exc:
         return CompiledColumns((), f"sqlglot cannot expand its SELECT * ({_first_line(exc)})")
     note = None
     if any(_is_star(item) for item in qualified.selects):
