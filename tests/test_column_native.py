@@ -25,8 +25,9 @@ def traced(tracer: FieldTracer, name: str) -> tuple[list[tuple[str, str]], tuple
     return [(c.table, c.column) for c in result.columns], result.problems
 
 
-ROWS = [  # what every column of regional_facts reads: its filter, bind_filters and the customers join
+ROWS = [  # what every column of regional_facts reads: filters, bind_filters, the custom filter, the join
     ("shop.customers", "id"),
+    ("shop.orders", "amount_cents"),
     ("shop.orders", "created_at"),
     ("shop.orders", "customer_id"),
     ("shop.orders", "status"),
@@ -41,12 +42,12 @@ ROWS = [  # what every column of regional_facts reads: its filter, bind_filters 
         ("customer_facts.order_count", [], 29),  # type: count reads no column
         ("customer_facts.status", [("shop.orders", "status")], 33),  # `column: status {}`: orders.status
         ("customer_facts.average_amount", [("shop.orders", "amount_cents")], 35),  # derived_column
-        ("regional_facts.region", sorted([("shop.customers", "region"), *ROWS]), 68),
-        ("regional_facts.order_count", ROWS, 70),  # a count, yet its rows depend on the filters
-        ("top_facts.lifetime", [("shop.orders", "amount_cents")], 86),  # NDT over NDT
-        ("top_facts.average", [("shop.orders", "amount_cents")], 90),  # over a derived_column
-        ("big_spenders.total", [("shop.orders", "amount_cents")], 105),  # NDT over a SQL derived table
-        ("facts_doubled.doubled", [("shop.orders", "amount_cents")], 116),  # SQL derived table over NDT
+        ("regional_facts.region", sorted([("shop.customers", "region"), *ROWS]), 69),
+        ("regional_facts.order_count", ROWS, 71),  # a count, yet its rows depend on the filters
+        ("top_facts.lifetime", [("shop.orders", "amount_cents")], 87),  # NDT over NDT
+        ("top_facts.average", [("shop.orders", "amount_cents")], 91),  # over a derived_column
+        ("big_spenders.total", [("shop.orders", "amount_cents")], 106),  # NDT over a SQL derived table
+        ("facts_doubled.doubled", [("shop.orders", "amount_cents")], 117),  # SQL derived table over NDT
     ],
 )
 def test_native_columns_are_traced(
