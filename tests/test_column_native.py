@@ -101,3 +101,17 @@ def test_the_explore_of_a_native_table_is_read_even_when_no_dashboard_queries_it
         [("shop.orders", "amount_cents")],
         (),
     )
+
+
+def test_expression_custom_filter_brings_its_join_at_table_and_column_level(shop: FieldTracer) -> None:
+    explore = shop.content.explore("shop", "custom_filtered")
+    assert explore is not None and explore.views[0].source.tables == ("shop.orders", "shop.customers")
+    assert traced(shop, "custom_filtered.id") == (
+        [
+            ("shop.customers", "id"),
+            ("shop.customers", "region"),
+            ("shop.orders", "customer_id"),
+            ("shop.orders", "id"),
+        ],
+        (),
+    )
