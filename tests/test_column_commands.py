@@ -171,6 +171,20 @@ def test_a_column_the_node_does_not_have(column_build, in_repo, capsys) -> None:
     assert tiles == [("promo_usage", ["promos.discount"])]
 
 
+def test_lineage_without_catalog_says_the_compiled_sql_answered(
+    column_build, in_repo, capsys, tmp_path: Path
+) -> None:
+    (tmp_path / "manifest.json").write_bytes((column_build.pr / "manifest.json").read_bytes())
+    args = ["lineage", "--lookml-dir", LOOKML, "--project-dir", str(column_build.pr_project_dir)]
+    args += ["--manifest", str(tmp_path / "manifest.json")]
+    for column, line in [
+        ("order_amount", "model.greenery.fact_orders.order_amount  (in the compiled SQL)"),
+        ("order_total", "model.greenery.fact_orders.order_total  (NOT in the compiled SQL)"),
+    ]:
+        code, out, _ = run([*args[:1], f"fact_orders.{column}", *args[1:]], capsys)
+        assert (code, out.splitlines()[0]) == (0, line)
+
+
 def test_lineage_column_needs_node_dot_column(column_build, in_repo, capsys) -> None:
     code, out, err = run(["lineage", "fact_orders", "--lookml-dir", LOOKML, *prod_args(column_build)], capsys)
     assert (code, out) == (2, "")
@@ -214,14 +228,45 @@ def test_check_fields_json(column_build, in_repo, capsys) -> None:
     ]
 
 
-def test_check_fields_without_catalog_is_one_line(column_build, in_repo, capsys, tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_bytes((column_build.prod / "manifest.json").read_bytes())
+def test_check_fields_without_catalog_reads_the_compiled_sql(
+    column_build, in_repo, capsys, tmp_path: Path
+) -> None:
+    # the PR's manifest (dbt docs generate compiled every model) with no catalog next to it
+    (tmp_path / "manifest.json").write_bytes((column_build.pr / "manifest.json").read_bytes())
     args = ["check-fields", "--lookml-dir", LOOKML, "--project-dir", str(column_build.pr_project_dir)]
     code, out, err = run([*args, "--manifest", str(tmp_path / "manifest.json")], capsys)
+    assert (code, err) == (1, "")
+    missing = (
+        'reads "core"."fact_orders".order_total: model.greenery.fact_orders has no column \'order_total\' '
+        "(its columns from its compiled SQL: no catalog given)"
+    )
+    promos = (
+        "not checked: the columns of source.greenery.greenery.promos are not all known "
+        "(a source has no SQL): run `dbt docs generate`"
+    )
+    assert out.splitlines() == [
+        f"{VIEW}:36: fact_orders.order_total: {missing}",
+        f"{VIEW}:47: fact_orders.total_revenue: {missing}",
+        f"{VIEW}:53: fact_orders.average_order_value: {missing}",
+        f"{LOOKML}/greenery.model.lkml:27: join:promos: {promos}",
+        f"{LOOKML}/views/promos.view.lkml:11: promos.discount: {promos}",
+        f"{LOOKML}/views/promos.view.lkml:16: promos.status: {promos}",
+        f"{LOOKML}/views/promos.view.lkml:5: promos.promo_id: {promos}",
+        "75 field(s) checked: 3 read a missing column, 4 could not be checked",
+    ]
+
+
+def test_check_fields_without_catalog_or_compiled_sql_is_one_line(in_repo, capsys, tmp_path: Path) -> None:
+    from conftest import copy_project, run_dbt
+
+    project = copy_project(tmp_path / "project")
+    result = run_dbt(["parse", "--quiet"], project)  # a real manifest without compiled SQL
+    assert result.returncode == 0, result.stdout + result.stderr
+    code, out, err = run(["check-fields", "--lookml-dir", LOOKML, "--project-dir", str(project)], capsys)
     assert (code, out) == (2, "")
     assert err == (
-        f"dbtmeta: error: no catalog.json in '{tmp_path}'; run `dbt docs generate` first, "
-        "or pass --catalog FILE\n"
+        f"dbtmeta: error: no catalog.json in '{project / 'target'}' and the manifest has no compiled SQL "
+        "(written by `dbt parse`); run `dbt docs generate` (or `dbt compile`) first, or pass --catalog FILE\n"
     )
 
 

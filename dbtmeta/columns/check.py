@@ -2,9 +2,11 @@
 
 For each explore a dashboard (tile or filter) queries, every field of every view in it and every
 join's ``sql_on`` is traced to warehouse columns (``looker.fields``); each table is resolved to its
-dbt node and each column looked up in the node's columns from the catalog. A column the node does
-not have is an error (exit 1). What cannot be checked is a note, not an error: a field whose SQL
-cannot be traced (Liquid, unparseable), a table no dbt node builds, a node missing from the catalog.
+dbt node and each column looked up in the node's columns from the catalog, or, without a catalog,
+from its compiled SQL when that gives them all (``dbt.compiled``). A column the node does not have
+is an error (exit 1). What cannot be checked is a note, not an error: a field whose SQL cannot be
+traced (Liquid, unparseable), a table no dbt node builds, a node missing from the catalog (or,
+without one, a node whose compiled SQL does not give all its columns).
 
 Must not: print anything or read files.
 """
@@ -16,7 +18,7 @@ from typing import Any
 
 from dbtmeta.columns.usage import Resolve
 from dbtmeta.dbt.artifacts import Manifest
-from dbtmeta.dbt.columns import Catalog, node_columns
+from dbtmeta.dbt.columns import Catalog, DbtColumns
 from dbtmeta.looker.content import LookerContent
 from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage
 
@@ -54,8 +56,10 @@ class FieldCheck:
 def check_fields(
     content: LookerContent, resolve: Resolve, manifest: Manifest, catalog: Catalog | None
 ) -> FieldCheck:
-    """Check the fields of every explore the dashboards of ``content`` use against the catalog."""
+    """Check the fields of every explore the dashboards of ``content`` use against the catalog (None:
+    against the columns of the nodes' compiled SQL)."""
     tracer = FieldTracer(content)
+    columns = DbtColumns(manifest, catalog)
     errors: set[FieldProblem] = set()
     notes: set[FieldProblem] = set()
     seen: set[tuple[str, str]] = set()
@@ -81,7 +85,7 @@ def check_fields(
                 if (lineage.where, shown) in seen:
                     continue
                 seen.add((lineage.where, shown))
-                _check(lineage, shown, resolve, manifest, catalog, errors, notes)
+                _check(lineage, shown, resolve, columns, errors, notes)
     return FieldCheck(sorted(errors), sorted(notes), len(seen))
 
 
@@ -89,8 +93,7 @@ def _check(
     lineage: FieldLineage,
     shown: str,
     resolve: Resolve,
-    manifest: Manifest,
-    catalog: Catalog | None,
+    nodes: DbtColumns,
     errors: set[FieldProblem],
     notes: set[FieldProblem],
 ) -> None:
@@ -101,11 +104,21 @@ def _check(
         if unique_id is None:
             notes.add(FieldProblem(lineage.where, shown, f"table {ref.table}: {why}"))
             continue
-        columns = node_columns(manifest, catalog, unique_id)
-        if columns.source != "catalog":
+        columns = nodes.of(unique_id)
+        if nodes.catalog is not None and columns.source != "catalog":
             message = f"{unique_id} is not in the catalog: run `dbt docs generate` to check its columns"
+            notes.add(FieldProblem(lineage.where, shown, message))
+            continue
+        if not columns.complete:
+            kind = unique_id.partition(".")[0]
+            why = columns.note or (
+                f"a {kind} has no SQL" if kind in ("source", "seed") else "no compiled SQL"
+            )
+            message = f"the columns of {unique_id} are not all known ({why}): run `dbt docs generate`"
             notes.add(FieldProblem(lineage.where, shown, message))
             continue
         if columns.get(ref.column) is None:
             message = f"reads {ref.table}.{ref.column}: {unique_id} has no column {ref.column!r}"
+            if columns.source == "compiled":
+                message += " (its columns from its compiled SQL: no catalog given)"
             errors.add(FieldProblem(lineage.where, shown, message))

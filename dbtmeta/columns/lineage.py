@@ -20,7 +20,7 @@ class ColumnLineage:
     column: str
     uses: list[FieldUse]
     exists: bool | None = None  # the column is in the node's columns (None: columns unknown)
-    columns_source: str | None = None  # catalog | manifest | None
+    columns_source: str | None = None  # catalog | compiled | manifest | None
 
     def dashboards(self) -> list[tuple[str, str]]:
         """(id, title) of the dashboards reading the column."""

@@ -399,6 +399,9 @@ def run_column_lineage(
     found = column_lineage(column_usage(content, resolve), unique_id, column)
     known = node_columns(manifest, load_catalog_near(catalog_path, paths.target_dir), unique_id)
     found.columns_source = known.source
-    found.exists = None if known.source is None else known.get(column) is not None
+    hit = known.get(column) is not None
+    # compiled SQL that could not name every column (a star it cannot expand) cannot say "absent"
+    gap = known.source == "compiled" and not known.complete
+    found.exists = None if known.source is None or (gap and not hit) else hit
     COLUMN_LINEAGE_FORMATS[format](found, make_console())
     return EXIT_OK

@@ -43,7 +43,8 @@ def command(
 
     The fields come from --lookml-dir, --snapshot, or the Looker API (LOOKERSDK_* / looker.ini).
     Each field's SQL is traced to warehouse columns (docs/column-lineage.md), each table to its
-    dbt node, each column looked up in the catalog of `dbt docs generate`: no warehouse needed.
+    dbt node, each column looked up in the catalog of `dbt docs generate` (without one: the
+    columns of the node's compiled SQL, when it gives them all): no warehouse needed.
     Exit 1 when a field reads a column its node does not have.
     """
     from dbtmeta.columns.check import check_fields
@@ -53,7 +54,17 @@ def command(
         check_output_path(output)
     paths = find_artifacts(project_dir, target_path, manifest_path)
     manifest = load_manifest(paths.manifest)
-    catalog = load_catalog_near(catalog_path, paths.target_dir, required=True)
+    catalog = load_catalog_near(catalog_path, paths.target_dir)
+    if catalog is None:
+        from dbtmeta.dbt.compiled import has_compiled_sql
+        from dbtmeta.errors import InputError
+
+        if not has_compiled_sql(manifest):
+            raise InputError(
+                f"no catalog.json in {str(paths.target_dir)!r} and the manifest has no compiled SQL "
+                "(written by `dbt parse`); run `dbt docs generate` (or `dbt compile`) first, "
+                "or pass --catalog FILE"
+            )
     content, resolve = load_content_resolver(source, manifest)
     result = check_fields(content, resolve, manifest, catalog)
     emit(lambda console: CHECK_FIELDS_FORMATS[format](result, console), output)

@@ -2,10 +2,14 @@
 
 Where the columns come from, best first (``NodeColumns.source`` says which answered):
 ``catalog`` (catalog.json of ``dbt docs generate``: what the warehouse really has, with types),
-then ``manifest`` (the columns documented in the node's YAML: maybe incomplete, types only when
-``data_type`` is set). Column names match case-insensitively.
+then, only when no catalog is given, ``compiled`` (the names the node's compiled SQL selects,
+``dbt.compiled``: no types; used when complete), then ``manifest`` (the columns documented in the
+node's YAML: maybe incomplete, types only when ``data_type`` is set). With a catalog, a node it
+lacks keeps its documented columns, as before compiled SQL was read. Column names match
+case-insensitively.
 
-Changes (``column_changes``): a column in the previous state but not in the current one is
+Changes (``column_changes``; without both catalogs, only in nodes whose compiled SQL changed,
+or an upstream node's did): a column in the previous state but not in the current one is
 ``removed``, unless the current node has one new column whose expression in the compiled SQL's
 final SELECT (read by sqlglot, alias left out) is the same: then it is ``renamed``. A column whose
 catalog type differs is ``type_changed``.
@@ -17,10 +21,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbtmeta.dbt.artifacts import Manifest
 from dbtmeta.errors import InputError
+
+if TYPE_CHECKING:
+    from dbtmeta.dbt.compiled import RelationIndex
 
 _RESOURCES = ("model", "seed", "snapshot")
 
@@ -35,11 +42,18 @@ class Column:
 
 @dataclass(frozen=True)
 class NodeColumns:
-    """The columns of one node and where they were read (``catalog``, ``manifest``, or None: unknown)."""
+    """The columns of one node and where they were read (``catalog``, ``compiled``, ``manifest``, or
+    None: unknown); ``note`` says why compiled SQL did not give them all."""
 
     unique_id: str
     columns: tuple[Column, ...] = ()
     source: str | None = None
+    note: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether these are all its columns: the catalog's, or compiled SQL read without a gap."""
+        return self.source == "catalog" or (self.source == "compiled" and self.note is None)
 
     def get(self, name: str) -> Column | None:
         """The column named ``name`` (case-insensitive), or None."""
@@ -96,19 +110,89 @@ def _raw(manifest: Manifest, unique_id: str) -> dict[str, Any] | None:
 
 
 def node_columns(manifest: Manifest, catalog: Catalog | None, unique_id: str) -> NodeColumns:
-    """The columns of ``unique_id``: from the catalog, else documented in the manifest, else unknown."""
-    if catalog is not None and unique_id in catalog.nodes:
-        return NodeColumns(unique_id, catalog.nodes[unique_id], "catalog")
+    """The columns of ``unique_id``: from the catalog, else (no catalog) its compiled SQL when complete,
+    else documented in the manifest, else unknown. For many nodes, keep one ``DbtColumns``."""
+    return DbtColumns(manifest, catalog).of(unique_id)
+
+
+class DbtColumns:
+    """The columns of the nodes of one manifest (and catalog), best source first, cached per node:
+    a star over an upstream model reads that model's columns once however many read it.
+    ``compiled=False``: never the compiled SQL (catalog, else documented)."""
+
+    def __init__(self, manifest: Manifest, catalog: Catalog | None, *, compiled: bool = True) -> None:
+        self.manifest = manifest
+        self.catalog = catalog
+        self.use_compiled = compiled and catalog is None
+        self._found: dict[str, NodeColumns] = {}
+        self._compiled: dict[str, NodeColumns | None] = {}
+        self._active: set[str] = set()  # being read: a model selecting from itself ({{ this }})
+        self._index: RelationIndex | None = None
+
+    def of(self, unique_id: str) -> NodeColumns:
+        """The columns of ``unique_id`` (see the module's docstring for the order)."""
+        if unique_id not in self._found:
+            self._found[unique_id] = self._read(unique_id)
+        return self._found[unique_id]
+
+    def _read(self, unique_id: str) -> NodeColumns:
+        if self.catalog is not None and unique_id in self.catalog.nodes:
+            return NodeColumns(unique_id, self.catalog.nodes[unique_id], "catalog")
+        compiled = self.compiled(unique_id) if self.use_compiled else None
+        if compiled is not None and compiled.complete:
+            return compiled
+        note = compiled.note if compiled is not None else None
+        documented = _documented(self.manifest, unique_id)
+        if documented:
+            return NodeColumns(unique_id, documented, "manifest", note)
+        return compiled if compiled is not None and compiled.columns else NodeColumns(unique_id, note=note)
+
+    def compiled(self, unique_id: str) -> NodeColumns | None:
+        """The columns the node's compiled SQL selects (stars expanded with ``of`` of the relations
+        they read), or None when it has no compiled SQL."""
+        from dbtmeta.dbt.compiled import compiled_columns
+
+        if unique_id in self._compiled:
+            return self._compiled[unique_id]
+        if unique_id in self._active:
+            return None
+        self._active.add(unique_id)
+        try:
+            found = compiled_columns(self.manifest, unique_id, self._upstream, self._relations)
+        finally:
+            self._active.discard(unique_id)
+        result = None
+        if found is not None:
+            result = NodeColumns(unique_id, tuple(Column(n) for n in found.names), "compiled", found.note)
+        self._compiled[unique_id] = result
+        return result
+
+    def _upstream(self, unique_id: str) -> tuple[tuple[str, ...], bool] | None:
+        if unique_id in self._active:
+            return None  # the model reads itself (an incremental model's {{ this }})
+        columns = self.of(unique_id)
+        if columns.source is None:
+            return None
+        return tuple(c.name for c in columns.columns), columns.complete
+
+    def _relations(self) -> RelationIndex:
+        from dbtmeta.dbt.compiled import RelationIndex
+
+        if self._index is None:
+            self._index = RelationIndex(self.manifest)
+        return self._index
+
+
+def _documented(manifest: Manifest, unique_id: str) -> tuple[Column, ...]:
     raw = _raw(manifest, unique_id) or {}
     documented = raw.get("columns")
-    if isinstance(documented, dict) and documented:
-        columns = tuple(
-            Column(str(c.get("name") or name), _str(c.get("data_type")))
-            for name, c in documented.items()
-            if isinstance(c, dict)
-        )
-        return NodeColumns(unique_id, columns, "manifest")
-    return NodeColumns(unique_id)
+    if not isinstance(documented, dict):
+        return ()
+    return tuple(
+        Column(str(c.get("name") or name), _str(c.get("data_type")))
+        for name, c in documented.items()
+        if isinstance(c, dict)
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -137,15 +221,27 @@ def column_changes(
     current: Manifest,
     current_catalog: Catalog | None,
 ) -> list[ColumnChange]:
-    """Columns removed, renamed or changed in type in every node present in both states."""
+    """Columns removed, renamed or changed in type in every node present in both states.
+
+    With both catalogs, every node is compared. When a state has no catalog its columns come from
+    its compiled SQL (else documented), and only the nodes whose SQL changed, or an upstream
+    node's did, are compared: the others cannot have changed columns, and reading every node's SQL
+    of two big manifests would cost a minute.
+    """
     changes: list[ColumnChange] = []
+    before_nodes = DbtColumns(previous, previous_catalog)
+    after_nodes = DbtColumns(current, current_catalog)
+    both = previous_catalog is not None and current_catalog is not None
+    moved = None if both else _SqlChanges(previous, current)
     ids = [uid for uid in (*previous.nodes, *previous.sources) if _is_relation(previous, uid)]
     for unique_id in sorted(ids):
         if _raw(current, unique_id) is None:
             continue  # a deleted node: table-level impact says so
-        before = node_columns(previous, previous_catalog, unique_id)
-        after = node_columns(current, current_catalog, unique_id)
-        if before.source is None or after.source is None:
+        if moved is not None and not moved.changed(unique_id):
+            continue
+        before = before_nodes.of(unique_id)
+        after = after_nodes.of(unique_id)
+        if before.source is None or after.source is None or _gap(before) or _gap(after):
             continue
         gone = [c for c in before.columns if after.get(c.name) is None]
         new = [c for c in after.columns if before.get(c.name) is None]
@@ -162,6 +258,37 @@ def column_changes(
                     ColumnChange(unique_id, column.name, "type_changed", None, column.type, now.type)
                 )
     return changes
+
+
+def _gap(columns: NodeColumns) -> bool:
+    """Compiled SQL that could not name every column: an absent name proves nothing."""
+    return columns.source == "compiled" and not columns.complete
+
+
+class _SqlChanges:
+    """Whether a node's compiled SQL (or file checksum) differs between two manifests, or an upstream
+    node's does (memoised; a node both manifests lack compiled SQL and checksum for is unchanged)."""
+
+    def __init__(self, previous: Manifest, current: Manifest) -> None:
+        self.previous = previous
+        self.current = current
+        self._known: dict[str, bool] = {}
+
+    def changed(self, unique_id: str) -> bool:
+        """Whether the columns of ``unique_id`` may differ between the two states."""
+        if unique_id in self._known:
+            return self._known[unique_id]
+        self._known[unique_id] = False  # a cycle (never in a dbt DAG) stops here
+        before = _raw(self.previous, unique_id) or {}
+        after = _raw(self.current, unique_id) or {}
+        found = any(
+            before.get(key) != after.get(key) for key in ("compiled_code", "compiled_sql", "checksum")
+        )
+        if not found:
+            parents = (after.get("depends_on") or {}).get("nodes") or []
+            found = any(self.changed(str(p)) for p in parents if isinstance(p, str))
+        self._known[unique_id] = found
+        return found
 
 
 def _is_relation(manifest: Manifest, unique_id: str) -> bool:

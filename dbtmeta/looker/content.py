@@ -154,6 +154,17 @@ class LookmlField:
 
 
 @dataclass(frozen=True)
+class NativeTable:
+    """A native derived table's ``explore_source``: the explore field behind each column, and the fields
+    its query filters on (``filters``, ``bind_filters``' ``to_field``, ``expression_custom_filter``)."""
+
+    explore: str
+    columns: tuple[tuple[str, str], ...] = ()  # column name -> "alias.field" of the explore
+    derived_columns: tuple[tuple[str, str], ...] = ()  # column name -> SQL over the other columns
+    filters: tuple[str, ...] = ()  # "alias.field"
+
+
+@dataclass(frozen=True)
 class LookmlView:
     """A LookML view's fields and, for a SQL derived table, its rendered SQL."""
 
@@ -165,6 +176,7 @@ class LookmlView:
     derived_sql: str | None = None
     placeholders: tuple[tuple[str, str], ...] = ()  # placeholder -> view
     derived_problem: str | None = None  # why the derived table's columns cannot be traced
+    native: NativeTable | None = None  # native derived table (``explore_source``)
 
     def field(self, name: str) -> LookmlField | None:
         """The field ``name`` (``created_date`` finds the dimension group ``created``)."""

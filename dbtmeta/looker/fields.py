@@ -10,8 +10,11 @@ field, ``${alias.field}`` to the field of that explore alias. A dimension withou
 ``${TABLE}.<name>``; ``type: count`` without ``sql`` reads none; a dimension group's timeframes
 (``created_date``) read its base column. A view on a SQL derived table is traced through its SQL
 with ``sqlglot.lineage`` down to the columns of the tables it selects from
-(``${other.SQL_TABLE_NAME}`` followed into ``other``). Liquid, SQL sqlglot cannot parse, a column
-read without ``${TABLE}``, a reference cycle: each is a problem of the field, never a guess.
+(``${other.SQL_TABLE_NAME}`` followed into ``other``). A column of a native derived table
+(``explore_source``) reads what its explore field reads in the source explore (a ``derived_column``:
+what the columns its SQL names read), plus what the table's filters and joins read. Liquid, SQL
+sqlglot cannot parse, a column read without ``${TABLE}``, a reference cycle: each is a problem of the
+field, never a guess.
 
 Must not: know about dbt nodes (``ColumnRef.table`` is the table as Looker names it).
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dbtmeta.looker import lookml_templates as tpl
-from dbtmeta.looker.content import Dashboard, LookerContent, LookmlView, Query
+from dbtmeta.looker.content import Dashboard, LookerContent, LookmlView, NativeTable, Query
 
 if TYPE_CHECKING:
     from sqlglot.lineage import Node
@@ -86,6 +89,9 @@ class FieldTracer:
         self.content = content
         self._cache: dict[tuple[str, str, str], FieldLineage] = {}
         self._derived: dict[tuple[str, str, str], tuple[tuple[ColumnRef, ...], str | None]] = {}
+        self._native: dict[tuple[str, str, str], tuple[tuple[ColumnRef, ...], str | None]] = {}
+        self._native_stack: list[tuple[str, str, str]] = []
+        self._rows: dict[tuple[str, str], tuple[tuple[ColumnRef, ...], tuple[str, ...]]] = {}
 
     def trace(self, model: str, explore: str, name: str) -> FieldLineage:
         """Columns the field ``name`` (``alias.field``) of ``model::explore`` reads."""
@@ -223,6 +229,8 @@ class FieldTracer:
     ) -> tuple[tuple[ColumnRef, ...], str | None]:
         """Where column ``column`` of the view's table comes from: a table, or a derived table traced."""
         connection = self._connection(model, explore)
+        if view.native is not None:
+            return self._native_column(model, view, column)
         if view.derived_problem:
             return (), view.derived_problem
         if view.derived_sql is not None:
@@ -280,6 +288,12 @@ class FieldTracer:
             target = self.content.lookml_views.get((model, target_view))
             if target is None:
                 return (), f"${{{target_view}.SQL_TABLE_NAME}}: view {target_view} is not defined"
+            if target.native is not None:
+                inner, why = self._native_column(model, target, source_column)
+                if why:
+                    return (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {why}"
+                found.extend(inner)
+                continue
             if target.derived_sql is not None or target.derived_problem:
                 if target.derived_problem:
                     return (), target.derived_problem
@@ -293,6 +307,108 @@ class FieldTracer:
                 return (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {tables}"
             found.extend(ColumnRef(t, source_column, connection) for t in tables)
         return tuple(sorted(set(found))), None
+
+    def _native_column(
+        self, model: str, view: LookmlView, column: str
+    ) -> tuple[tuple[ColumnRef, ...], str | None]:
+        """Column ``column`` of a native derived table: what the explore field behind it reads (or the
+        columns its ``derived_column`` SQL reads), plus what the table's filters and joins read."""
+        key = (model, view.name, column.lower())
+        if key in self._native:
+            return self._native[key]
+        if key in self._native_stack:
+            chain = [f"{v}.{c}" for _, v, c in self._native_stack[self._native_stack.index(key) :]]
+            return (), f"reference cycle through explore_source: {' -> '.join((*chain, chain[0]))}"
+        self._native_stack.append(key)
+        try:
+            result = self._native_lineage(model, view, column)
+        finally:
+            self._native_stack.pop()
+        self._native[key] = result
+        return result
+
+    def _native_lineage(
+        self, model: str, view: LookmlView, column: str
+    ) -> tuple[tuple[ColumnRef, ...], str | None]:
+        assert view.native is not None
+        native = view.native
+        found: set[ColumnRef] = set()
+        problems: list[str] = []
+        fields = {name.lower(): target for name, target in native.columns}
+        derived = {name.lower(): sql for name, sql in native.derived_columns}
+        if column.lower() in fields:
+            lineage = self._trace(model, native.explore, fields[column.lower()], ())
+            found.update(lineage.columns)
+            problems.extend(f"through explore_source {native.explore}: {p}" for p in lineage.problems)
+        elif column.lower() in derived:
+            self._native_derived(model, view, native, column, derived[column.lower()], found, problems)
+        else:
+            why = f"{column} is not a column of native derived table {view.name}"
+            return (), f"{why} (explore_source {native.explore})"
+        rows, row_problems = self._native_rows(model, view)
+        found.update(rows)
+        problems.extend(p for p in row_problems if p not in problems)
+        return tuple(sorted(found)), "; ".join(problems) or None
+
+    def _native_derived(
+        self,
+        model: str,
+        view: LookmlView,
+        native: NativeTable,
+        column: str,
+        sql: str,
+        found: set[ColumnRef],
+        problems: list[str],
+    ) -> None:
+        """A ``derived_column``: its SQL reads other columns of the same native derived table by name
+        (Looker selects it over the table's query as a subquery)."""
+        what = f"derived_column {column} of {view.name}"
+        if tpl.has_liquid(sql) or "${" in sql:
+            problems.append(f"{what} has Liquid or a ${{...}} substitution: its columns are not traced")
+            return
+        columns, problem = _columns_of_expression(sql, self._dialect(model))
+        if problem:
+            problems.append(f"{what}: cannot parse its SQL ({problem}): its columns are not traced")
+            return
+        known = {n.lower() for n, _ in (*native.columns, *native.derived_columns)}
+        for table, name in columns:
+            if table or name.lower() not in known:
+                shown = f"{table}.{name}" if table else name
+                problems.append(f"{what} reads {shown}, which is not a column of {view.name}")
+                continue
+            inner, why = self._native_column(model, view, name)
+            found.update(inner)
+            if why:
+                problems.append(why)
+
+    def _native_rows(self, model: str, view: LookmlView) -> tuple[tuple[ColumnRef, ...], tuple[str, ...]]:
+        """What every column of a native derived table reads because its rows depend on it: the
+        fields its filters name and the ``sql_on`` of the joins its query brings in."""
+        from dbtmeta.looker.usage import used_aliases
+
+        assert view.native is not None
+        native = view.native
+        key = (model, view.name)
+        if key in self._rows:
+            return self._rows[key]
+        self._rows[key] = ((), (f"reference cycle: the filters of {view.name} read {view.name} itself",))
+        found: set[ColumnRef] = set()
+        problems: list[str] = []
+        lineages = [self._trace(model, native.explore, ref, ()) for ref in native.filters]
+        explore = self.content.explore(model, native.explore)
+        if explore is not None:
+            query = Query(model, native.explore, tuple(f for _, f in native.columns), native.filters)
+            aliases, _unknown = used_aliases(explore, query)
+            joined = [a for a in aliases if a != explore.base_alias]
+            lineages.extend(join_lineage(self, model, native.explore, alias) for alias in joined)
+        for lineage in lineages:
+            found.update(lineage.columns)
+            for problem in lineage.problems:
+                text = f"through explore_source {native.explore}: {problem}"
+                if text not in problems:
+                    problems.append(text)
+        self._rows[key] = (tuple(sorted(found)), tuple(problems))
+        return self._rows[key]
 
     def _view_tables(self, model: str, view: str) -> tuple[str, ...] | str:
         """The tables of a plain view (from any explore of the model using it), or a problem."""

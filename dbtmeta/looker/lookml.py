@@ -30,6 +30,7 @@ from dbtmeta.looker.content import (
     LookmlField,
     LookmlJoin,
     LookmlView,
+    NativeTable,
     ViewSource,
 )
 from dbtmeta.looker.lookml_cache import LookmlParser
@@ -113,7 +114,13 @@ def _build_explores(
             if fields:
                 content.lookml_joins[(model.name, explore.name)] = model.joins(explore.name)
         for view_name in model.view_names() if fields else ():
-            content.lookml_views[(model.name, view_name)] = model.lookml_view(view_name)
+            view = model.lookml_view(view_name)
+            content.lookml_views[(model.name, view_name)] = view
+            source = model.explore(view.native.explore) if view.native else None
+            if source is not None and (model.name, source.name) not in content.explores:
+                # a native derived table's explore is traced even when no dashboard queries it
+                content.explores[(model.name, source.name)] = source
+                content.lookml_joins[(model.name, source.name)] = model.joins(source.name)
         for project, names in model.blocked.items():
             repo.blocked.setdefault(project, set()).update(names)
 
@@ -527,6 +534,29 @@ def _filter_fields(block: dict[str, Any]) -> list[str]:
             else:
                 fields.extend(str(k) for k in condition)
     return fields
+
+
+def _native_table(spec: dict[str, Any], base_alias: str) -> NativeTable:
+    """An ``explore_source`` block as lkml parses it: ``column: name {}`` is the base view's field
+    ``name``; the filters are ``filters``, ``bind_filters``' ``to_field`` and the ``${view.field}``
+    of ``expression_custom_filter``."""
+    columns: list[tuple[str, str]] = []
+    for column in _as_list(spec.get("columns")):
+        if isinstance(column, dict) and column.get("name"):
+            name = str(column["name"])
+            columns.append((name, str(column.get("field") or f"{base_alias}.{name}")))
+    derived = [
+        (str(c["name"]), str(c["sql"]))
+        for c in _as_list(spec.get("derived_columns"))
+        if isinstance(c, dict) and c.get("name") and c.get("sql")
+    ]
+    filters = _filter_fields(spec)
+    for bind in _as_list(spec.get("bind_filters__all")) + _as_list(spec.get("bind_filters")):
+        if isinstance(bind, dict) and bind.get("to_field"):
+            filters.append(str(bind["to_field"]))
+    if isinstance(spec.get("expression_custom_filter"), str):
+        filters.extend(tpl.field_refs(spec["expression_custom_filter"]))
+    return NativeTable(str(spec["name"]), tuple(columns), tuple(derived), tuple(dict.fromkeys(filters)))
 
 
 def _extends(block: dict[str, Any]) -> list[str]:
@@ -944,20 +974,12 @@ class _Model:
                 (),
                 f"explore_source {spec['name']} of view {name} is not an explore of model {self.name}",
             )
-        fields: list[str] = []
-        for column in _as_list(spec.get("columns")):
-            if isinstance(column, dict):
-                target = column.get("field") or f"{explore.base_alias}.{column.get('name', '')}"
-                fields.append(str(target))
-        for column in _as_list(spec.get("derived_columns")):
-            if isinstance(column, dict) and column.get("sql"):
-                fields.extend(f"{v}.x" for v in tpl.field_ref_views(str(column["sql"])))
-        filters = _filter_fields(spec)
-        for bind in _as_list(spec.get("bind_filters__all")) + _as_list(spec.get("bind_filters")):
-            if isinstance(bind, dict) and bind.get("to_field"):
-                filters.append(str(bind["to_field"]))
+        native = _native_table(spec, explore.base_alias)
+        fields = [target for _, target in native.columns]
+        for _, sql in native.derived_columns:
+            fields.extend(f"{v}.x" for v in tpl.field_ref_views(sql))
         aliases, _unknown = used_aliases(
-            explore, Query(self.name, explore.name, tuple(fields), tuple(filters))
+            explore, Query(self.name, explore.name, tuple(fields), native.filters)
         )
         tables: list[str] = []
         for alias in aliases:
@@ -1120,6 +1142,30 @@ class _Model:
 
     def lookml_view(self, name: str) -> LookmlView:
         """The fields of view ``name`` as Looker merges them (extends, then refinements, later wins)."""
+        definition = self._view_def(name) or {}
+        derived = definition.get("derived_table")
+        derived_sql: str | None = None
+        placeholders: dict[str, str] = {}
+        problem: str | None = None
+        native: NativeTable | None = None
+        if isinstance(derived, dict) and derived.get("sql"):
+            sql, placeholders, problem = self._derived_sql(name, str(derived["sql"]))
+            derived_sql = sql if problem is None else None
+        elif isinstance(derived, dict):
+            native, problem = self._native(name, derived.get("explore_source"))
+        return LookmlView(
+            model=self.name,
+            name=name,
+            fields=self._lookml_fields(name),
+            own_names=(name, *self._views_extends(name)),
+            derived_sql=derived_sql,
+            placeholders=tuple(sorted(placeholders.items())),
+            derived_problem=problem,
+            native=native,
+        )
+
+    def _lookml_fields(self, name: str) -> tuple[LookmlField, ...]:
+        """Every field of view ``name``, its layers merged, with the ``file:line`` of its definition."""
         # keyed (is a dimension group, name): ``dimension_group: x`` makes x_date..., not a field x
         merged: dict[tuple[bool, str], dict[str, Any]] = {}
         kinds: dict[tuple[bool, str], str] = {}
@@ -1132,7 +1178,7 @@ class _Model:
                     kinds[field_key] = kind
                     if field_key not in where or "sql" in item:
                         where[field_key] = (view_name, layer, kind)
-        fields = []
+        fields: list[LookmlField] = []
         for (is_group, field_name), item in merged.items():
             view_name, layer, kind = where[(is_group, field_name)]
             path = self._layer_files.get(id(layer))
@@ -1159,25 +1205,21 @@ class _Model:
                     primary_key=str(item.get("primary_key", "")).lower() == "yes",
                 )
             )
-        definition = self._view_def(name) or {}
-        derived = definition.get("derived_table")
-        derived_sql: str | None = None
-        placeholders: dict[str, str] = {}
-        problem: str | None = None
-        if isinstance(derived, dict) and derived.get("sql"):
-            sql, placeholders, problem = self._derived_sql(name, str(derived["sql"]))
-            derived_sql = sql if problem is None else None
-        elif isinstance(derived, dict):
-            problem = f"view {name} is a native derived table (explore_source): its columns are not traced"
-        return LookmlView(
-            model=self.name,
-            name=name,
-            fields=tuple(fields),
-            own_names=(name, *self._views_extends(name)),
-            derived_sql=derived_sql,
-            placeholders=tuple(sorted(placeholders.items())),
-            derived_problem=problem,
-        )
+        return tuple(fields)
+
+    def _native(self, name: str, spec: Any) -> tuple[NativeTable | None, str | None]:
+        """The ``explore_source`` of view ``name`` read for column lineage, or why it cannot be."""
+        if not spec:
+            return None, f"derived table of view {name} has neither sql nor explore_source"
+        if not isinstance(spec, dict) or not spec.get("name"):
+            return None, f"explore_source of view {name} names no explore"
+        explore = self.explore(str(spec["name"]))
+        if explore is None:
+            return (
+                None,
+                f"explore_source {spec['name']} of view {name} is not an explore of model {self.name}",
+            )
+        return _native_table(spec, explore.base_alias), None
 
     def _field_line(self, path: Path, view: str, kind: str, field_name: str) -> int | None:
         """Line of ``kind: field_name {`` inside the block of view ``view`` (or ``+view``) in ``path``."""

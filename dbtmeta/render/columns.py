@@ -54,8 +54,10 @@ def _tree_of_uses(uses: list[FieldUse], root: Any) -> None:
 
 def _existence(lin: ColumnLineage) -> str:
     if lin.exists is None:
-        return "columns of the node unknown: no catalog entry and none documented"
-    where = "catalog" if lin.columns_source == "catalog" else "documented columns"
+        return "columns of the node unknown: no catalog entry, no compiled SQL naming them, none documented"
+    where = {"catalog": "catalog", "compiled": "compiled SQL"}.get(
+        lin.columns_source or "", "documented columns"
+    )
     return f"in the {where}" if lin.exists else f"NOT in the {where}"
 
 
