@@ -9,6 +9,7 @@ model failed. Found by running every command on the artifacts of a dozen public 
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -167,3 +168,50 @@ def test_versioned_model_lineage_on_the_command_line(
         "saved_query.shop.customers_by_week",
         "semantic_model.shop.customers",
     ]
+
+
+# ------------------------------------------------------------------------------ --strict messages
+
+VERSIONS = Path(__file__).parent / "fixtures" / "artifacts" / "versions"
+
+
+def _real_manifest(version: str) -> dict[str, Any]:
+    """The real manifest dbt ``version`` wrote for the small versions/ project."""
+    with gzip.open(VERSIONS / f"dbt-{version}" / "manifest.json.gz", "rt", encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def _strict_message(tmp_path: Path, data: dict[str, Any]) -> str:
+    pytest.importorskip("dbt_artifacts_parser")
+    from dbtmeta.dbt.strict import validate_strict
+
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError) as info:
+        validate_strict(path, "manifest")
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_strict_names_the_field_of_the_node_type_not_another_union_member(tmp_path: Path) -> None:
+    # dbt 1.5 on Snowflake wrote `depends_on.macros: [null, ...]` for a custom generic test. pydantic
+    # tries every node type of the union; the first error it lists is "AnalysisNode.resource_type:
+    # Input should be 'analysis'", which sends the reader the wrong way.
+    data = _real_manifest("1.5")
+    test_id = next(uid for uid, node in data["nodes"].items() if node["resource_type"] == "test")
+    data["nodes"][test_id]["depends_on"]["macros"] = [None, "macro.dbt.get_where_subquery"]
+    message = _strict_message(tmp_path, data)
+    assert f"nodes.{test_id}.GenericTestNode.depends_on.macros.0: Input should be a valid string;" in message
+    assert "AnalysisNode" not in message and "'analysis'" not in message
+
+
+def test_strict_on_a_fusion_style_model_names_the_unknown_key(tmp_path: Path) -> None:
+    # dbt Fusion (2.0 previews) writes manifest v12 with `depends_on.nodes_with_ref_location`.
+    data = _real_manifest("1.11")
+    model_id = next(uid for uid, node in data["nodes"].items() if node["resource_type"] == "model")
+    data["nodes"][model_id]["depends_on"]["nodes_with_ref_location"] = []
+    message = _strict_message(tmp_path, data)
+    assert ".depends_on.nodes_with_ref_location: Extra inputs are not permitted;" in message
+    assert "resource_type" not in message
