@@ -89,7 +89,8 @@ def relevant_errors(errors: Sequence[Any]) -> list[Any]:
             for name, indices in members.items()
             if not any(tuple(errors[i].get("loc", ()))[-1:] == ("resource_type",) for i in indices)
         } or members
-        keep.update(min(meant.values(), key=lambda indices: len(indices)))
+        best: list[int] = min(meant.values(), key=len)
+        keep.update(best)
     return [error for index, error in enumerate(errors) if index in keep]
 
 
