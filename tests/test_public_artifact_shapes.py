@@ -215,3 +215,97 @@ def test_strict_on_a_fusion_style_model_names_the_unknown_key(tmp_path: Path) ->
     message = _strict_message(tmp_path, data)
     assert ".depends_on.nodes_with_ref_location: Extra inputs are not permitted;" in message
     assert "resource_type" not in message
+
+
+# ------------------------------------------------------------------------------ health
+
+
+def _build_results(statuses: dict[str, str]) -> dict[str, Any]:
+    """run_results v6 of `dbt build` as dbt writes them: a skipped node has no message."""
+    return {
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json",
+            "generated_at": "2026-04-12T19:18:44Z",
+            "invocation_id": "inv-1",
+        },
+        "args": {"which": "build"},
+        "results": [
+            {
+                "unique_id": uid,
+                "status": status,
+                "timing": [],
+                "message": None if status == "skipped" else f"Database Error in {uid}",
+                "failures": None,
+            }
+            for uid, status in statuses.items()
+        ],
+    }
+
+
+def _relationships_manifest() -> dict[str, Any]:
+    """stg_dim (errors) -> dim (skipped); mart (builds) with a relationships test to dim.
+
+    The test is attached to mart and reads dim too, so dbt skips it: the shape of a public BigQuery
+    project whose raw tables were missing.
+    """
+    rel = "test.shop.relationships_mart_dim_id__id__ref_dim_.1a2b3c"
+    nodes = dict(
+        [
+            _model("stg_dim", []),
+            _model("dim", ["model.shop.stg_dim"]),
+            _model("mart", []),
+        ]
+    )
+    nodes[rel] = {
+        "unique_id": rel,
+        "resource_type": "test",
+        "package_name": "shop",
+        "name": "relationships_mart_dim_id__id__ref_dim_",
+        "attached_node": "model.shop.mart",
+        "depends_on": {"nodes": ["model.shop.dim", "model.shop.mart"], "macros": []},
+        "config": {"enabled": True},
+    }
+    exposures = {
+        f"exposure.shop.{name}": {
+            "unique_id": f"exposure.shop.{name}",
+            "resource_type": "exposure",
+            "name": name,
+            "type": "dashboard",
+            "owner": {"name": "Ops", "email": "ops@example.com"},
+            "depends_on": {"nodes": deps},
+        }
+        for name, deps in {"signals": ["model.shop.mart"]}.items()
+    }
+    return {
+        "metadata": {"dbt_schema_version": MANIFEST_V12, "project_name": "shop", "adapter_type": "bigquery"},
+        "nodes": nodes,
+        "sources": {},
+        "exposures": exposures,
+        "parent_map": {},
+        "child_map": {},
+        "disabled": {},
+    }
+
+
+def test_a_test_skipped_because_its_other_model_failed_says_why() -> None:
+    from dbtmeta.dbt.artifacts import run_results_from_dicts
+    from dbtmeta.health.compute import compute_health
+    from dbtmeta.health.model import Status
+
+    manifest = manifest_from_dict(_relationships_manifest())
+    statuses = {
+        "model.shop.stg_dim": "error",
+        "model.shop.dim": "skipped",
+        "model.shop.mart": "success",
+        "test.shop.relationships_mart_dim_id__id__ref_dim_.1a2b3c": "skipped",
+    }
+    results = run_results_from_dicts([(_build_results(statuses), "run_results.json")], manifest)
+    (signals,) = compute_health(manifest, results, None).exposures
+    # The dashboard's own data built; the check on it could not run: at risk, not stale.
+    assert signals.status is Status.AT_RISK
+    (cause,) = signals.causes
+    assert cause.unique_id == "test.shop.relationships_mart_dim_id__id__ref_dim_.1a2b3c"
+    assert cause.status == "skipped"
+    assert (
+        cause.message == "skipped: it also reads model dim, which was skipped because model stg_dim errored"
+    )
