@@ -309,3 +309,98 @@ def test_a_test_skipped_because_its_other_model_failed_says_why() -> None:
     assert (
         cause.message == "skipped: it also reads model dim, which was skipped because model stg_dim errored"
     )
+
+
+# ------------------------------------------------------------------------------ impact --state
+
+
+def _semantic_state(tmp_path: Path, name: str, change: Any) -> Path:
+    """A copy of the versioned manifest, with a dashboard on the metric, changed by ``change``."""
+    data = _versioned_manifest()
+    data["exposures"]["exposure.shop.kpis"] = {
+        "unique_id": "exposure.shop.kpis",
+        "resource_type": "exposure",
+        "package_name": "shop",
+        "name": "kpis",
+        "type": "dashboard",
+        "maturity": "high",
+        "owner": {"name": "Finance", "email": "finance@example.com"},
+        "depends_on": {"nodes": ["metric.shop.total_customers"], "macros": []},
+    }
+    data["metrics"]["metric.shop.total_customers"].update(
+        description="Customers", label="Customers", type="simple", unrendered_config={}, fqn=["shop", "m"]
+    )
+    data["semantic_models"]["semantic_model.shop.customers"].update(
+        config={"enabled": True, "meta": {}}, entities=[{"name": "customer", "type": "primary"}]
+    )
+    change(data)
+    directory = tmp_path / name
+    directory.mkdir()
+    (directory / "manifest.json").write_text(json.dumps(data))
+    return directory
+
+
+def _impact(capsys: pytest.CaptureFixture[str], tmp_path: Path, change: Any) -> dict[str, Any]:
+    before = _semantic_state(tmp_path, "prod", lambda data: None)
+    after = _semantic_state(tmp_path, "pr", change)
+    code, out, err = run(
+        capsys, "impact", "--state", before, "--manifest", after / "manifest.json", "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def _metric(data: dict[str, Any]) -> dict[str, Any]:
+    metric: dict[str, Any] = data["metrics"]["metric.shop.total_customers"]
+    return metric
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # dbt's Metric.same_contents: type, description, label, unrendered config
+        (lambda data: _metric(data).update(type="derived"), ("metric.shop.total_customers", "modified")),
+        (
+            lambda data: _metric(data).update(unrendered_config={"meta": {"x": 1}}),
+            ("metric.shop.total_customers", "modified.configs"),
+        ),
+        # SemanticModel.same_contents: entities, dimensions, measures, config...
+        (
+            lambda data: data["semantic_models"]["semantic_model.shop.customers"].update(entities=[]),
+            ("semantic_model.shop.customers", "modified"),
+        ),
+    ],
+)
+def test_a_changed_metric_or_semantic_model_affects_the_dashboards_on_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, change: Any, expected: tuple[str, str]
+) -> None:
+    document = _impact(capsys, tmp_path, change)
+    assert [(c["unique_id"], c["reason"]) for c in document["changes"]] == [expected]
+    assert [e["unique_id"] for e in document["affected_exposures"]] == ["exposure.shop.kpis"]
+
+
+def test_metric_metadata_dbt_ignores_is_no_change(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # dbt: "metadata/tags changes are not changes"; nor is a moved file (fqn) for a metric.
+    document = _impact(
+        capsys, tmp_path, lambda data: _metric(data).update(fqn=["shop", "moved", "m"], tags=["x"])
+    )
+    assert document["changes"] == [] and document["affected_exposures"] == []
+
+
+def test_new_and_deleted_semantic_nodes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        del data["saved_queries"]["saved_query.shop.customers_by_week"]
+        data["metrics"]["metric.shop.new_customers"] = {
+            "unique_id": "metric.shop.new_customers",
+            "resource_type": "metric",
+            "package_name": "shop",
+            "name": "new_customers",
+            "depends_on": {"nodes": ["semantic_model.shop.customers"], "macros": []},
+        }
+
+    document = _impact(capsys, tmp_path, change)
+    assert [(c["unique_id"], c["reason"]) for c in document["changes"]] == [
+        ("metric.shop.new_customers", "new"),
+        ("saved_query.shop.customers_by_week", "deleted"),
+    ]
