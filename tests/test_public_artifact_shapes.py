@@ -404,3 +404,33 @@ def test_new_and_deleted_semantic_nodes(capsys: pytest.CaptureFixture[str], tmp_
         ("metric.shop.new_customers", "new"),
         ("saved_query.shop.customers_by_week", "deleted"),
     ]
+
+
+def test_a_changed_metrics_file_maps_to_its_metric(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # `git diff --name-only | xargs dbtmeta impact`: editing metrics.yml is a change of its metrics.
+    directory = _semantic_state(
+        tmp_path,
+        "project",
+        lambda data: _metric(data).update(original_file_path="models/marts/metrics.yml"),
+    )
+    (directory / "dbt_project.yml").write_text("name: shop\n")
+    code, out, err = run(
+        capsys,
+        "impact",
+        "--manifest",
+        directory / "manifest.json",
+        "--project-dir",
+        directory,
+        "--format",
+        "json",
+        "models/marts/metrics.yml",
+    )
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert [(c["unique_id"], c["reason"]) for c in document["changes"]] == [
+        ("metric.shop.total_customers", "file")
+    ]
+    assert document["unmatched_paths"] == []
+    assert [e["unique_id"] for e in document["affected_exposures"]] == ["exposure.shop.kpis"]

@@ -382,7 +382,7 @@ def _project_relative(path: str, project_dir: Path) -> list[str]:
 def file_index(manifest: Manifest, graph: LineageGraph) -> dict[str, set[str]]:
     """Project-relative file path -> unique ids of the nodes defined or described in it."""
     index: dict[str, set[str]] = {}
-    groups = (manifest.nodes, manifest.sources, manifest.exposures)
+    groups = (manifest.nodes, manifest.sources, manifest.exposures, _semantic_nodes(manifest))
     for group in groups:
         for uid, raw in group.items():
             if uid not in graph or raw.get("package_name") not in (manifest.project_name, None):
