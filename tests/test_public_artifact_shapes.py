@@ -434,3 +434,36 @@ def test_a_changed_metrics_file_maps_to_its_metric(
     ]
     assert document["unmatched_paths"] == []
     assert [e["unique_id"] for e in document["affected_exposures"]] == ["exposure.shop.kpis"]
+
+
+# ------------------------------------------------------------------------------ versions
+
+
+@pytest.mark.parametrize(
+    ("schema", "dbt_version", "expected"),
+    [
+        # dbt Fusion (2.0 betas) writes manifest v20; dbt 0.21 wrote v3.
+        (
+            "https://schemas.getdbt.com/dbt/manifest/v20.json",
+            "2.0.0-beta.46",
+            "is manifest.json v20; supported are v4..v12 (dbt 1.0+); this one was written by "
+            "dbt 2.0.0-beta.46: re-generate it with a supported dbt",
+        ),
+        (
+            "https://schemas.getdbt.com/dbt/manifest/v3.json",
+            "0.21.1",
+            "is manifest.json v3; supported are v4..v12 (dbt 1.0+); this one was written by "
+            "dbt 0.21.1: re-generate it with a supported dbt",
+        ),
+    ],
+)
+def test_unsupported_manifest_says_which_dbt_wrote_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, schema: str, dbt_version: str, expected: str
+) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text(
+        json.dumps({"metadata": {"dbt_schema_version": schema, "dbt_version": dbt_version}, "nodes": {}})
+    )
+    code, out, err = run(capsys, "lineage", "x", "--manifest", path)
+    assert (code, out) == (2, "")
+    assert err == f"dbtmeta: error: {str(path)!r} {expected}\n"
