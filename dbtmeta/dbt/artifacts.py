@@ -379,9 +379,16 @@ def check_kind(data: dict[str, Any], path: str | os.PathLike[str], kind: str) ->
             f"{name!r} is {found_name}, not {_FILE_NAMES[segment]}; pass each file to its own option"
         )
     if version not in versions:
+        writer_version = metadata.get("dbt_version")
+        written = (
+            f"this one was written by dbt {writer_version[:40]}: "
+            if isinstance(writer_version, str) and writer_version
+            else ""
+        )
         raise InputError(
             f"{name!r} is {_FILE_NAMES[segment]} v{version}; supported are "
-            f"v{versions.start}..v{versions.stop - 1} (dbt 1.0+); re-generate it with a supported dbt"
+            f"v{versions.start}..v{versions.stop - 1} (dbt 1.0+); {written}"
+            "re-generate it with a supported dbt"
         )
     return metadata, version
 

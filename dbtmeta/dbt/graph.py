@@ -31,8 +31,19 @@ if TYPE_CHECKING:
 LINEAGE_TYPES = frozenset(
     {"model", "seed", "snapshot", "source", "exposure", "analysis", "metric", "semantic_model", "saved_query"}
 )
-# Prefixes users may put before a name, as in dbt's selectors (`source:`, `exposure:`) and ours.
-TYPE_PREFIXES = ("model", "seed", "snapshot", "source", "exposure", "analysis", "metric")
+# Prefixes users may put before a name, as in dbt's selectors (`source:`, `exposure:`) and ours;
+# every resource type of LINEAGE_TYPES, so each `type:name` the renderers print is accepted back.
+TYPE_PREFIXES = (
+    "model",
+    "seed",
+    "snapshot",
+    "source",
+    "exposure",
+    "analysis",
+    "metric",
+    "semantic_model",
+    "saved_query",
+)
 
 
 @dataclass(frozen=True)
@@ -208,9 +219,13 @@ class LineageGraph:
 
     @staticmethod
     def _qualified_matches(info: NodeInfo, text: str) -> bool:
-        # `greenery.fact_orders` (package.name, also unique id without the type) and
-        # `source:greenery.greenery.events` (package.source.table)
-        return f"{info.package}.{info.name}" == text or info.unique_id.split(".", 1)[-1] == text
+        # `greenery.fact_orders` (package.name, also unique id without the type),
+        # `source:greenery.greenery.events` (package.source.table), and `dim_customers.v2`: dbt's
+        # selector for a model version, also the latest one (whose name is shown without it).
+        tail = info.unique_id.split(".", 1)[-1]
+        if f"{info.package}.{info.name}" == text or tail == text:
+            return True
+        return info.resource_type == "model" and tail == f"{info.package}.{text}"
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Close matches for an unknown name, in the forms :meth:`resolve` accepts."""

@@ -39,7 +39,27 @@ SUBSELECTORS = (
     "modified.macros",
     "modified.contract",
 )
-_COMPARED_TYPES = frozenset({"model", "seed", "snapshot", "source", "exposure", "analysis"})
+_COMPARED_TYPES = frozenset(
+    {"model", "seed", "snapshot", "source", "exposure", "analysis", "metric", "semantic_model", "saved_query"}
+)
+# The semantic layer's groups of manifest.json (Manifest.extra), compared like dbt does too.
+_SEMANTIC_GROUPS = ("metrics", "semantic_models", "saved_queries")
+# What dbt-core's same_contents compares of each (Metric: filter, metadata and type_params are
+# "TODO: always the same" there; SavedQuery: query_params' metrics, group_by and where).
+_SEMANTIC_CONTENTS: dict[str, tuple[str, ...]] = {
+    "metric": ("type", "description", "label"),
+    "semantic_model": (
+        "model",
+        "description",
+        "defaults",
+        "entities",
+        "dimensions",
+        "measures",
+        "primary_entity",
+        "group",
+    ),
+    "saved_query": ("query_params", "description", "label", "group", "exports", "tags"),
+}
 
 
 @dataclass(frozen=True)
@@ -206,12 +226,23 @@ def modified_subselectors(
 
     As dbt-core's ``same_contents`` family: nodes compare body, unrendered configs, persisted
     descriptions, fqn, relation (unrendered database/schema/alias) and contract; sources their
-    relation, config, quoting, freshness and external; exposures their properties and config.
+    relation, config, quoting, freshness and external; exposures their properties and config;
+    metrics, semantic models and saved queries their definition and config (not their fqn).
     """
     kind = raw.get("resource_type")
     found: list[str] = []
     other = raw.get("fqn") != old.get("fqn")
-    if kind == "exposure":
+    if isinstance(kind, str) and kind in _SEMANTIC_CONTENTS:
+        # Metrics compare their unrendered config, semantic models and saved queries the rendered one.
+        same = (
+            _same_config(raw, old, frozenset())
+            if kind == "metric"
+            else raw.get("config") == old.get("config")
+        )
+        if not same:
+            found.append("modified.configs")
+        other = any(raw.get(key) != old.get(key) for key in _SEMANTIC_CONTENTS[kind])
+    elif kind == "exposure":
         if not _same_config(raw, old, frozenset()):
             found.append("modified.configs")
         other = other or _exposure_contents(raw) != _exposure_contents(old)
@@ -270,12 +301,22 @@ def _macros_of(raw: dict[str, Any]) -> list[str]:
     return [m for m in macros if isinstance(m, str)] if isinstance(macros, list) else []
 
 
+def _semantic_nodes(manifest: Manifest) -> dict[str, Any]:
+    """Metrics, semantic models and saved queries by unique id (newer manifests only)."""
+    found: dict[str, Any] = {}
+    for key in _SEMANTIC_GROUPS:
+        group = manifest.extra.get(key)
+        if isinstance(group, dict):
+            found.update((uid, raw) for uid, raw in group.items() if isinstance(raw, dict))
+    return found
+
+
 def compare_state(current: Manifest, previous: Manifest, graph: LineageGraph) -> list[Change]:
     """Nodes new, modified or deleted since ``previous``, like dbt's ``state:modified`` (+ deleted)."""
     changes: list[Change] = []
     changed_macros = _changed_macros(current, previous)
-    before_all = {**previous.nodes, **previous.sources, **previous.exposures}
-    now_all = {**current.nodes, **current.sources, **current.exposures}
+    before_all = {**previous.nodes, **previous.sources, **previous.exposures, **_semantic_nodes(previous)}
+    now_all = {**current.nodes, **current.sources, **current.exposures, **_semantic_nodes(current)}
     for uid in sorted(now_all):
         if uid not in graph:
             continue
@@ -297,7 +338,9 @@ def compare_state(current: Manifest, previous: Manifest, graph: LineageGraph) ->
 
 def deleted_nodes(current: Manifest, previous: Manifest, previous_graph: LineageGraph) -> list[Change]:
     """Nodes of ``previous`` (of the types ``state:modified`` compares) that ``current`` no longer has."""
-    now_ids = set(current.nodes) | set(current.sources) | set(current.exposures)
+    now_ids = (
+        set(current.nodes) | set(current.sources) | set(current.exposures) | set(_semantic_nodes(current))
+    )
     return [
         Change(uid, "deleted", previous_graph.info(uid))
         for uid in sorted(previous_graph.infos)
@@ -339,7 +382,7 @@ def _project_relative(path: str, project_dir: Path) -> list[str]:
 def file_index(manifest: Manifest, graph: LineageGraph) -> dict[str, set[str]]:
     """Project-relative file path -> unique ids of the nodes defined or described in it."""
     index: dict[str, set[str]] = {}
-    groups = (manifest.nodes, manifest.sources, manifest.exposures)
+    groups = (manifest.nodes, manifest.sources, manifest.exposures, _semantic_nodes(manifest))
     for group in groups:
         for uid, raw in group.items():
             if uid not in graph or raw.get("package_name") not in (manifest.project_name, None):

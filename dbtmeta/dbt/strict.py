@@ -10,12 +10,18 @@ Must not: be imported at module level anywhere (it is slow), or know about Looke
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from dbtmeta.dbt.artifacts import check_kind, read_json
 from dbtmeta.errors import InputError
 
 KINDS = ("manifest", "run_results", "sources")
+
+# A pydantic union member in an error location (``GenericTestNode``, ``Nodes4``): field names and
+# unique ids are never a bare capitalised word.
+_UNION_MEMBER_RE = re.compile(r"[A-Z][A-Za-z0-9]*")
 
 
 def validate_strict(path: str | os.PathLike[str], kind: str) -> Any:
@@ -43,7 +49,7 @@ def validate_strict(path: str | os.PathLike[str], kind: str) -> Any:
     try:
         return parse(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = relevant_errors(exc.errors())
         first: dict[str, Any] = dict(errors[0]) if errors else {}
         location = ".".join(str(part) for part in first.get("loc", ())) or "(top level)"
         message = str(first.get("msg", "invalid")).replace("\n", " ")[:200]
@@ -57,3 +63,36 @@ def validate_strict(path: str | os.PathLike[str], kind: str) -> Any:
             f"{kind.replace('_', ' ')} {str(path)!r} is not recognised by dbt-artifacts-parser: "
             f"{str(exc).splitlines()[0] if str(exc) else 'unknown version'}"
         ) from None
+
+
+def relevant_errors(errors: Sequence[Any]) -> list[Any]:
+    """The validation errors worth showing: per union, only those of the member the value meant.
+
+    A node matches none of the node types of the manifest's union, so pydantic lists the errors of
+    every member (``AnalysisNode.resource_type: Input should be 'analysis'``, ...). The member the
+    value was meant to be is one whose ``resource_type`` matched; of those, the one with the fewest
+    errors. Errors outside a union are all kept, in pydantic's order.
+    """
+    branches: dict[tuple[Any, ...], dict[str, list[int]]] = {}
+    plain: list[int] = []
+    for index, error in enumerate(errors):
+        loc = tuple(error.get("loc", ()))
+        at = next((i for i, part in enumerate(loc) if _is_union_member(part)), None)
+        if at is None:
+            plain.append(index)
+            continue
+        branches.setdefault(loc[:at], {}).setdefault(loc[at], []).append(index)
+    keep = set(plain)
+    for members in branches.values():
+        meant = {
+            name: indices
+            for name, indices in members.items()
+            if not any(tuple(errors[i].get("loc", ()))[-1:] == ("resource_type",) for i in indices)
+        } or members
+        best: list[int] = min(meant.values(), key=len)
+        keep.update(best)
+    return [error for index, error in enumerate(errors) if index in keep]
+
+
+def _is_union_member(part: Any) -> bool:
+    return isinstance(part, str) and _UNION_MEMBER_RE.fullmatch(part) is not None

@@ -376,7 +376,10 @@ def _collect_root_causes(walk: _Walk) -> None:
                 continue
             sites = tuple(t for t in _tested_nodes(walk.test_nodes[test]) if t in walk.in_closure)
             if not _test_failure_explained(walk, test, result.status, sites):
-                walk.add(_result_failure(test, result, severity, sites, is_test=True))
+                failure = _result_failure(test, result, severity, sites, is_test=True)
+                if result.status == "skipped" and not result.message:
+                    failure.message = _skip_reason(walk, test, sites)
+                walk.add(failure)
 
 
 def _test_failure_explained(walk: _Walk, test: str, status: str, sites: tuple[str, ...]) -> bool:
@@ -386,6 +389,48 @@ def _test_failure_explained(walk: _Walk, test: str, status: str, sites: tuple[st
     if any(walk.explains(site) for site in sites):
         return True
     return status == "skipped" and any(walk.skip_is_explained(site) for site in sites)
+
+
+def _skip_reason(walk: _Walk, test: str, sites: tuple[str, ...]) -> str | None:
+    """Why dbt skipped ``test`` when not for its own model: another model it reads failed.
+
+    A relationships test reads two models; when the other one (maybe outside the dashboard's
+    lineage) failed or was skipped, dbt skips the test and says nothing in run_results.
+    """
+    for parent in depends_on_nodes(walk.test_nodes[test]):
+        result = walk.run.get(parent)
+        if parent in sites or result is None or _level(result.status) is None:
+            continue
+        kind, name = _display_name(walk.manifest, parent)
+        if result.status != "skipped":
+            return f"skipped: it also reads {kind} {name}, which ended in {result.status}"
+        reason = f"skipped: it also reads {kind} {name}, which was skipped"
+        origin = _error_upstream(walk, parent)
+        if origin is not None:
+            origin_kind, origin_name = _display_name(walk.manifest, origin)
+            verb = "errored" if walk.run[origin].status == "error" else "failed"
+            reason += f" because {origin_kind} {origin_name} {verb}"
+        return reason
+    return None
+
+
+def _error_upstream(walk: _Walk, start: str) -> str | None:
+    """The nearest node above ``start`` whose result is error-level (breadth first), or None."""
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        following: list[str] = []
+        for node in frontier:
+            for parent in _parents_of(walk.manifest, node):
+                if not isinstance(parent, str) or parent in seen or parent.startswith(TEST_PREFIXES):
+                    continue
+                seen.add(parent)
+                result = walk.run.get(parent)
+                if result is not None and result.status in _STALE_STATUSES:
+                    return parent
+                following.append(parent)
+        frontier = following
+    return None
 
 
 def _result_failure(
