@@ -473,3 +473,57 @@ def test_untrusted_titles_are_shown_as_data(column_build, in_repo, capsys, tmp_p
     code, out, _ = run([*args, "--format", "json"], capsys)
     tiles = json.loads(out)["dashboards"][0]["tiles"]
     assert tiles[0]["title"] == "Revenue \x1b[31m[bold]red[/bold]"  # JSON keeps the data, escaped
+
+
+def test_check_fields_summary_counts_fields_not_findings() -> None:
+    """A field reading two unresolved tables is one field that could not be checked, not two."""
+    import io
+
+    from rich.console import Console
+
+    from dbtmeta.columns.check import FieldCheck, FieldProblem
+    from dbtmeta.render.columns import check_text
+
+    check = FieldCheck(
+        errors=[
+            FieldProblem("v.lkml:3", "v.a", "reads t.x: no column"),
+            FieldProblem("v.lkml:3", "v.a", "y"),
+        ],
+        notes=[
+            FieldProblem("v.lkml:9", "v.b", "table s: no dbt node"),
+            FieldProblem("v.lkml:9", "v.b", "table u: no dbt node"),
+            FieldProblem("v.lkml:12", "v.c", "its SQL has Liquid"),
+        ],
+        fields_checked=4,
+    )
+    out = io.StringIO()
+    check_text(check, Console(file=out, width=200))
+    assert (
+        out.getvalue().splitlines()[-1]
+        == "4 field(s) checked: 1 read a missing column, 2 could not be checked"
+    )
+
+
+def test_another_projects_catalog_is_set_aside(column_build, in_repo, capsys, tmp_path: Path) -> None:
+    """A catalog.json none of whose nodes the manifest has is not used (with a warning): the
+    columns then come from the compiled SQL, as with no catalog."""
+    data = json.loads((column_build.prod / "catalog.json").read_text())
+    for group in ("nodes", "sources"):
+        data[group] = {k.replace(".greenery.", ".elsewhere."): v for k, v in data[group].items()}
+    foreign = tmp_path / "catalog.json"
+    foreign.write_text(json.dumps(data))
+    args = ["check-fields", "--lookml-dir", LOOKML, *prod_args(column_build), "--catalog", str(foreign)]
+    code, out, err = run(args, capsys)
+    assert code == 0
+    assert err == (
+        f"dbtmeta: warning: '{foreign}' describes none of the manifest's nodes (another project's or "
+        "target's catalog?): not used; run `dbt docs generate` for this project\n"
+    )
+    # the models' columns come from their compiled SQL; the promos source has no SQL: 4 fields unchecked
+    assert out.splitlines()[-1] == "75 field(s) checked: 0 read a missing column, 4 could not be checked"
+    assert {line.split(": ")[1] for line in out.splitlines()[:-1]} == {
+        "join:promos",
+        "promos.discount",
+        "promos.status",
+        "promos.promo_id",
+    }

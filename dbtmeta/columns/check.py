@@ -40,6 +40,16 @@ class FieldCheck:
     notes: list[FieldProblem] = field(default_factory=list)  # could not be checked
     fields_checked: int = 0
 
+    @property
+    def fields_with_errors(self) -> int:
+        """How many fields (or joins) read a missing column (a field may have several findings)."""
+        return len({(p.where, p.field) for p in self.errors})
+
+    @property
+    def fields_unchecked(self) -> int:
+        """How many fields (or joins) could not be checked, wholly or in part."""
+        return len({(p.where, p.field) for p in self.notes})
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``fields_checked``, ``errors`` and ``unchecked`` rows."""
 

@@ -256,17 +256,34 @@ def _read_lookml(
 
 
 def load_catalog_near(
-    catalog_path: str | None, target_dir: Path, *, required: bool = False
+    catalog_path: str | None,
+    target_dir: Path,
+    *,
+    required: bool = False,
+    manifest: Manifest | None = None,
 ) -> Catalog | None:
-    """``--catalog FILE``, else catalog.json in the target directory (None when absent and optional)."""
+    """``--catalog FILE``, else catalog.json in the target directory (None when absent and optional).
+
+    With ``manifest``: a catalog none of whose nodes the manifest has (another project's or
+    target's) is set aside with a warning, as foreign run results are.
+    """
     from dbtmeta.dbt.columns import load_catalog
     from dbtmeta.errors import InputError
 
-    if catalog_path:
-        return load_catalog(catalog_path)
-    default = target_dir / "catalog.json"
-    if default.is_file():
-        return load_catalog(default)
+    path = Path(catalog_path) if catalog_path else target_dir / "catalog.json"
+    if catalog_path or path.is_file():
+        catalog = load_catalog(path)
+        if manifest is None or not catalog.nodes:
+            return catalog
+        if any(uid in manifest.nodes or uid in manifest.sources for uid in catalog.nodes):
+            return catalog
+        from dbtmeta.console import warn
+
+        warn(
+            f"{str(path)!r} describes none of the manifest's nodes (another project's or target's "
+            "catalog?): not used; run `dbt docs generate` for this project"
+        )
+        return None
     if required:
         raise InputError(
             f"no catalog.json in {str(target_dir)!r}; run `dbt docs generate` first, or pass --catalog FILE"
@@ -312,9 +329,9 @@ def run_column_impact(
     previous = load_manifest(previous_manifest)
     changes = column_changes(
         previous,
-        load_catalog_near(None, state_dir),
+        load_catalog_near(None, state_dir, manifest=previous),
         manifest,
-        load_catalog_near(catalog_path, paths.target_dir),
+        load_catalog_near(catalog_path, paths.target_dir, manifest=manifest),
     )
     content = load_looker_content(source, manifest)
     # The fields read production's columns: resolve Looker's tables against the production manifest.
@@ -397,7 +414,8 @@ def run_column_lineage(
     unique_id = build_graph(manifest).resolve(name)
     content, resolve = load_content_resolver(source, manifest)
     found = column_lineage(column_usage(content, resolve), unique_id, column)
-    known = node_columns(manifest, load_catalog_near(catalog_path, paths.target_dir), unique_id)
+    catalog = load_catalog_near(catalog_path, paths.target_dir, manifest=manifest)
+    known = node_columns(manifest, catalog, unique_id)
     found.columns_source = known.source
     hit = known.get(column) is not None
     # compiled SQL that could not name every column (a star it cannot expand) cannot say "absent"

@@ -54,7 +54,7 @@ def command(
         check_output_path(output)
     paths = find_artifacts(project_dir, target_path, manifest_path)
     manifest = load_manifest(paths.manifest)
-    catalog = load_catalog_near(catalog_path, paths.target_dir)
+    catalog = load_catalog_near(catalog_path, paths.target_dir, manifest=manifest)
     if catalog is None:
         from dbtmeta.dbt.compiled import has_compiled_sql
         from dbtmeta.errors import InputError

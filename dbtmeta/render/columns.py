@@ -135,8 +135,8 @@ def check_text(check: FieldCheck, console: Console) -> None:
         console.print(Text(clean(line, MAX_MESSAGE)), soft_wrap=True)
     console.print(
         Text(
-            f"{check.fields_checked} field(s) checked: {len(check.errors)} read a missing column, "
-            f"{len(check.notes)} could not be checked"
+            f"{check.fields_checked} field(s) checked: {check.fields_with_errors} read a missing column, "
+            f"{check.fields_unchecked} could not be checked"
         )
     )
 
