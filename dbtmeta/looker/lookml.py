@@ -89,7 +89,7 @@ def read_lookml(
         models.append(model)
         files = [(path, repo.display(path)) for path in model.dashboard_files]
         constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
-        dashboards, problems = read_dashboards(files, model_name, content.base_url, constants)
+        dashboards, problems = read_dashboards(files, model_name, content.base_url, constants, parser)
         content.dashboards.extend(dashboards)
         for where, message in problems:
             repo.problem(where, message, model_name)
@@ -581,6 +581,7 @@ class _Model:
     _explore_ctx: str | None = None  # the explore being built, for _explore._name
     _layer_files: dict[int, Path] = field(default_factory=dict)  # id(view/explore block) -> its file
     _lines: dict[Path, dict[tuple[str, str, str], int]] = field(default_factory=dict)  # see _line_index
+    _requires: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -969,6 +970,11 @@ class _Model:
         ``${other.field}`` names an explore alias; ``${field}`` and ``${<this view>.field}`` are this
         view's own fields and are followed, so ``${a}`` -> ``${b}`` -> ``${users.x}`` counts.
         """
+        if name not in self._requires:  # a view is in many explores: the same answer for each
+            self._requires[name] = self._field_requires(name)
+        return self._requires[name]
+
+    def _field_requires(self, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         view = self._view_def(name)
         if view is None:
             return ()
