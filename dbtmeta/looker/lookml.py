@@ -183,6 +183,7 @@ class _Repo:
             name: _Project(name, directory) for name, directory in imports.items()
         }
         self._parsed: dict[Path, dict[str, Any] | None] = {}
+        self._texts: dict[Path, str] = {}  # read once: the scan, the parse and file:line all need it
         self.parser = parser or LookmlParser(processes=1)
         self._includers: dict[Path, set[str]] = {}  # stood-in file -> models that include it
         self._names: dict[Path, Names | None] = {}  # what the name scan found (None: unreadable)
@@ -246,11 +247,16 @@ class _Repo:
         return models
 
     def text(self, path: Path) -> str | None:
+        known = self._texts.get(path)
+        if known is not None:
+            return known
         try:
-            return read_text(path, "LookML file")
+            text = read_text(path, "LookML file")
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(self.display(path), f"cannot read the file ({exc}); fix the file")
             return None
+        self._texts[path] = text
+        return text
 
     def parse(self, path: Path, model: str | None = None) -> dict[str, Any] | None:
         """The file's LookML with its project's ``@{constants}`` substituted; None (a problem) if bad."""
@@ -299,7 +305,8 @@ class _Repo:
                     continue
                 if path not in self._names:
                     try:
-                        self._names[path] = scan(read_text(path, "LookML file"))
+                        text = self._texts[path] = read_text(path, "LookML file")
+                        self._names[path] = scan(text)
                     except (OSError, UnicodeDecodeError, InputError):
                         continue
                 names = self._names[path]
