@@ -230,11 +230,12 @@ class _Repo:
         """Project-relative posix paths of every file, hidden folders (.git...) left out."""
         if project.files is None:
             root = project.root
-            project.files = sorted(
-                p.relative_to(root).as_posix()
-                for p in root.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            )
+            found = []
+            for path in root.rglob("*"):
+                relative = path.relative_to(root)
+                if not any(part.startswith(".") for part in relative.parts) and path.is_file():
+                    found.append(relative.as_posix())
+            project.files = sorted(found)
         return project.files
 
     def model_files(self) -> list[Path]:
