@@ -183,7 +183,7 @@ class _Repo:
             name: _Project(name, directory) for name, directory in imports.items()
         }
         self._parsed: dict[Path, dict[str, Any] | None] = {}
-        self._texts: dict[Path, str] = {}  # read once: the scan, the parse and file:line all need it
+        self._texts: dict[Path, str] = {}  # files the reader asked for: parse, then file:line
         self.parser = parser or LookmlParser(processes=1)
         self._includers: dict[Path, set[str]] = {}  # stood-in file -> models that include it
         self._names: dict[Path, Names | None] = {}  # what the name scan found (None: unreadable)
@@ -306,8 +306,8 @@ class _Repo:
                     continue
                 if path not in self._names:
                     try:
-                        text = self._texts[path] = read_text(path, "LookML file")
-                        self._names[path] = scan(text)
+                        # not kept: most files of a big repository are never parsed
+                        self._names[path] = scan(read_text(path, "LookML file"))
                     except (OSError, UnicodeDecodeError, InputError):
                         continue
                 names = self._names[path]
