@@ -7,7 +7,8 @@ the revision's ``dbtmeta`` (``git archive REV dbtmeta``, first on ``PYTHONPATH``
 checkout's, each with a cold LookML cache, then warm, then with the cache off
 (``DBTMETA_NO_CACHE``): stdout, stderr and the exit code must all equal the revision's cold run.
 
-Inputs: bench_columns.py's generated project at ``--size`` (generated if missing), and the example
+Inputs: bench_columns.py's generated project at ``--size`` (generated if missing; check-fields
+also against its catalog with one column in five removed, for findings), and the example
 project's failure run (tests/.artifacts-cache, built by the test suite; skipped when absent) with
 example_project/looker.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +44,15 @@ def _inputs(size: str) -> dict[str, dict[str, list[str]]]:
     found: dict[str, dict[str, list[str]]] = {}
     out = bench_columns.ensure(size)
     found[f"bench-{size}"] = _runs(out / "target", out / "target" / "catalog.json", out / "lookml")
+    # The generated fields all read columns that exist: check-fields again against a catalog
+    # missing one column in five, for findings to compare.
+    catalog = json.loads((out / "target" / "catalog.json").read_text(encoding="utf-8"))
+    for node in catalog["nodes"].values():
+        node["columns"] = {k: v for i, (k, v) in enumerate(node["columns"].items()) if i % 5 != 4}
+    missing = Path(tempfile.mkdtemp(prefix="same-output-")) / "catalog.json"
+    missing.write_text(json.dumps(catalog), encoding="utf-8")
+    fields = _runs(out / "target", missing, out / "lookml")["fields"]
+    found[f"bench-{size}-missing-columns"] = {"fields": fields}
     cache = REPO / "tests" / ".artifacts-cache"
     failures = sorted(cache.glob("*/example/failure/manifest.json"), key=lambda p: p.stat().st_mtime)
     catalogs = sorted(cache.glob("*/columns/pr/catalog.json"), key=lambda p: p.stat().st_mtime)
