@@ -39,8 +39,9 @@ import gen_project  # noqa: E402
 Output = tuple[int, str, str]
 
 
-def _inputs(size: str) -> dict[str, dict[str, list[str]]]:
-    """name -> {run: CLI args} for the bench project and, when built, the example project."""
+def _inputs(size: str, scratch: Path) -> dict[str, dict[str, list[str]]]:
+    """name -> {run: CLI args} for the bench project and, when built, the example project
+    (``scratch``: a directory for the catalog missing columns)."""
     found: dict[str, dict[str, list[str]]] = {}
     out = bench_columns.ensure(size)
     found[f"bench-{size}"] = _runs(out / "target", out / "target" / "catalog.json", out / "lookml")
@@ -49,7 +50,7 @@ def _inputs(size: str) -> dict[str, dict[str, list[str]]]:
     catalog = json.loads((out / "target" / "catalog.json").read_text(encoding="utf-8"))
     for node in catalog["nodes"].values():
         node["columns"] = {k: v for i, (k, v) in enumerate(node["columns"].items()) if i % 5 != 4}
-    missing = Path(tempfile.mkdtemp(prefix="same-output-")) / "catalog.json"
+    missing = scratch / "catalog.json"
     missing.write_text(json.dumps(catalog), encoding="utf-8")
     fields = _runs(out / "target", missing, out / "lookml")["fields"]
     found[f"bench-{size}-missing-columns"] = {"fields": fields}
@@ -123,7 +124,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as base:
         with tarfile.open(fileobj=BytesIO(archive)) as tar:
             tar.extractall(base, filter="data")
-        for name, runs in _inputs(options.size).items():
+        for name, runs in _inputs(options.size, Path(base)).items():
             for run, args in runs.items():
                 expected = _variants(Path(base), args)
                 got = _variants(REPO, args)
