@@ -23,6 +23,8 @@ untimed run first, its cold time reported apart), interleaved, median of ``--rep
 - fields: ``check-fields --format json`` (every field of every explore dashboards use, traced and
   looked up in the catalog).
 
+Peak memory: each process's ``ru_maxrss`` (``os.wait4``), the largest of the repeats.
+
 Usage: python bench/bench_columns.py [--repeat 3] [--size large] [--force]
 """
 
@@ -178,15 +180,19 @@ def ensure(size: str, force: bool = False) -> Path:
     return out
 
 
-def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "dbtmeta", *args], env=env, capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"dbtmeta {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return elapsed, proc.returncode, proc.stdout
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one CLI process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "dbtmeta", *args], env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            err.seek(0)
+            raise SystemExit(f"dbtmeta {' '.join(args)} failed ({code}): {err.read().decode()[-2000:]}")
+        out.seek(0)
+        return elapsed, usage.ru_maxrss / 1024, out.read().decode()
 
 
 def main() -> None:
@@ -228,13 +234,16 @@ def main() -> None:
             env.pop(key, None)
         cold = {name: _run(args, env)[0] for name, args in runs.items() if name != "table"}
         times: dict[str, list[float]] = {name: [] for name in runs}
+        peaks: dict[str, list[float]] = {name: [] for name in runs}
         outputs: dict[str, str] = {}
         for _ in range(options.repeat):
             for name, args in runs.items():
-                elapsed, _code, stdout = _run(args, env)
+                elapsed, peak, stdout = _run(args, env)
                 times[name].append(elapsed)
+                peaks[name].append(peak)
                 outputs[name] = stdout
     median = {name: statistics.median(values) for name, values in times.items()}
+    peak = {name: max(values) for name, values in peaks.items()}
     table, tiles = json.loads(outputs["table"]), json.loads(outputs["tiles"])
     fields = json.loads(outputs["fields"])
 
@@ -249,7 +258,8 @@ def main() -> None:
         spread = ", ".join(f"{t:.2f}" for t in times[name])
         ratio = median[name] / median["table"]
         extra = f"; cold LookML cache {cold[name]:.2f} s" if name in cold else ""
-        print(f"{name:6} median {median[name]:.2f} s ({spread}) = {ratio:.2f}x table{extra}")
+        memory = f"; peak RSS {peak[name]:.0f} MB = {peak[name] / peak['table']:.2f}x table"
+        print(f"{name:6} median {median[name]:.2f} s ({spread}) = {ratio:.2f}x table{extra}{memory}")
 
 
 if __name__ == "__main__":

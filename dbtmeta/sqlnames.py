@@ -55,19 +55,26 @@ class SqlParseError(InputError):
     """SQL or a table name that sqlglot cannot parse."""
 
 
+@functools.lru_cache(maxsize=256)  # called per field and per table name: sqlglot's look-up is not free
 def sqlglot_dialect(dialect: str | None) -> str:
     """The sqlglot dialect for a dbt adapter type or Looker dialect name ("" = generic)."""
     if not dialect:
         return ""
-    from sqlglot.dialects.dialect import Dialect
-
     name = dialect.strip().lower()
     name = _DIALECT_ALIASES.get(name, name)
     try:
-        Dialect.get_or_raise(name)
+        _dialect(name)
     except ValueError:
         return ""  # unknown warehouse: generic SQL rules rather than a failure
     return name
+
+
+@functools.lru_cache(maxsize=64)
+def _dialect(read: str) -> Any:
+    """sqlglot's ``Dialect`` instance for a dialect name (a new one per call otherwise)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise(read)
 
 
 def normalize(identifier: str, dialect: str | None, *, quoted: bool = False, part: str = "table") -> str:
@@ -87,11 +94,9 @@ _PARTS = ("database", "schema", "table")
 def _normalize_part(identifier: Any, read: str, part: str) -> str:
     """sqlglot's case rule for the dialect, except BigQuery: dataset and table names are
     case-sensitive there (``Organization`` and ``organization`` are two tables); projects are not."""
-    from sqlglot.dialects.dialect import Dialect
-
     if read == "bigquery" and part in ("schema", "table"):
         return str(identifier.name)
-    return str(Dialect.get_or_raise(read).normalize_identifier(identifier).name)
+    return str(_dialect(read).normalize_identifier(identifier).name)
 
 
 def normalize_relation(
@@ -154,12 +159,10 @@ def _plain_parts(text: str, read: str) -> tuple[list[str], bool] | None:
     Parsing 20,000 relation names costs seconds for the answer this gives; ``tests/test_sqlnames.py``
     checks that both ways agree.
     """
-    from sqlglot.dialects.dialect import Dialect
-
     pieces = text.split(".")
     if not 1 <= len(pieces) <= 3:
         return None
-    tokenizer = Dialect.get_or_raise(read).tokenizer_class
+    tokenizer = _dialect(read).tokenizer_class
     quoted = all(len(p) > 2 and p[0] == '"' and p[-1] == '"' for p in pieces)
     if quoted and '"' not in tokenizer.IDENTIFIERS:
         return None
@@ -172,15 +175,17 @@ def _plain_parts(text: str, read: str) -> tuple[list[str], bool] | None:
 
 
 def _normalized(parts: list[str], read: str, *, quoted: bool) -> tuple[str | None, str | None, str]:
-    from sqlglot import exp
-
     names: list[str | None] = [None] * (3 - len(parts))
     positions = _PARTS[3 - len(parts) :]
-    names += [
-        _normalize_part(exp.to_identifier(p, quoted=quoted), read, pos)
-        for p, pos in zip(parts, positions, strict=True)
-    ]
+    names += [_normalize_plain(p, quoted, read, pos) for p, pos in zip(parts, positions, strict=True)]
     return names[0], names[1], str(names[2])
+
+
+@functools.lru_cache(maxsize=4096)  # databases and schemas repeat across thousands of relations
+def _normalize_plain(text: str, quoted: bool, read: str, part: str) -> str:
+    from sqlglot import exp
+
+    return _normalize_part(exp.to_identifier(text, quoted=quoted), read, part)
 
 
 def tables_in_sql(sql: str, dialect: str | None) -> list[str]:

@@ -76,10 +76,68 @@ def test_second_read_parses_nothing_and_gives_the_same_content(tmp_path: Path, l
     parsed = len(lkml_calls)
     manifests = 1 if (repo / "manifest.lkml").is_file() else 0  # manifest.lkml is read apart, uncached
     assert parsed > 5
-    assert len(list(cache.rglob("*.json"))) == parsed - manifests
+    kinds = [json.loads(p.read_bytes()).get("kind") for p in cache.rglob("*.json")]
+    # one entry per LookML file parsed, one per dashboard file the model includes (its YAML)
+    assert (kinds.count(None), kinds.count("dashboard-yaml"), len(kinds)) == (
+        parsed - manifests,
+        2,
+        parsed + 1,
+    )
     second = read_lookml(repo, cache_dir=cache, processes=1)
     assert len(lkml_calls) == parsed + manifests
     assert _all(second) == _all(first)
+
+
+def test_dashboards_yaml_is_read_from_the_cache_the_second_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbtmeta import yamlsafe
+
+    repo, cache = _copy(tmp_path), tmp_path / "cache"
+    loads: list[str] = []
+    real = yamlsafe.load
+
+    def counting(text: str, loader: Any = None) -> Any:
+        loads.append(text)
+        return real(text, loader)
+
+    monkeypatch.setattr(yamlsafe, "load", counting)
+    first = read_lookml(repo, cache_dir=cache, processes=1)
+    assert len(loads) == 2  # regional and sales
+    assert _all(read_lookml(repo, cache_dir=cache, processes=1)) == _all(first)
+    assert len(loads) == 2
+    assert [d.id for d in first.dashboards] == ["shop::empty", "shop::regional_sales", "shop::sales"]
+
+
+def test_dashboard_yaml_json_would_change_is_not_cached(tmp_path: Path) -> None:
+    repo, cache = _copy(tmp_path), tmp_path / "cache"
+    dashboard = repo / "dashboards" / "sales.dashboard.lookml"
+    # A date and an integer key: JSON would give back a string for each, so the file is not cached.
+    dashboard.write_text(
+        dashboard.read_text().replace("  title:", "  updated: 2024-05-01\n  7: seven\n  title:", 1)
+    )
+    expected = _all(read_lookml(repo, processes=1))
+    assert _all(read_lookml(repo, cache_dir=cache, processes=1)) == expected
+    kinds = [json.loads(p.read_bytes()).get("kind") for p in cache.rglob("*.json")]
+    assert kinds.count("dashboard-yaml") == 1  # regional only
+    assert _all(read_lookml(repo, cache_dir=cache, processes=1)) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "exact"),
+    [
+        ({"a": [1, 2.5, True, None, "x", {"b": []}]}, True),
+        ({1: "int key"}, False),
+        ({"a": float("nan")}, False),
+        ([{"a": {"b": [float("inf")]}}], False),
+        ({"when": __import__("datetime").date(2024, 5, 1)}, False),
+        ((1, 2), False),
+    ],
+)
+def test_json_exact_says_which_data_json_gives_back_equal(data: Any, exact: bool) -> None:
+    assert lookml_cache._json_exact(data) is exact
+    if exact:
+        assert json.loads(json.dumps(data)) == data
 
 
 def test_an_edited_file_is_parsed_again_never_read_stale(tmp_path: Path, lkml_calls: list[str]) -> None:
@@ -107,11 +165,13 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(
     repo, cache = _copy(tmp_path), tmp_path / "cache"
     expected = _all(read_lookml(repo, cache_dir=cache, processes=1))
     entries = sorted(cache.rglob("*.json"))
+    lookml_entries = [e for e in entries if "kind" not in json.loads(e.read_bytes())]  # not dashboards
+    assert len(entries) - len(lookml_entries) == 2
     for entry in entries:
         entry.write_bytes(garbage)
     calls = len(lkml_calls)
     assert _all(read_lookml(repo, cache_dir=cache, processes=1)) == expected
-    assert len(lkml_calls) - calls >= len(entries)  # every entry parsed again
+    assert len(lkml_calls) - calls >= len(lookml_entries)  # every entry parsed again
     for entry in entries:
         assert json.loads(entry.read_bytes())["key"] == entry.stem
 
@@ -259,7 +319,7 @@ def test_generated_benchmark_repository_same_answers_in_every_mode(
     assert needed.problems == everything.problems
     # at this scale some models have no explores or dashboards of their own: only those includes
     assert everything.problems and all("matches no file" in p for p in everything.problems)
-    parsed_files = len(list(cache.rglob("*.json")))
+    parsed_files = sum(1 for p in cache.rglob("*.json") if "kind" not in json.loads(p.read_bytes()))
     lkml_files = len(list((tmp_path / "repo").rglob("*.lkml")))
     assert (
         0 < parsed_files < lkml_files - 2

@@ -148,3 +148,27 @@ def test_tile_level_from_a_snapshot_as_from_the_lookml(
         INVENTORY_TEST,
         ["Current inventory", "Page views against stock"],
     )
+
+
+def test_only_dashboards_with_a_column_test_cause_have_their_fields_traced(
+    example_build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbtmeta.looker.fields import FieldLineage, FieldTracer
+
+    traced: list[tuple[str, str, str]] = []
+    real = FieldTracer.trace
+
+    def counting(self: FieldTracer, model: str, explore: str, name: str) -> FieldLineage:
+        traced.append((model, explore, name))
+        return real(self, model, explore, name)
+
+    monkeypatch.setattr(FieldTracer, "trace", counting)
+    _before, after = failure_report(example_build)
+    # inventory_health is the only dashboard with a column test on a node it reads (the others'
+    # causes are models, sources and a test upstream): the tile level traces its fields only.
+    inventory = next(e for e in after.exposures if e.name == "inventory_health")
+    content, _ = load_lookml(str(LOOKML), (), load_manifest(example_build.failure / "manifest.json"))
+    dashboard = next(d for d in content.dashboards if d.id == inventory.meta["looker_id"])
+    explores = {(q.model, q.explore) for q in dashboard.queries()}
+    assert traced and {(m, e) for m, e, _ in traced} == explores
+    assert ("greenery", "products", "products.inventory") in traced

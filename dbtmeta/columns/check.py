@@ -89,14 +89,21 @@ def check_fields(
             for item in view.fields if view else ():
                 if item.kind in ("filter", "parameter") and item.sql is None and not item.problem:
                     continue  # templated filters and parameters read no column by themselves
-                lineage = tracer.trace(model, explore, f"{join.alias}.{item.name}")
-                lineages.append((f"{join.view}.{item.name}", lineage))
+                shown = f"{join.view}.{item.name}"
+                if (_where(item.file, item.line), shown) in seen:
+                    continue  # checked in an explore before: its lineage here would be dropped below
+                lineages.append((shown, tracer.trace(model, explore, f"{join.alias}.{item.name}")))
             for shown, lineage in lineages:
                 if (lineage.where, shown) in seen:
                     continue
                 seen.add((lineage.where, shown))
                 _check(lineage, shown, resolve, columns, errors, notes)
     return FieldCheck(sorted(errors), sorted(notes), len(seen))
+
+
+def _where(file: str | None, line: int | None) -> str:
+    """``FieldLineage.where`` of a field defined at ``file``:``line``."""
+    return FieldLineage(model="", explore="", field="", file=file, line=line).where
 
 
 def _check(

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dbtmeta.columns.usage import ColumnUsage, Resolve, column_usage
+from dbtmeta.columns.usage import Resolve
 from dbtmeta.dbt.artifacts import Manifest
 from dbtmeta.health.model import Cause, ExposureHealth, HealthReport, Status
 from dbtmeta.looker.content import Dashboard, LookerContent
+from dbtmeta.looker.fields import FieldTracer, join_lineage, tile_fields
 
 ROW_LEVEL_TESTS = frozenset({"unique", "relationships"})
 
@@ -28,9 +29,16 @@ ROW_LEVEL_TESTS = frozenset({"unique", "relationships"})
 def tile_health(
     report: HealthReport, manifest: Manifest, content: LookerContent, resolve: Resolve
 ) -> HealthReport:
-    """``report`` with each Looker dashboard's causes narrowed to the tiles they affect."""
+    """``report`` with each Looker dashboard's causes narrowed to the tiles they affect.
+
+    Only what a dashboard's causes ask is computed: the nodes of its tiles when it has causes, the
+    columns its fields read when a cause is a column test (a field is traced only then).
+    """
     dashboards = {d.id: d for d in content.dashboards}
-    usage = column_usage(content, resolve)
+    same_id: dict[str, list[Dashboard]] = {}  # what a column's readers were looked up among
+    for item in content.dashboards:
+        same_id.setdefault(item.id, []).append(item)
+    tracer = FieldTracer(content)
     exposures = []
     for exposure in report.exposures:
         looker_id = (exposure.meta or {}).get("looker_id")
@@ -38,8 +46,40 @@ def tile_health(
         if dashboard is None:
             exposures.append(exposure)
             continue
-        exposures.append(_narrow(exposure, dashboard, manifest, content, usage, resolve))
+        reading = _Reading(content, same_id[dashboard.id], tracer, resolve)
+        exposures.append(_narrow(exposure, dashboard, manifest, content, reading, resolve))
     return HealthReport(exposures, report.project_name, report.generated_at, report.invocation_ids)
+
+
+class _Reading:
+    """Which tiles of the dashboards of one id read a column of a node (``ColumnUsage.readers``
+    restricted to them), their fields traced on the first question."""
+
+    def __init__(
+        self, content: LookerContent, dashboards: list[Dashboard], tracer: FieldTracer, resolve: Resolve
+    ) -> None:
+        self.content, self.dashboards, self.tracer, self.resolve = content, dashboards, tracer, resolve
+        self._tiles: dict[tuple[str, str], set[str]] | None = None
+
+    def tiles(self, unique_id: str, column: str) -> set[str]:
+        """Ids of the tiles whose fields (or joins) read ``unique_id``'s ``column`` (any case)."""
+        if self._tiles is None:
+            self._tiles = {}
+            for dashboard in self.dashboards:
+                self._add(dashboard)
+        return self._tiles.get((unique_id, column.lower()), set())
+
+    def _add(self, dashboard: Dashboard) -> None:
+        assert self._tiles is not None
+        for tile in tile_fields(self.content, dashboard):
+            query = tile.query
+            lineages = [self.tracer.trace(query.model, query.explore, name) for name in tile.fields]
+            lineages += [join_lineage(self.tracer, query.model, query.explore, a) for a in tile.joins]
+            for lineage in lineages:
+                for ref in lineage.columns:
+                    unique_id = self.resolve(ref.table, ref.connection)[0]
+                    if unique_id is not None:
+                        self._tiles.setdefault((unique_id, ref.column.lower()), set()).add(tile.tile_id)
 
 
 def _tile_nodes(content: LookerContent, dashboard: Dashboard, resolve: Resolve) -> dict[str, set[str]]:
@@ -61,15 +101,15 @@ def _narrow(
     dashboard: Dashboard,
     manifest: Manifest,
     content: LookerContent,
-    usage: ColumnUsage,
+    reading: _Reading,
     resolve: Resolve,
 ) -> ExposureHealth:
     tiles = tuple((t.id, t.title or t.id) for t in dashboard.tiles if t.queries)
     tile_ids = [tile_id for tile_id, _ in tiles]
-    nodes = _tile_nodes(content, dashboard, resolve)
+    nodes = _tile_nodes(content, dashboard, resolve) if exposure.causes else {}
     causes: list[Cause] = []
     for cause in exposure.causes:
-        affected = _affected(cause, dashboard.id, tile_ids, nodes, manifest, usage)
+        affected = _affected(cause, tile_ids, nodes, manifest, reading)
         if affected:
             causes.append(replace(cause, tiles=tuple(affected)))
     status = exposure.status
@@ -79,12 +119,7 @@ def _narrow(
 
 
 def _affected(
-    cause: Cause,
-    dashboard_id: str,
-    tile_ids: list[str],
-    nodes: dict[str, set[str]],
-    manifest: Manifest,
-    usage: ColumnUsage,
+    cause: Cause, tile_ids: list[str], nodes: dict[str, set[str]], manifest: Manifest, reading: _Reading
 ) -> list[str]:
     read = cause.path[-2] if len(cause.path) >= 2 else cause.unique_id
     if cause.resource_type == "test" and len(cause.path) >= 2:
@@ -98,6 +133,6 @@ def _affected(
             and kind not in ROW_LEVEL_TESTS
             and cause.path[1] == read
         ):
-            reading = {u.tile_id for u in usage.readers(read, column) if u.dashboard_id == dashboard_id}
-            return [t for t in tile_ids if t in reading]
+            found = reading.tiles(read, column)
+            return [t for t in tile_ids if t in found]
     return [t for t in tile_ids if read in nodes.get(t, set())]

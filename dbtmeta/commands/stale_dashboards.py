@@ -17,6 +17,7 @@ from dbtmeta.vocabulary import EXPOSURE_TYPES, MATURITIES
 
 if TYPE_CHECKING:
     from dbtmeta.alerts.send import SlackOptions
+    from dbtmeta.dbt.artifacts import Manifest
     from dbtmeta.health.model import HealthReport
     from dbtmeta.health.report import Filters
 
@@ -157,7 +158,7 @@ def command(
     """
     from dbtmeta.alerts.send import send_alerts
     from dbtmeta.console import info
-    from dbtmeta.health.report import Filters, exit_code_for, load_report
+    from dbtmeta.health.report import Filters, exit_code_for, load_health
     from dbtmeta.render import get_renderer
 
     output_format = output_format.lower()
@@ -168,10 +169,10 @@ def command(
     if history_file is not None:
         _check_history_path(history_file)
 
-    report = load_report(
+    report, manifest = load_health(
         project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
     )
-    report = _tile_level(report, source, project_dir, target_path, manifest_path)
+    report = _tile_level(report, manifest, source)
     report = _filtered(report, Filters(exposures + exposures_old, types, maturities, owners))
 
     extra = _record_history(report, history_file, history_days, output_format) if history_file else {}
@@ -196,22 +197,14 @@ def _filtered(report: HealthReport, filters: Filters) -> HealthReport:
     return report
 
 
-def _tile_level(
-    report: HealthReport,
-    source: LookerSource,
-    project_dir: str | None,
-    target_path: str | None,
-    manifest_path: str | None,
-) -> HealthReport:
+def _tile_level(report: HealthReport, manifest: Manifest, source: LookerSource) -> HealthReport:
     """Looker content given (``--lookml-dir``, ``--snapshot``, ``--looker-ini``/``--base-url``): each
     dashboard's causes narrowed to the tiles they affect (column-lineage.md)."""
     if not source.given:
         return report
     from dbtmeta.columns.tiles import tile_health
     from dbtmeta.commands._columns import load_content_resolver
-    from dbtmeta.dbt.artifacts import find_artifacts, load_manifest
 
-    manifest = load_manifest(find_artifacts(project_dir, target_path, manifest_path).manifest)
     content, resolve = load_content_resolver(source, manifest)
     return tile_health(report, manifest, content, resolve)
 

@@ -13,10 +13,14 @@ import dataclasses
 import fnmatch
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dbtmeta.console import warn
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from dbtmeta.health.model import ExposureHealth, HealthReport, Status
+
+if TYPE_CHECKING:
+    from dbtmeta.dbt.artifacts import Manifest
 
 FAIL_ON: tuple[str, ...] = ("at_risk", "stale", "never")
 
@@ -89,6 +93,21 @@ def load_report(
     strict: bool = False,
 ) -> HealthReport:
     """Find and load the artifacts, then compute the health of every exposure."""
+    return load_health(
+        project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
+    )[0]
+
+
+def load_health(
+    project_dir: str | None,
+    target_path: str | None,
+    manifest_path: str | None,
+    run_results_paths: Sequence[str],
+    sources_path: str | None,
+    *,
+    strict: bool = False,
+) -> tuple[HealthReport, Manifest]:
+    """:func:`load_report`, and the manifest it read (for who needs it next: read once)."""
     from dbtmeta.dbt import artifacts
     from dbtmeta.health.compute import compute_health
 
@@ -131,7 +150,7 @@ def load_report(
             "dashboard is 'unknown'; run `dbt build` (and `dbt source freshness`) first, "
             "or pass the run results"
         )
-    return compute_health(manifest, results, freshness)
+    return compute_health(manifest, results, freshness), manifest
 
 
 def _strict_validate(manifest: Path, run_results: Sequence[Path], sources: Path | None) -> None:

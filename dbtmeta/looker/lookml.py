@@ -90,7 +90,7 @@ def read_lookml(
         models.append(model)
         files = [(path, repo.display(path)) for path in model.dashboard_files]
         constants = {path: repo.project_of(path).constants for path in model.dashboard_files}
-        dashboards, problems = read_dashboards(files, model_name, content.base_url, constants)
+        dashboards, problems = read_dashboards(files, model_name, content.base_url, constants, parser)
         content.dashboards.extend(dashboards)
         for where, message in problems:
             repo.problem(where, message, model_name)
@@ -190,6 +190,7 @@ class _Repo:
             name: _Project(name, directory) for name, directory in imports.items()
         }
         self._parsed: dict[Path, dict[str, Any] | None] = {}
+        self._texts: dict[Path, str] = {}  # files the reader asked for: parse, then file:line
         self.parser = parser or LookmlParser(processes=1)
         self._includers: dict[Path, set[str]] = {}  # stood-in file -> models that include it
         self._names: dict[Path, Names | None] = {}  # what the name scan found (None: unreadable)
@@ -236,11 +237,12 @@ class _Repo:
         """Project-relative posix paths of every file, hidden folders (.git...) left out."""
         if project.files is None:
             root = project.root
-            project.files = sorted(
-                p.relative_to(root).as_posix()
-                for p in root.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            )
+            found = []
+            for path in root.rglob("*"):
+                relative = path.relative_to(root)
+                if not any(part.startswith(".") for part in relative.parts) and path.is_file():
+                    found.append(relative.as_posix())
+            project.files = sorted(found)
         return project.files
 
     def model_files(self) -> list[Path]:
@@ -253,11 +255,16 @@ class _Repo:
         return models
 
     def text(self, path: Path) -> str | None:
+        known = self._texts.get(path)
+        if known is not None:
+            return known
         try:
-            return read_text(path, "LookML file")
+            text = read_text(path, "LookML file")
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(self.display(path), f"cannot read the file ({exc}); fix the file")
             return None
+        self._texts[path] = text
+        return text
 
     def parse(self, path: Path, model: str | None = None) -> dict[str, Any] | None:
         """The file's LookML with its project's ``@{constants}`` substituted; None (a problem) if bad."""
@@ -306,6 +313,7 @@ class _Repo:
                     continue
                 if path not in self._names:
                     try:
+                        # not kept: most files of a big repository are never parsed
                         self._names[path] = scan(read_text(path, "LookML file"))
                     except (OSError, UnicodeDecodeError, InputError):
                         continue
@@ -611,6 +619,7 @@ class _Model:
     _explore_ctx: str | None = None  # the explore being built, for _explore._name
     _layer_files: dict[int, Path] = field(default_factory=dict)  # id(view/explore block) -> its file
     _lines: dict[Path, dict[tuple[str, str, str], int]] = field(default_factory=dict)  # see _line_index
+    _requires: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -997,6 +1006,11 @@ class _Model:
         ``${other.field}`` names an explore alias; ``${field}`` and ``${<this view>.field}`` are this
         view's own fields and are followed, so ``${a}`` -> ``${b}`` -> ``${users.x}`` counts.
         """
+        if name not in self._requires:  # a view is in many explores: the same answer for each
+            self._requires[name] = self._field_requires(name)
+        return self._requires[name]
+
+    def _field_requires(self, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         view = self._view_def(name)
         if view is None:
             return ()

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,29 @@ class LookmlParser:
             pass
         return [r if r is not None else load_text(texts[i]) for i, r in enumerate(results)]
 
+    def cached(self, kind: str, text: str, compute: Callable[[str], Any]) -> Any:
+        """``compute(text)`` (e.g. a dashboard's YAML loaded), remembered on disk by content under
+        ``kind``. What ``compute`` raises is raised (and not remembered); a result JSON would not
+        give back equal (a date, a non-string key...) is not remembered either."""
+        key = self._key(f"{kind}\0{text}")
+        path = self._path(key)
+        if path is not None:
+            try:
+                entry = json.loads(path.read_bytes())
+            except (OSError, ValueError):  # missing, unreadable or corrupt: compute again
+                entry = None
+            if (
+                isinstance(entry, dict)
+                and entry.get("key") == key
+                and entry.get("kind") == kind
+                and "data" in entry
+            ):
+                return entry["data"]
+        data = compute(text)
+        if path is not None and _json_exact(data):
+            self._store(path, key, {"key": key, "kind": kind, "data": data})
+        return data
+
     # -- the disk cache ------------------------------------------------------------------------
 
     def _key(self, text: str) -> str:
@@ -201,6 +224,10 @@ class LookmlParser:
         if path is None:
             return
         entry = {"key": key, "data": parsed.data, "error": parsed.error, "messages": list(parsed.messages)}
+        self._store(path, key, entry)
+
+    @staticmethod
+    def _store(path: Path, key: str, entry: dict[str, Any]) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Atomic (readers see no half entry) but not fsynced: a lost entry is parsed again.
@@ -215,3 +242,23 @@ class LookmlParser:
                 raise
         except (OSError, TypeError, ValueError):  # a read-only cache only costs time
             return
+
+
+def _json_exact(data: Any) -> bool:
+    """Whether JSON gives ``data`` back equal: str/int/finite float/bool/None, lists, str-keyed dicts."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            if not all(type(k) is str for k in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+        elif kind not in (str, int, bool, type(None)):
+            return False
+    return True
