@@ -36,7 +36,6 @@ def columns(tracer: FieldTracer, explore: str, name: str) -> tuple[list[tuple[st
         ("sessions.days_since_visit", [(SESSIONS, "visit_date")]),  # DAY is a date part, no column
         ("sessions.total_visits", [(SESSIONS, "totals")]),
         ("sessions.landing_page", [(SESSIONS, "hits")]),  # hits.x of UNNEST(${TABLE}.hits) AS hits
-        ("sessions.sender", [(SESSIONS, "from")]),  # a reserved word as a column name
         ("sessions.partition_date", []),  # _TABLE_SUFFIX: BigQuery's pseudo-column, no table's
     ],
 )

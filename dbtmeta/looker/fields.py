@@ -475,18 +475,11 @@ def _columns_of_expression(sql: str, dialect: str | None) -> tuple[tuple[tuple[s
 
     from dbtmeta.sqlnames import sqlglot_dialect
 
-    read = sqlglot_dialect(dialect)
     try:
-        tree = sqlglot.parse_one(f"SELECT {sql} FROM {_TABLE}", read=read)
+        tree = sqlglot.parse_one(f"SELECT {sql} FROM {_TABLE}", read=sqlglot_dialect(dialect))
     except SqlglotError as exc:
-        quoted = _quote_keyword_columns(sql, read)
-        try:
-            if quoted is None:
-                raise exc
-            tree = sqlglot.parse_one(f"SELECT {quoted} FROM {_TABLE}", read=read)
-        except SqlglotError:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return (), detail
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (), detail
     # FROM UNNEST(${TABLE}.hits) AS hits: hits.x reads what the UNNEST's argument reads, found there
     unnested = {
         name.lower()
@@ -508,31 +501,6 @@ def _columns_of_expression(sql: str, dialect: str | None) -> tuple[tuple[tuple[s
         else:
             found.append((column.table, column.name))
     return tuple(found), None
-
-
-def _quote_keyword_columns(sql: str, read: Any) -> str | None:
-    """``sql`` with reserved words after ``${TABLE}.`` / ``${field}.`` quoted (``${TABLE}.from``: a
-    column Looker passes through, sqlglot refuses), or None when there is none (or no tokens)."""
-    from sqlglot import TokenType, exp
-    from sqlglot.dialects.dialect import Dialect
-    from sqlglot.errors import SqlglotError
-
-    try:
-        dialect = Dialect.get_or_raise(read)
-        tokens = dialect.tokenize(sql)
-    except (SqlglotError, ValueError):
-        return None
-    spans = [
-        (token.start, token.end, token.text)
-        for before, dot, token in zip(tokens, tokens[1:], tokens[2:], strict=False)
-        if dot.token_type == TokenType.DOT
-        and (before.text == _TABLE or before.text.startswith(_FIELD))
-        and token.token_type not in (TokenType.VAR, TokenType.IDENTIFIER)
-        and token.text.isidentifier()
-    ]
-    for start, end, text in reversed(spans):
-        sql = sql[:start] + exp.to_identifier(text, quoted=True).sql(dialect=dialect) + sql[end + 1 :]
-    return sql if spans else None
 
 
 @dataclass(frozen=True)
