@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dbtmeta.looker.content import LookerContent
 from dbtmeta.looker.fields import ColumnRef, FieldTracer, join_lineage, key_lineages, tile_fields
 from dbtmeta.looker.lookml import read_lookml
 
@@ -281,3 +282,47 @@ def test_symmetric_aggregate_keys_of_the_example_tiles(greenery: FieldTracer) ->
             ["user_id"],
         ),
     }
+
+
+JOINED_DERIVED = """view: buyers {
+  derived_table: {
+    sql: SELECT o.id, email, amount FROM shop.orders o JOIN shop.users u ON o.user_id = u.id ;;
+  }
+  dimension: id {}
+  dimension: email {}
+}
+"""
+
+
+def _joined_derived(tmp_path: Path) -> LookerContent:
+    (tmp_path / "m.model.lkml").write_text('connection: "c"\ninclude: "*.view.lkml"\nexplore: buyers {}\n')
+    (tmp_path / "buyers.view.lkml").write_text(JOINED_DERIVED)
+    return read_lookml(tmp_path, fields=True)
+
+
+def test_unqualified_column_over_a_join_is_reported_not_dropped(tmp_path: Path) -> None:
+    """sqlglot cannot tell which table `email` is from without their columns: a problem, never
+    'reads no column' (which would pass check-fields and hide the field from impact)."""
+    found = FieldTracer(_joined_derived(tmp_path)).trace("m", "buyers", "buyers.email")
+    assert (found.columns, found.problems) == (
+        (),
+        (
+            "buyers.email: column email of derived table buyers: reads email without a table name from "
+            "several tables: which one is not known (the catalog's columns of each table would tell)",
+        ),
+    )
+
+
+def test_unqualified_column_placed_with_the_tables_columns(tmp_path: Path) -> None:
+    known = {"shop.orders": ["id", "user_id", "amount"], "shop.users": ["id", "email"]}
+    tracer = FieldTracer(_joined_derived(tmp_path), lambda table, connection: known.get(table))
+    found = tracer.trace("m", "buyers", "buyers.email")
+    assert ([(c.table, c.column) for c in found.columns], found.problems) == ([("shop.users", "email")], ())
+    qualified = tracer.trace("m", "buyers", "buyers.id")
+    assert [(c.table, c.column) for c in qualified.columns] == [("shop.orders", "id")]
+    # one table's columns unknown: still a problem, not a guess
+    partial = FieldTracer(
+        _joined_derived(tmp_path), lambda t, c: known["shop.orders"] if t == "shop.orders" else None
+    )
+    assert partial.trace("m", "buyers", "buyers.email").problems != ()
+    assert partial.trace("m", "buyers", "buyers.email").columns == ()

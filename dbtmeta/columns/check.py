@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbtmeta.columns.usage import Resolve
+from dbtmeta.columns.usage import Resolve, columns_of
 from dbtmeta.dbt.artifacts import Manifest
 from dbtmeta.dbt.columns import Catalog, DbtColumns
 from dbtmeta.looker.content import LookerContent
@@ -68,8 +68,8 @@ def check_fields(
 ) -> FieldCheck:
     """Check the fields of every explore the dashboards of ``content`` use against the catalog (None:
     against the columns of the nodes' compiled SQL)."""
-    tracer = FieldTracer(content)
     columns = DbtColumns(manifest, catalog)
+    tracer = FieldTracer(content, columns_of(resolve, columns))
     errors: set[FieldProblem] = set()
     notes: set[FieldProblem] = set()
     seen: set[tuple[str, str]] = set()

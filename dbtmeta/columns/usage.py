@@ -15,8 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from dbtmeta.dbt.columns import DbtColumns
 from dbtmeta.looker.content import Dashboard, LookerContent
-from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage, key_lineages, tile_fields
+from dbtmeta.looker.fields import (
+    ColumnsOf,
+    FieldLineage,
+    FieldTracer,
+    join_lineage,
+    key_lineages,
+    tile_fields,
+)
 
 # (table as Looker names it, Looker connection) -> (dbt unique id or None, why not)
 Resolve = Callable[[str, str | None], tuple[str | None, str | None]]
@@ -51,10 +59,14 @@ class ColumnUsage:
 
 
 def column_usage(
-    content: LookerContent, resolve: Resolve, dashboards: Iterable[Dashboard] | None = None
+    content: LookerContent,
+    resolve: Resolve,
+    dashboards: Iterable[Dashboard] | None = None,
+    columns: DbtColumns | None = None,
 ) -> ColumnUsage:
-    """The columns every tile of ``dashboards`` (default: all of ``content``) reads, by dbt node."""
-    tracer = FieldTracer(content)
+    """The columns every tile of ``dashboards`` (default: all of ``content``) reads, by dbt node
+    (``columns``: the nodes' known columns, to place derived tables' unqualified columns)."""
+    tracer = FieldTracer(content, columns_of(resolve, columns) if columns is not None else None)
     usage = ColumnUsage()
     problems: set[str] = set()
     for dashboard in dashboards if dashboards is not None else content.dashboards:
@@ -91,3 +103,17 @@ def _add(
             problems.add(f"{lineage.where}: {lineage.field}: table {ref.table}: {why}")
             continue
         usage.uses.setdefault((unique_id, ref.column.lower()), set()).add(use)
+
+
+def columns_of(resolve: Resolve, columns: DbtColumns) -> ColumnsOf:
+    """The column names of a table as Looker names it, from its dbt node's catalog entry (or
+    complete compiled SQL): what lets sqlglot place a derived table's unqualified columns."""
+
+    def of(table: str, connection: str | None) -> list[str] | None:
+        unique_id, _why = resolve(table, connection)
+        if unique_id is None:
+            return None
+        known = columns.of(unique_id)
+        return [column.name for column in known.columns] if known.complete else None
+
+    return of

@@ -321,7 +321,7 @@ def run_column_impact(
     from dbtmeta.columns.usage import column_usage
     from dbtmeta.commands._options import emit
     from dbtmeta.dbt.artifacts import load_manifest
-    from dbtmeta.dbt.columns import column_changes
+    from dbtmeta.dbt.columns import DbtColumns, column_changes
     from dbtmeta.errors import UsageError
     from dbtmeta.render.columns import COLUMN_IMPACT_FORMATS
 
@@ -339,16 +339,18 @@ def run_column_impact(
         )
     manifest = load_manifest(paths.manifest)
     previous = load_manifest(previous_manifest)
+    previous_catalog = load_catalog_near(None, state_dir, manifest=previous)
     changes = column_changes(
         previous,
-        load_catalog_near(None, state_dir, manifest=previous),
+        previous_catalog,
         manifest,
         load_catalog_near(catalog_path, paths.target_dir, manifest=manifest),
     )
     content = load_looker_content(source, manifest)
     # The fields read production's columns: resolve Looker's tables against the production manifest.
     _, resolve_previous = load_lookml_resolver(content, previous, source.settings)
-    report = column_impact(changes, column_usage(content, resolve_previous))
+    known = DbtColumns(previous, previous_catalog)
+    report = column_impact(changes, column_usage(content, resolve_previous, columns=known))
     emit(lambda console: COLUMN_IMPACT_FORMATS[format](report, console), output)
     return _column_impact_exit(report, dashboard_maturities(manifest), fail_on_maturity)
 
@@ -404,7 +406,7 @@ def run_column_lineage(
     from dbtmeta.columns.usage import column_usage
     from dbtmeta.console import make_console
     from dbtmeta.dbt.artifacts import load_manifest
-    from dbtmeta.dbt.columns import node_columns
+    from dbtmeta.dbt.columns import DbtColumns, node_columns
     from dbtmeta.dbt.graph import build_graph
     from dbtmeta.errors import EXIT_OK, UsageError
     from dbtmeta.render.columns import COLUMN_LINEAGE_FORMATS, FIELD_LINEAGE_FORMATS
@@ -425,8 +427,9 @@ def run_column_lineage(
         return EXIT_OK
     unique_id = build_graph(manifest).resolve(name)
     content, resolve = load_content_resolver(source, manifest)
-    found = column_lineage(column_usage(content, resolve), unique_id, column)
     catalog = load_catalog_near(catalog_path, paths.target_dir, manifest=manifest)
+    usage = column_usage(content, resolve, columns=DbtColumns(manifest, catalog))
+    found = column_lineage(usage, unique_id, column)
     known = node_columns(manifest, catalog, unique_id)
     found.columns_source = known.source
     hit = known.get(column) is not None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,11 @@ _TABLE = tpl.PLACEHOLDER_PREFIX + "table"
 # Columns a warehouse adds to every table (wildcard-table suffix, ingestion-time partitions).
 _PSEUDO_COLUMNS = {"bigquery": frozenset({"_TABLE_SUFFIX", "_PARTITIONTIME", "_PARTITIONDATE"})}
 _FIELD = tpl.PLACEHOLDER_PREFIX + "field_"
+
+
+# (table as Looker names it, connection) -> its column names, or None when not known: lets sqlglot
+# place the unqualified columns of a derived table reading several tables (e.g. from dbt's catalog)
+ColumnsOf = Callable[[str, str | None], Sequence[str] | None]
 
 
 @dataclass(frozen=True, order=True)
@@ -85,8 +91,9 @@ class _Acc:
 class FieldTracer:
     """Traces fields of the explores of a ``LookerContent`` read from LookML (results are cached)."""
 
-    def __init__(self, content: LookerContent) -> None:
+    def __init__(self, content: LookerContent, columns_of: ColumnsOf | None = None) -> None:
         self.content = content
+        self._columns_of = columns_of
         self._cache: dict[tuple[str, str, str], FieldLineage] = {}
         self._derived: dict[tuple[str, str, str], tuple[tuple[ColumnRef, ...], str | None]] = {}
         self._native: dict[tuple[str, str, str], tuple[tuple[ColumnRef, ...], str | None]] = {}
@@ -258,21 +265,13 @@ class FieldTracer:
         self, model: str, view: LookmlView, column: str, connection: str | None
     ) -> tuple[tuple[ColumnRef, ...], str | None]:
         from sqlglot import exp
-        from sqlglot.errors import SqlglotError
-        from sqlglot.lineage import lineage
 
         from dbtmeta.sqlnames import sqlglot_dialect
 
         dialect = sqlglot_dialect(self._dialect(model)) or None
-        root: Node | None
-        try:
-            root = lineage(column, view.derived_sql or "", {}, dialect=dialect)
-        except (SqlglotError, KeyError, ValueError) as exc:
-            star = "find column" in str(exc)  # not in the projections: maybe passed on by a SELECT *
-            root = _star_lineage(column, view.derived_sql or "", dialect) if star else None
-            if root is None:
-                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                return (), f"column {column} of derived table {view.name}: {detail}"
+        root, problem = self._derived_root(column, view, dialect, connection)
+        if root is None:
+            return (), f"column {column} of derived table {view.name}: {problem}"
         placeholders = dict(view.placeholders)
         found: list[ColumnRef] = []
         for node in root.walk():
@@ -307,6 +306,68 @@ class FieldTracer:
                 return (), f"through ${{{target_view}.SQL_TABLE_NAME}}: {tables}"
             found.extend(ColumnRef(t, source_column, connection) for t in tables)
         return tuple(sorted(set(found))), None
+
+    def _derived_root(
+        self, column: str, view: LookmlView, dialect: str | None, connection: str | None
+    ) -> tuple[Node | None, str | None]:
+        """``sqlglot.lineage`` of a derived table's column, or why there is none."""
+        from sqlglot.errors import SqlglotError
+        from sqlglot.lineage import lineage
+
+        root: Node | None
+        try:
+            root = lineage(column, view.derived_sql or "", {}, dialect=dialect)
+        except (SqlglotError, KeyError, ValueError) as exc:
+            star = "find column" in str(exc)  # not in the projections: maybe passed on by a SELECT *
+            root = _star_lineage(column, view.derived_sql or "", dialect) if star else None
+            if root is None:
+                return None, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        unplaced = _unqualified(root)
+        if unplaced is None:
+            return root, None
+        placed = self._with_schema(column, view, dialect, connection)
+        if placed is None:
+            return None, (
+                f"reads {unplaced} without a table name from several tables: which one is not known "
+                "(the catalog's columns of each table would tell)"
+            )
+        return placed, None
+
+    def _with_schema(
+        self, column: str, view: LookmlView, dialect: str | None, connection: str | None
+    ) -> Node | None:
+        """The lineage of ``column`` with every table of the SQL given its columns (``columns_of``),
+        so sqlglot can place unqualified columns; None when one is not known or one stays unplaced."""
+        import sqlglot
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+        from sqlglot.lineage import lineage
+
+        if self._columns_of is None:
+            return None
+        sql = view.derived_sql or ""
+        try:
+            tree = sqlglot.parse_one(sql, read=dialect)
+        except SqlglotError:
+            return None
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+        schema: dict[str, Any] = {}
+        for table in tree.find_all(exp.Table):
+            if table.name.lower() in ctes or not table.name:
+                continue
+            parts = [p.sql(dialect=dialect) for p in table.parts]
+            names = self._columns_of(".".join(parts), connection)
+            if names is None:
+                return None
+            level = schema
+            for part in [p.name for p in table.parts][:-1]:
+                level = level.setdefault(part, {})
+            level[table.name] = {name: "unknown" for name in names}
+        try:
+            root = lineage(column, sql, schema, dialect=dialect)
+        except (SqlglotError, KeyError, ValueError):
+            return None
+        return None if _unqualified(root) else root
 
     def _native_column(
         self, model: str, view: LookmlView, column: str
@@ -419,6 +480,17 @@ class FieldTracer:
                 if item.source.view == view:
                     return item.source.problem or item.source.tables
         return f"view {view} is in no explore of model {model}: its table is not known"
+
+
+def _unqualified(root: Node) -> str | None:
+    """The first column ``sqlglot.lineage`` could not place in a table (read without a table name
+    from several tables, no schema): it ends in a ``?`` placeholder, not a table."""
+    from sqlglot import exp
+
+    for node in root.walk():
+        if not node.downstream and isinstance(node.expression, exp.Placeholder):
+            return node.name
+    return None
 
 
 def _star_lineage(column: str, sql: str, dialect: str | None) -> Node | None:
