@@ -133,16 +133,16 @@ def test_worst_first_with_status_in_words_and_colour_class() -> None:
 
 
 def test_the_failure_scenario_in_plain_words(example_build) -> None:
-    from dbtmeta.health.report import load_report
+    from dbtmeta.health.report import load_health
 
     failure = example_build.failure
-    report = load_report(
+    report = load_health(
         project_dir=None,
         target_path=None,
         manifest_path=str(failure / "manifest.json"),
         run_results_paths=(),
         sources_path=None,
-    )
+    )[0]
     page = render_to_string("html", report)
     text = re.sub(r"<[^>]+>", "", page)
     times = {

@@ -12,7 +12,7 @@ from dbtmeta.columns.tiles import tile_health
 from dbtmeta.commands._columns import load_lookml
 from dbtmeta.dbt.artifacts import load_manifest
 from dbtmeta.health.model import Status
-from dbtmeta.health.report import load_report
+from dbtmeta.health.report import load_health
 
 REPO = Path(__file__).resolve().parents[1]
 LOOKML = REPO / "example_project/looker"
@@ -25,13 +25,13 @@ EVENTS_TEST = (
 
 def failure_report(example_build):
     failure = example_build.failure
-    report = load_report(
+    report = load_health(
         project_dir=str(example_build.project_dir),
         target_path=None,
         manifest_path=str(failure / "manifest.json"),
         run_results_paths=(str(failure / "run_results.json"),),
         sources_path=str(failure / "sources.json"),
-    )
+    )[0]
     manifest = load_manifest(failure / "manifest.json")
     content, resolve = load_lookml(str(LOOKML), (), manifest)
     return report, tile_health(report, manifest, content, resolve)

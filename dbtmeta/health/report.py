@@ -83,21 +83,6 @@ def exit_code_for(report: HealthReport, fail_on: str) -> int:
     return EXIT_FINDINGS if report.worst() >= Status(fail_on) else EXIT_OK
 
 
-def load_report(
-    project_dir: str | None,
-    target_path: str | None,
-    manifest_path: str | None,
-    run_results_paths: Sequence[str],
-    sources_path: str | None,
-    *,
-    strict: bool = False,
-) -> HealthReport:
-    """Find and load the artifacts, then compute the health of every exposure."""
-    return load_health(
-        project_dir, target_path, manifest_path, run_results_paths, sources_path, strict=strict
-    )[0]
-
-
 def load_health(
     project_dir: str | None,
     target_path: str | None,
@@ -107,7 +92,8 @@ def load_health(
     *,
     strict: bool = False,
 ) -> tuple[HealthReport, Manifest]:
-    """:func:`load_report`, and the manifest it read (for who needs it next: read once)."""
+    """Find and load the artifacts, compute the health of every exposure; with the manifest read
+    (for who needs it next: read once)."""
     from dbtmeta.dbt import artifacts
     from dbtmeta.health.compute import compute_health
 
