@@ -172,3 +172,38 @@ def test_only_dashboards_with_a_column_test_cause_have_their_fields_traced(
     explores = {(q.model, q.explore) for q in dashboard.queries()}
     assert traced and {(m, e) for m, e, _ in traced} == explores
     assert ("greenery", "products", "products.inventory") in traced
+
+
+def test_the_tile_level_counts_symmetric_aggregate_keys_as_column_usage_does(tmp_path: Path) -> None:
+    """One piece (``tile_lineages``) says what a tile reads for both: a summed measure over a
+    one_to_many join reads its view's primary key, which nothing else in the tile reads."""
+    from dbtmeta.columns.tiles import _Reading
+    from dbtmeta.columns.usage import column_usage
+    from dbtmeta.looker.fields import FieldTracer
+    from dbtmeta.looker.lookml import read_lookml
+
+    (tmp_path / "m.model.lkml").write_text(
+        'connection: "c"\ninclude: "*.view.lkml"\ninclude: "*.dashboard.lookml"\n'
+        "explore: orders {\n  join: items {\n    relationship: one_to_many\n"
+        "    sql_on: ${orders.ref} = ${items.order_ref} ;;\n  }\n}\n"
+    )
+    (tmp_path / "orders.view.lkml").write_text(
+        "view: orders {\n  sql_table_name: shop.orders ;;\n  dimension: id { primary_key: yes }\n"
+        "  dimension: ref {}\n  measure: total { type: sum  sql: ${TABLE}.amount ;; }\n}\n"
+    )
+    (tmp_path / "items.view.lkml").write_text(
+        "view: items {\n  sql_table_name: shop.items ;;\n  dimension: order_ref {}\n  dimension: sku {}\n}\n"
+    )
+    (tmp_path / "sales.dashboard.lookml").write_text(
+        "- dashboard: sales\n  title: Sales\n  elements:\n  - name: by_sku\n    title: By SKU\n"
+        "    model: m\n    explore: orders\n    type: looker_column\n    fields: [items.sku, orders.total]\n"
+    )
+    content = read_lookml(tmp_path, fields=True)
+
+    def resolve(table: str, connection: str | None) -> tuple[str | None, str | None]:
+        return f"model.shop.{table.rpartition('.')[2]}", None
+
+    reading = _Reading(content, content.dashboards, FieldTracer(content), resolve)
+    assert reading.tiles("model.shop.orders", "id") == {"by_sku"}
+    readers = column_usage(content, resolve).readers("model.shop.orders", "id")
+    assert [(u.tile_id, u.field) for u in readers] == [("by_sku", "key:orders")]

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dbtmeta.columns.usage import Resolve
+from dbtmeta.columns.usage import Resolve, tile_lineages
 from dbtmeta.dbt.artifacts import Manifest
 from dbtmeta.health.model import Cause, ExposureHealth, HealthReport, Status
 from dbtmeta.looker.content import Dashboard, LookerContent
-from dbtmeta.looker.fields import FieldTracer, join_lineage, tile_fields
+from dbtmeta.looker.fields import FieldTracer, tile_fields
 
 ROW_LEVEL_TESTS = frozenset({"unique", "relationships"})
 
@@ -72,10 +72,7 @@ class _Reading:
     def _add(self, dashboard: Dashboard) -> None:
         assert self._tiles is not None
         for tile in tile_fields(self.content, dashboard):
-            query = tile.query
-            lineages = [self.tracer.trace(query.model, query.explore, name) for name in tile.fields]
-            lineages += [join_lineage(self.tracer, query.model, query.explore, a) for a in tile.joins]
-            for lineage in lineages:
+            for lineage in tile_lineages(self.tracer, tile):
                 for ref in lineage.columns:
                     unique_id = self.resolve(ref.table, ref.connection)[0]
                     if unique_id is not None:

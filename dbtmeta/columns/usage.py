@@ -21,6 +21,7 @@ from dbtmeta.looker.fields import (
     ColumnsOf,
     FieldLineage,
     FieldTracer,
+    TileFields,
     join_lineage,
     key_lineages,
     tile_fields,
@@ -74,10 +75,7 @@ def column_usage(
             query = tile.query
             title = tile.tile_title or tile.tile_id
             usage.tiles[(dashboard.id, tile.tile_id)] = title
-            lineages = [tracer.trace(query.model, query.explore, name) for name in tile.fields]
-            lineages += [join_lineage(tracer, query.model, query.explore, alias) for alias in tile.joins]
-            lineages += key_lineages(tracer, query.model, query.explore, tile.fields, tile.joins)
-            for lineage in lineages:
+            for lineage in tile_lineages(tracer, tile):
                 use = FieldUse(
                     dashboard.id,
                     dashboard.title,
@@ -92,6 +90,16 @@ def column_usage(
                 _add(usage, lineage, use, resolve, problems)
     usage.problems = sorted(problems)
     return usage
+
+
+def tile_lineages(tracer: FieldTracer, tile: TileFields) -> list[FieldLineage]:
+    """Everything one tile reads: its fields, the ``sql_on`` of the joins they bring in, and the
+    primary keys of the measures Looker computes with symmetric aggregates."""
+    model, explore = tile.query.model, tile.query.explore
+    lineages = [tracer.trace(model, explore, name) for name in tile.fields]
+    lineages += [join_lineage(tracer, model, explore, alias) for alias in tile.joins]
+    lineages += key_lineages(tracer, model, explore, tile.fields, tile.joins)
+    return lineages
 
 
 def _add(
