@@ -533,13 +533,13 @@ def test_columns_of_a_looker_table_come_from_its_nodes_catalog_entry(column_buil
     """What lets sqlglot place a derived table's unqualified columns: a Looker table's columns,
     through the same resolution as everything else, from the real example catalog."""
     from dbtmeta.columns.usage import columns_of
-    from dbtmeta.commands._columns import load_lookml
+    from dbtmeta.commands._columns import LookerSource, load_content_resolver
     from dbtmeta.dbt.artifacts import load_manifest
     from dbtmeta.dbt.columns import DbtColumns, load_catalog
 
     manifest = load_manifest(column_build.prod / "manifest.json")
     catalog = load_catalog(column_build.prod / "catalog.json")
-    _, resolve = load_lookml(str(REPO / LOOKML), (), manifest)
+    _, resolve = load_content_resolver(LookerSource(str(REPO / LOOKML)), manifest)
     of = columns_of(resolve, DbtColumns(manifest, catalog))
     expected = [c.name for c in catalog.nodes["model.greenery.dim_users"]]
     assert of("core.dim_users", "greenery_duckdb") == expected and "email" in expected

@@ -9,7 +9,7 @@ import pytest
 
 from dbtmeta.cli import main
 from dbtmeta.columns.tiles import tile_health
-from dbtmeta.commands._columns import load_lookml
+from dbtmeta.commands._columns import LookerSource, load_content_resolver
 from dbtmeta.dbt.artifacts import load_manifest
 from dbtmeta.health.model import Status
 from dbtmeta.health.report import load_health
@@ -33,7 +33,7 @@ def failure_report(example_build):
         sources_path=str(failure / "sources.json"),
     )[0]
     manifest = load_manifest(failure / "manifest.json")
-    content, resolve = load_lookml(str(LOOKML), (), manifest)
+    content, resolve = load_content_resolver(LookerSource(str(LOOKML)), manifest)
     return report, tile_health(report, manifest, content, resolve)
 
 
@@ -167,7 +167,9 @@ def test_only_dashboards_with_a_column_test_cause_have_their_fields_traced(
     # inventory_health is the only dashboard with a column test on a node it reads (the others'
     # causes are models, sources and a test upstream): the tile level traces its fields only.
     inventory = next(e for e in after.exposures if e.name == "inventory_health")
-    content, _ = load_lookml(str(LOOKML), (), load_manifest(example_build.failure / "manifest.json"))
+    content, _ = load_content_resolver(
+        LookerSource(str(LOOKML)), load_manifest(example_build.failure / "manifest.json")
+    )
     dashboard = next(d for d in content.dashboards if d.id == inventory.meta["looker_id"])
     explores = {(q.model, q.explore) for q in dashboard.queries()}
     assert traced and {(m, e) for m, e, _ in traced} == explores

@@ -26,24 +26,19 @@ FREEZE_MIN_ITEMS = 1000  # dashboards + views of a LookML project big enough to 
 Resolve = Callable[[str, str | None], tuple[str | None, str | None]]
 
 
-def lookml_options(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def lookml_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--lookml-dir`` and ``--lookml-import``."""
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func = click.option(
-            "--lookml-import",
-            multiple=True,
-            metavar="NAME=DIR",
-            help="Checkout of a LookML project the repository imports (repeatable).",
-        )(func)
-        return click.option(
-            "--lookml-dir",
-            type=click.Path(file_okay=False),
-            required=required,
-            help="The LookML repository whose fields are traced to columns.",
-        )(func)
-
-    return decorate
+    func = click.option(
+        "--lookml-import",
+        multiple=True,
+        metavar="NAME=DIR",
+        help="Checkout of a LookML project the repository imports (repeatable).",
+    )(func)
+    return click.option(
+        "--lookml-dir",
+        type=click.Path(file_okay=False),
+        help="The LookML repository whose fields are traced to columns.",
+    )(func)
 
 
 def lookml_sql_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -159,7 +154,7 @@ def looker_source_options(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(dir_okay=False),
         help="A `dbtmeta looker pull` snapshot: its field definitions are traced (instead of --lookml-dir).",
     )(wrapper)
-    return lookml_options(False)(lookml_sql_options(looker_options(wrapper)))
+    return lookml_options(lookml_sql_options(looker_options(wrapper)))
 
 
 def load_looker_content(source: LookerSource, manifest: Manifest) -> LookerContent:
@@ -223,18 +218,6 @@ def load_content_resolver(source: LookerSource, manifest: Manifest) -> tuple[Loo
 def catalog_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--catalog FILE``: the catalog.json of `dbt docs generate` to read columns from."""
     return click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), help=help)
-
-
-def load_lookml(
-    lookml_dir: str,
-    lookml_import: tuple[str, ...],
-    manifest: Manifest,
-    settings: LookmlSettings | None = None,
-) -> tuple[LookerContent, Resolve]:
-    """The LookML content (its problems as warnings) and a resolver of its tables to dbt nodes."""
-    settings = settings or LookmlSettings()
-    content = _read_lookml(lookml_dir, lookml_import, settings, manifest)
-    return load_lookml_resolver(content, manifest, settings)
 
 
 def _read_lookml(
