@@ -8,15 +8,14 @@ a file.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from cli_process import run_dbtmeta
 from hostile_http import Handler, HostileServer, Request, elapsed, looker_answer
 
 from dbtmeta import secrets
@@ -66,16 +65,7 @@ def looker_settings(server: HostileServer, **kw: object) -> ApiSettings:
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("LOOKERSDK_", "DBTMETA_"))}
-    full.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "dbtmeta", *args],
-        env=full,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_dbtmeta(args, env=env, cwd=cwd)
 
 
 def looker_env(server: HostileServer, **extra: str) -> dict[str, str]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_process import run_dbtmeta
 
 from dbtmeta.alerts.state import AlertState, load_state, save_state
 from dbtmeta.errors import InputError
@@ -21,15 +21,8 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (
 
 
 def _dbtmeta(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "DBTMETA_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "dbtmeta", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=60,  # a blocked open() of a FIFO would otherwise hang forever
-    )
+    # a blocked open() of a FIFO would otherwise hang forever
+    return run_dbtmeta(args, cwd=cwd, drop=("DBT_", "DBTMETA_"), timeout=60)
 
 
 def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_process import run_dbtmeta
 from fake_looker import FakeLooker, Fault, example_dataset, generated_dataset
 from fake_looker.dataset import CLIENT_SECRET, EXAMPLE_LOOKML
 
@@ -335,18 +336,7 @@ def test_progress_is_silent_off_a_terminal(looker: FakeLooker, capsys: pytest.Ca
 
 
 def _run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    import os
-
-    full = {k: v for k, v in os.environ.items() if not k.startswith("LOOKERSDK_")}
-    full.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "dbtmeta", *args],
-        env=full,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_dbtmeta(args, env=env, cwd=cwd, drop=("LOOKERSDK_",))
 
 
 def test_cli_pull_saves_snapshot_without_secret(looker: FakeLooker, tmp_path: Path) -> None:
