@@ -20,7 +20,7 @@ from dbtmeta.columns.usage import Resolve, columns_of
 from dbtmeta.dbt.artifacts import Manifest
 from dbtmeta.dbt.columns import Catalog, DbtColumns
 from dbtmeta.looker.content import LookerContent
-from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage
+from dbtmeta.looker.fields import FieldLineage, FieldTracer, join_lineage, where_of
 
 
 @dataclass(frozen=True, order=True)
@@ -90,7 +90,7 @@ def check_fields(
                 if item.kind in ("filter", "parameter") and item.sql is None and not item.problem:
                     continue  # templated filters and parameters read no column by themselves
                 shown = f"{join.view}.{item.name}"
-                if (_where(item.file, item.line), shown) in seen:
+                if (where_of(item.file, item.line), shown) in seen:
                     continue  # checked in an explore before: its lineage here would be dropped below
                 lineages.append((shown, tracer.trace(model, explore, f"{join.alias}.{item.name}")))
             for shown, lineage in lineages:
@@ -99,11 +99,6 @@ def check_fields(
                 seen.add((lineage.where, shown))
                 _check(lineage, shown, resolve, columns, errors, notes)
     return FieldCheck(sorted(errors), sorted(notes), len(seen))
-
-
-def _where(file: str | None, line: int | None) -> str:
-    """``FieldLineage.where`` of a field defined at ``file``:``line``."""
-    return FieldLineage(model="", explore="", field="", file=file, line=line).where
 
 
 def _check(

@@ -71,9 +71,14 @@ class FieldLineage:
     @property
     def where(self) -> str:
         """``file:line`` of its definition (``?`` when unknown)."""
-        if self.file is None:
-            return "?"
-        return f"{self.file}:{self.line}" if self.line else self.file
+        return where_of(self.file, self.line)
+
+
+def where_of(file: str | None, line: int | None) -> str:
+    """``file:line`` (``file`` without a line, ``?`` without a file): where a field is defined."""
+    if file is None:
+        return "?"
+    return f"{file}:{line}" if line else file
 
 
 @dataclass
