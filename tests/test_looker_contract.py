@@ -1,5 +1,5 @@
 """Looker's own API contract: the fake server's answers and the crawler's requests, against
-Looker's published OpenAPI 4.0 spec (../shared/looker-api/Looker.4.0.oas.json from the repo root).
+Looker's published OpenAPI 4.0 spec (vendored: tests/fake_looker/spec/Looker.4.0.oas.json).
 
 The chain that keeps a renamed or missing field from reading as a silent ``None``:
 - the crawler reads answers as views of looker-sdk's models: a name the model lacks raises;
@@ -30,7 +30,7 @@ def contract() -> Contract:
     try:
         return load_contract()
     except SpecMissing as exc:
-        pytest.fail(str(exc))  # CI has shared/ beside the clone: a missing spec is a failure
+        pytest.fail(str(exc))  # the spec is in the repository: a missing spec is a failure
 
 
 def _settings(looker: FakeLooker) -> ApiSettings:

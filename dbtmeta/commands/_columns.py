@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dbtmeta.commands._options import LookmlImport, source_layer, source_on_command_line
 from dbtmeta.commands.looker import looker_options
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def lookml_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--lookml-import",
         multiple=True,
+        type=LookmlImport(),
         metavar="NAME=DIR",
         help="Checkout of a LookML project the repository imports (repeatable).",
     )(func)
@@ -116,18 +118,19 @@ class LookerSource:
     lookml_import: tuple[str, ...] = ()
     snapshot: str | None = None
     api: dict[str, Any] = field(default_factory=dict)  # looker_options values
-    cli: frozenset[str] = frozenset()  # the options among these given on the command line
+    cli: frozenset[str] = frozenset()  # the source options given on the command line itself
     settings: LookmlSettings = field(default_factory=LookmlSettings)
 
     @property
     def api_given(self) -> bool:
-        """``--looker-ini`` or ``--base-url`` on the command line (not the environment or config file)."""
-        return bool(self.cli & {"looker_ini", "base_url"})
+        """``looker_ini`` or ``base_url`` named by the layer the source comes from
+        (:func:`dbtmeta.commands._options.source_layer`)."""
+        return bool(self.api.get("looker_ini") or self.api.get("base_url"))
 
     @property
     def given(self) -> bool:
         """Some Looker content was asked for: ``--lookml-dir``, ``--snapshot``, or the API options."""
-        return bool(self.lookml_dir or self.snapshot or self.api_given)
+        return bool(self.lookml_dir or self.snapshot or self.cli & {"looker_ini", "base_url"})
 
 
 def looker_source_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,13 +141,17 @@ def looker_source_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
         api = {key: kwargs.pop(key) for key in _API_KEYS}
-        names = (*_API_KEYS, "lookml_dir", "snapshot")
-        cli = frozenset(
-            n for n in names if ctx.get_parameter_source(n) is click.core.ParameterSource.COMMANDLINE
-        )
+        given = {**api, "lookml_dir": kwargs.pop("lookml_dir"), "snapshot": kwargs.pop("snapshot")}
+        chosen = source_layer(ctx, given)
+        api.update(looker_ini=chosen["looker_ini"], base_url=chosen["base_url"])
         settings = LookmlSettings.from_options(kwargs)  # a malformed value fails before slow work
         source = LookerSource(
-            kwargs.pop("lookml_dir"), kwargs.pop("lookml_import"), kwargs.pop("snapshot"), api, cli, settings
+            chosen["lookml_dir"],
+            kwargs.pop("lookml_import"),
+            chosen["snapshot"],
+            api,
+            source_on_command_line(ctx),
+            settings,
         )
         return func(*args, source=source, **kwargs)
 

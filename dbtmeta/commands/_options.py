@@ -139,3 +139,33 @@ class LookmlImport(click.types.StringParamType):
         name, _, directory = value.partition("=")
         expanded = os.path.expanduser(directory)
         return f"{name}={expanded if os.path.isabs(expanded) else os.path.join(base, expanded)}"
+
+
+SOURCE_KEYS = ("snapshot", "lookml_dir", "looker_ini", "base_url")
+
+
+def source_layer(ctx: click.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """The Looker source options of the one layer that names a source, the others set to None.
+
+    One rule for every command that reads Looker content: the command line beats the config file,
+    which beats the environment (``LOOKERSDK_BASE_URL``). A layer that names any of
+    ``--snapshot``, ``--lookml-dir``, ``--looker-ini``, ``--base-url`` is used alone, so a
+    ``looker_ini`` in the config never joins a ``--snapshot`` given on the command line, and a
+    config value never switches a command's mode. Two sources within one layer are checked by the
+    loader.
+    """
+    from click.core import ParameterSource
+
+    layers = (ParameterSource.COMMANDLINE, ParameterSource.DEFAULT_MAP, ParameterSource.ENVIRONMENT)
+    for layer in layers:
+        named = {k for k in SOURCE_KEYS if values.get(k) and ctx.get_parameter_source(k) is layer}
+        if named:
+            return {k: (values.get(k) if k in named else None) for k in SOURCE_KEYS}
+    return {k: None for k in SOURCE_KEYS}
+
+
+def source_on_command_line(ctx: click.Context) -> frozenset[str]:
+    """The Looker source options given on the command line itself."""
+    from click.core import ParameterSource
+
+    return frozenset(k for k in SOURCE_KEYS if ctx.get_parameter_source(k) is ParameterSource.COMMANDLINE)

@@ -82,8 +82,8 @@ def command(
     from dbtmeta.dbt.lineage import lineage
 
     paths = find_artifacts(project_dir, target_path, manifest_path)
-    # A snapshot or API settings from the config file do not switch NODE to NODE.COLUMN: --columns does.
-    if columns or looker_field or source.lookml_dir or source.cli & {"snapshot", "looker_ini", "base_url"}:
+    # Looker content named in the config file does not switch NODE to NODE.COLUMN: the command line does.
+    if columns or looker_field or source.cli:
         return run_column_lineage(node, looker_field, source, catalog_path, format, paths)
     manifest = load_manifest(paths.manifest)
     result = lineage(build_graph(manifest), node, direction=direction, depth=depth)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dbtmeta.commands._columns import lookml_sql_options
-from dbtmeta.commands._options import LookmlImport, project_options
+from dbtmeta.commands._options import LookmlImport, project_options, source_layer
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from dbtmeta.vocabulary import MATURITIES
@@ -130,16 +130,18 @@ def command(
     connections = parsed[3]
     user_attributes = parse_user_attributes(user_attribute)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
-    # --base-url given on the command line or in the config (not only in LOOKERSDK_BASE_URL)
-    source = click.get_current_context().get_parameter_source("base_url")
-    explicit_url = looker["base_url"] if source is not click.core.ParameterSource.ENVIRONMENT else None
+    ctx = click.get_current_context()
+    chosen = source_layer(ctx, {**looker, "lookml_dir": lookml_dir, "snapshot": snapshot})
+    layer_url = ctx.get_parameter_source("base_url") is not click.core.ParameterSource.ENVIRONMENT
+    looker.update(looker_ini=chosen["looker_ini"], base_url=chosen["base_url"])
     content = _load_content(
-        lookml_dir=lookml_dir,
+        lookml_dir=chosen["lookml_dir"],
         lookml_import=lookml_import,
         no_cache=no_cache,
         strict=options.strict,
-        snapshot=snapshot,
-        api_given=bool(looker["looker_ini"] or explicit_url),
+        snapshot=chosen["snapshot"],
+        # LOOKERSDK_BASE_URL alone is the fallback, not a source beside --lookml-dir
+        api_given=bool(chosen["looker_ini"] or (chosen["base_url"] and layer_url)),
         api_settings=api_settings_from_options(**looker),
         concurrency=concurrency,
         include_looks=options.include_looks,
@@ -214,20 +216,25 @@ def _load_content(
         from dbtmeta.looker.snapshot import load_snapshot
 
         return load_snapshot(snapshot)
-    if lookml_dir and not api_given:
+    lookml = None
+    if lookml_dir:
         from dbtmeta.looker.lookml import parse_lookml_imports, read_lookml
         from dbtmeta.looker.lookml_cache import default_cache_dir
 
-        return read_lookml(
+        lookml = read_lookml(
             lookml_dir,
             dialect=dialect,
             imports=parse_lookml_imports(lookml_import),
             connections=connections,
             user_attributes=user_attributes,
-            # Exposures need only the explores dashboards query; --strict checks every file.
-            scope="all" if strict else "dashboards",
+            # Exposures need only the explores dashboards query; --strict checks every file. Beside
+            # the API, every view may be one a dashboard's explore reaches, and fields win over the API's.
+            scope="all" if strict or api_given else "dashboards",
+            fields=api_given,
             cache_dir=None if no_cache else default_cache_dir(),
         )
+        if not api_given:
+            return lookml
     base_url = getattr(api_settings, "base_url", None)
     if not (api_given or base_url or os.path.isfile("looker.ini")):
         raise UsageError(
@@ -241,5 +248,5 @@ def _load_content(
         include_looks=include_looks,
         concurrency=concurrency,
         progress=sys.stderr.isatty(),
-        lookml_dir=lookml_dir,
+        lookml=lookml,
     )

@@ -88,17 +88,21 @@ def crawl_with_stats(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: bool = False,
     lookml_dir: str | None = None,
+    lookml: LookerContent | None = None,
     page_size: int = PAGE_SIZE,
 ) -> tuple[LookerContent, CallStats]:
-    """``crawl`` plus the calls it made, by endpoint."""
+    """``crawl`` plus the calls it made, by endpoint.
+
+    ``lookml``: the LookML repository already read (``read_lookml(..., fields=True)`` with the
+    caller's imports, connections, user attributes and dialect); its views and field definitions
+    win over the API's. ``lookml_dir`` reads it here with no such settings.
+    """
     if concurrency < 1:
         raise OptionError("concurrency", f"must be at least 1, got {concurrency}")
-    if lookml_dir:
+    if lookml is None and lookml_dir:
         from dbtmeta.looker.lookml import read_lookml
 
-        lookml = read_lookml(lookml_dir, fields=True)  # its field definitions win over the API's
-    else:
-        lookml = None
+        lookml = read_lookml(lookml_dir, fields=True)
     client = LookerClient(settings, pool_size=concurrency)
     crawler = _Crawler(client, concurrency, page_size, _make_progress(progress))
     try:

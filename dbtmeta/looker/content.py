@@ -262,97 +262,44 @@ class LookerContent:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LookerContent:
-        """Build from ``to_dict`` output. Raises KeyError/TypeError/ValueError on malformed data."""
-        explores = [_explore_from_dict(e) for e in data["explores"]]
+        """Build from ``to_dict`` output: each item is decoded against its dataclass (msgspec), so a
+        field added to a dataclass is read back without a second, hand-kept description of it.
+        Raises ``ValueError`` (naming the path of the bad value) or ``KeyError`` on malformed data."""
+        import msgspec
+
+        def items(key: str, kind: type[Any], default: Any = ()) -> list[Any]:
+            try:
+                return msgspec.convert(data.get(key, default), type=list[kind])  # type: ignore[valid-type]
+            except msgspec.ValidationError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+
+        explores: list[Explore] = items("explores", Explore, data["explores"])
+        views: list[LookmlView] = items("lookml_views", LookmlView)
+        joins: list[_ExploreJoins] = items("lookml_joins", _ExploreJoins)
+        try:
+            model_connections = msgspec.convert(data.get("model_connections", {}), type=dict[str, str])
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"model_connections: {exc}") from None
         return cls(
-            source=data["source"],
+            source=str(data["source"]),
             base_url=data.get("base_url"),
-            dashboards=[_dashboard_from_dict(d) for d in data["dashboards"]],
+            dashboards=items("dashboards", Dashboard, data["dashboards"]),
             explores={(e.model, e.name): e for e in explores},
-            connections={c["name"]: Connection(**c) for c in data.get("connections", [])},
-            model_connections=dict(data.get("model_connections", {})),
-            lookml_views={(v.model, v.name): v for v in map(_view_from_dict, data.get("lookml_views", ()))},
-            lookml_joins={
-                (j["model"], j["explore"]): tuple(LookmlJoin(**item) for item in j["joins"])
-                for j in data.get("lookml_joins", ())
-            },
+            connections={c.name: c for c in items("connections", Connection)},
+            model_connections=model_connections,
+            lookml_views={(v.model, v.name): v for v in views},
+            lookml_joins={(j.model, j.explore): j.joins for j in joins},
         )
+
+
+@dataclass(frozen=True)
+class _ExploreJoins:
+    """One ``lookml_joins`` entry of the snapshot form."""
+
+    model: str
+    explore: str
+    joins: tuple[LookmlJoin, ...] = ()
 
 
 def _dashboard_key(d: Dashboard) -> tuple[str, int, str]:
     return (d.kind, 0 if d.id.isdigit() else 1, d.id.zfill(12) if d.id.isdigit() else d.id)
-
-
-def _query_from_dict(q: dict[str, Any]) -> Query:
-    return Query(
-        model=q["model"],
-        explore=q["explore"],
-        fields=tuple(q.get("fields", ())),
-        filters=tuple(q.get("filters", ())),
-        sorts=tuple(q.get("sorts", ())),
-        pivots=tuple(q.get("pivots", ())),
-        dynamic_fields=tuple(q.get("dynamic_fields", ())),
-        id=q.get("id"),
-        sql=q.get("sql"),
-    )
-
-
-def _dashboard_from_dict(d: dict[str, Any]) -> Dashboard:
-    owner = d.get("owner")
-    return Dashboard(
-        **{k: v for k, v in d.items() if k not in {"owner", "tiles", "filters"}},
-        owner=Owner(**owner) if owner else None,
-        tiles=tuple(
-            Tile(
-                id=t["id"],
-                type=t["type"],
-                title=t.get("title"),
-                queries=tuple(_query_from_dict(q) for q in t.get("queries", ())),
-                look_id=t.get("look_id"),
-            )
-            for t in d.get("tiles", ())
-        ),
-        filters=tuple(_query_from_dict(q) for q in d.get("filters", ())),
-    )
-
-
-def _explore_from_dict(e: dict[str, Any]) -> Explore:
-    return Explore(
-        model=e["model"],
-        name=e["name"],
-        base_alias=e["base_alias"],
-        connection=e.get("connection"),
-        views=tuple(
-            ExploreView(
-                alias=v["alias"],
-                source=ViewSource(
-                    view=v["source"]["view"],
-                    tables=tuple(v["source"].get("tables", ())),
-                    problem=v["source"].get("problem"),
-                ),
-                required_joins=tuple(v.get("required_joins", ())),
-                field_requires=tuple((f, tuple(r)) for f, r in v.get("field_requires", ())),
-            )
-            for v in e.get("views", ())
-        ),
-    )
-
-
-def _view_from_dict(v: dict[str, Any]) -> LookmlView:
-    return LookmlView(
-        model=v["model"],
-        name=v["name"],
-        fields=tuple(
-            LookmlField(
-                **{k: x for k, x in f.items() if k not in {"extra_sql", "filters", "timeframes"}},
-                extra_sql=tuple(f.get("extra_sql", ())),
-                filters=tuple(f.get("filters", ())),
-                timeframes=tuple(f.get("timeframes", ())),
-            )
-            for f in v.get("fields", ())
-        ),
-        own_names=tuple(v.get("own_names", ())),
-        derived_sql=v.get("derived_sql"),
-        placeholders=tuple((str(a), str(b)) for a, b in v.get("placeholders", ())),
-        derived_problem=v.get("derived_problem"),
-    )

@@ -1,7 +1,7 @@
 """Looker's published OpenAPI 4.0 spec as a contract for the fake server and the crawler.
 
-The spec lives outside the repository, in ``shared/looker-api/Looker.4.0.oas.json`` beside the
-clone (``../shared/...`` from the repository root; CI has a copy there too). It is OpenAPI 3.0:
+The spec is vendored in the repository, ``tests/fake_looker/spec/Looker.4.0.oas.json`` (MIT, with its
+licence and origin beside it), so a fresh clone needs nothing beside it. It is OpenAPI 3.0:
 schemas under ``components.schemas``, ``nullable: true`` on nullable properties, ``$ref``s that
 cannot carry ``nullable`` (OpenAPI 3.0 ignores siblings of ``$ref``).
 
@@ -26,8 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "looker-api" / "Looker.4.0.oas.json"
+SPEC_PATH = Path(__file__).resolve().parent / "spec" / "Looker.4.0.oas.json"
 API_PREFIX = "/api/4.0"
 # looker-sdk logs out at /api/logout (no version): the spec's /logout.
 UNVERSIONED = {"/api/logout": "/logout"}
@@ -277,9 +276,8 @@ def load_contract(path: Path = SPEC_PATH) -> Contract:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecMissing(
-            f"Looker's API spec not found at {path}: the contract tests read it from "
-            "../shared/looker-api/Looker.4.0.oas.json relative to the repository root "
-            "(the shared/ folder beside the clone); put a copy of shared/ there"
+            f"Looker's API spec not found at {path}: the contract tests read the copy vendored "
+            "in tests/fake_looker/spec/; restore it from git (`git checkout -- tests/fake_looker/spec`)"
         ) from None
     if not str(spec.get("openapi", "")).startswith("3."):
         raise SpecMissing(f"{path} is not an OpenAPI 3 document (openapi: {spec.get('openapi')!r})")
