@@ -421,4 +421,4 @@ def test_dbt_parse_reads_every_generated_corpus_file(
     parsed = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
     found = {e["name"]: sorted(e["depends_on"]["nodes"]) for e in parsed["exposures"].values()}
     assert found == {name: sorted(nodes) for name, nodes in expected.items()}
-    assert len(found) == 33  # every dashboard of the corpus
+    assert len(found) == 34  # every dashboard of the corpus
