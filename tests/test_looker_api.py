@@ -476,3 +476,16 @@ def test_custom_filters_and_the_dynamic_fields_a_query_selects_are_read() -> Non
         "orders.count",
         "customer_order_facts.ltv",
     )
+
+
+def test_an_is_any_value_filter_is_not_read_as_a_filtered_field() -> None:
+    data = example_dataset()
+    query = data.add_query(
+        "greenery", "orders", ["orders.count"], filters={"promos.discount": "", "customers.state": "CA"}
+    )
+    data.add_dashboard("106", "Any value", [data.query_tile(query, "Any")], user_id="1")
+    with FakeLooker(data) as server:
+        content = crawl(settings(server), concurrency=2)
+    [tile] = next(d for d in content.dashboards if d.id == "106").tiles
+    [read] = tile.queries
+    assert read.filters == ("customers.state",)

@@ -100,6 +100,7 @@ def test_the_corpus_has_its_patterns() -> None:
         "fields_filter_expressions",
         "fields_legacy_tiles",
         "fields_merged_results",
+        "fields_name_prefix",
         "tables_bigquery_case",
         "tables_connection_defaults",
         "tables_ga4_unnest",
@@ -420,4 +421,4 @@ def test_dbt_parse_reads_every_generated_corpus_file(
     parsed = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
     found = {e["name"]: sorted(e["depends_on"]["nodes"]) for e in parsed["exposures"].values()}
     assert found == {name: sorted(nodes) for name, nodes in expected.items()}
-    assert len(found) == 28  # every dashboard of the corpus
+    assert len(found) == 34  # every dashboard of the corpus

@@ -520,7 +520,8 @@ def _query(raw: Any) -> Query:
         raise MalformedResponse(f"query {raw.id} has no model/explore")
     fields = tuple(raw.fields or ())
     pivots = tuple(raw.pivots or ())
-    filters = [_field_name(f) for f in raw.filters or {}]
+    # "is any value" ('') is dropped from the query Looker runs: that filter needs no join.
+    filters = [_field_name(f) for f, value in (raw.filters or {}).items() if value != ""]
     if isinstance(raw.filter_expression, str):  # custom filter: its ${view.field} references
         filters.extend(field_refs(raw.filter_expression))
     return Query(

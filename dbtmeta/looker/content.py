@@ -102,7 +102,7 @@ class ExploreView:
     source: ViewSource
     required_joins: tuple[str, ...] = ()
     # (field, aliases its SQL refers to): a field using ``${other.x}`` makes Looker join ``other``.
-    # Field names without the view prefix; a dimension group is listed under its group name.
+    # Field names without the view prefix; a dimension group under its name and each of its fields.
     field_requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
@@ -179,24 +179,30 @@ class LookmlView:
     native: NativeTable | None = None  # native derived table (``explore_source``)
 
     def field(self, name: str) -> LookmlField | None:
-        """The field ``name`` (``created_date`` finds the dimension group ``created``)."""
+        """The field ``name`` (``created_date`` finds the dimension group ``created``); exact names win."""
         best: LookmlField | None = None
         for item in self.fields:
             if item.name == name and item.kind != "dimension_group":
                 return item
             if item.kind != "dimension_group" or best is not None:
                 continue
-            if item.name == name:
+            if name in group_field_names(item.name, item.type, item.timeframes):
                 best = item
-                continue
-            for timeframe in item.timeframes or _ANY_TIMEFRAME:
-                if name in (
-                    f"{item.name}_{timeframe}",
-                    f"{timeframe}s_{item.name}",
-                    f"{timeframe}_{item.name}",
-                ):
-                    best = item
         return best
+
+
+def group_field_names(group: str, kind: str | None, timeframes: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields a dimension group defines, as Looker names them, and the group name itself.
+
+    A ``type: duration`` group has ``<interval>s_<group>`` per interval (Looker's set without
+    ``intervals``); any other group ``<group>_<timeframe>`` per timeframe (all without ``timeframes``).
+    """
+    if kind == "duration":
+        return (group, *(f"{i}s_{group}" for i in timeframes or _DURATION_INTERVALS))
+    return (group, *(f"{group}_{t}" for t in timeframes or _ANY_TIMEFRAME))
+
+
+_DURATION_INTERVALS = ("day", "hour", "minute", "month", "quarter", "second", "week", "year")
 
 
 # Looker's timeframes and duration intervals: a dimension group without ``timeframes`` has them all.

@@ -32,6 +32,7 @@ from dbtmeta.looker.content import (
     LookmlView,
     NativeTable,
     ViewSource,
+    group_field_names,
 )
 from dbtmeta.looker.lookml_cache import LookmlParser
 from dbtmeta.looker.lookml_cache import lkml_log as _lkml_log
@@ -1016,6 +1017,7 @@ class _Model:
             return ()
         own_names = {name, *(v for g in _as_list(self._views_extends(name)) for v in _as_list(g))}
         direct: dict[str, tuple[set[str], set[str]]] = {}  # field -> (own fields, other aliases)
+        names: dict[str, tuple[str, ...]] = {}  # field -> the names a query selects it by
         for kind in ("dimensions", "dimension_groups", "measures", "filters", "parameters"):
             for item in _as_list(view.get(kind)):
                 if not isinstance(item, dict) or not item.get("name"):
@@ -1040,9 +1042,14 @@ class _Model:
                     else:
                         other.add(prefix)
                 direct[str(item["name"])] = (own, other)
+                names[str(item["name"])] = _selectable_names(kind, item)
+        # ``${created_date}`` reads the group ``created``; an exact field name wins over a group's.
+        key_of = {n: key for key, group in names.items() if len(group) > 1 for n in group}
+        key_of.update({key: key for key, group in names.items() if len(group) == 1})
         closed: dict[str, set[str]] = {}
 
         def reach(field_name: str, stack: frozenset[str]) -> set[str]:
+            field_name = key_of.get(field_name, field_name)
             if field_name in closed:
                 return closed[field_name]
             own, other = direct.get(field_name, (set(), set()))
@@ -1053,11 +1060,15 @@ class _Model:
                 closed[field_name] = found
             return found
 
-        result = []
+        result: list[tuple[str, tuple[str, ...]]] = []
         for field_name in direct:
             aliases = reach(field_name, frozenset())
             if aliases:
-                result.append((field_name, tuple(sorted(aliases))))
+                result.extend(
+                    (n, tuple(sorted(aliases)))
+                    for n in names[field_name]
+                    if n == field_name or len(names.get(n, ())) != 1  # a field of that name wins
+                )
         return tuple(result)
 
     def _views_extends(self, name: str, stack: tuple[str, ...] = ()) -> list[str]:
@@ -1310,3 +1321,12 @@ _FIELD_KINDS = {
     "parameters": "parameter",
 }
 _EXTRA_SQL_KEYS = ("sql_start", "sql_end", "sql_latitude", "sql_longitude", "sql_distinct_key")
+
+
+def _selectable_names(kind: str, item: dict[str, Any]) -> tuple[str, ...]:
+    """The names a query selects field ``item`` (of LookML section ``kind``) by: a group's fields."""
+    if kind != "dimension_groups":
+        return (str(item["name"]),)
+    timeframes = tuple(str(t) for t in _as_list(item.get("timeframes") or item.get("intervals")))
+    kind_of = str(item["type"]) if item.get("type") is not None else None
+    return group_field_names(str(item["name"]), kind_of, timeframes)

@@ -276,9 +276,12 @@ def _query(data: dict[str, Any], model: str) -> Query:
 
 
 def _filter_names(value: Any) -> list[str]:
-    """Filtered fields of ``filters: {view.f: value}``, or of a list of such mappings."""
+    """Filtered fields of ``filters: {view.f: value}``, or of a list of such mappings.
+
+    A value of ``''`` ("is any value") is dropped from the query Looker runs: it needs no join.
+    """
     items = value if isinstance(value, list) else [value]
-    return [_text(k) or "" for item in items if isinstance(item, dict) for k in item]
+    return [_text(k) or "" for item in items if isinstance(item, dict) for k, v in item.items() if v != ""]
 
 
 def _text(value: Any) -> str | None:

@@ -148,17 +148,11 @@ def used_aliases(explore: Explore, query: Query) -> tuple[list[str], list[str]]:
 
 
 def _field_requires(item: ExploreView, field_name: str) -> tuple[str, ...]:
-    """What ``field_name`` of this view reaches into; dimension-group fields match their group."""
-    best: tuple[str, ...] = ()
-    best_len = -1
+    """What ``field_name`` of this view reaches into (a dimension group lists each of its fields)."""
     for name, aliases in item.field_requires:
-        exact = name == field_name
-        group = field_name.startswith(name + "_") or field_name.endswith("_" + name)
-        if exact:
+        if name == field_name:
             return aliases
-        if group and len(name) > best_len:
-            best, best_len = aliases, len(name)
-    return best
+    return ()
 
 
 def _add_query(content: LookerContent, query: Query, tile_id: str, usage: DashboardUsage) -> None:

@@ -129,7 +129,9 @@ class FakeData:
             return "SELECT 1"
         explore = self.explores[(query["model"], query["view"])]
         base = explore["view_name"]
-        refs = [*query["fields"], *(query["filters"] or {}), *(s.split(" ")[0] for s in query["sorts"])]
+        # Looker drops an "is any value" ('') filter from the SQL it runs.
+        filters = [f for f, v in (query["filters"] or {}).items() if v != ""]
+        refs = [*query["fields"], *filters, *(s.split(" ")[0] for s in query["sorts"])]
         used = [base]
         for ref in refs:
             alias = ref.split(".")[0]
