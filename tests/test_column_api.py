@@ -318,13 +318,16 @@ def test_an_old_snapshot_has_no_fields_and_says_so(column_build, in_repo, looker
     snapshot = tmp_path / "looker.json"
     assert run(["looker", "pull", "--output", str(snapshot)], capsys)[0] == 0
     data = json.loads(snapshot.read_text())
-    assert data["format_version"] == 2
+    assert data["format_version"] == 3
     old = {k: v for k, v in data.items() if k not in {"lookml_views", "lookml_joins"}}
     snapshot.write_text(json.dumps({**old, "format_version": 1}))
     args = ["lineage", "fact_orders.total_revenue", "--looker-field", "--snapshot", str(snapshot)]
     code, out, err = run([*args, *prod_args(column_build)], capsys)
     assert (code, out) == (2, "")
     assert err == (
+        f"dbtmeta: warning: Looker snapshot {str(snapshot)!r} has format version 1: a tile reading a "
+        "dimension group's timeframe (created_date) may miss the joins the group's SQL needs; pull it "
+        "again with 'dbtmeta looker pull --output FILE'\n"
         f"dbtmeta: warning: snapshot {str(snapshot)!r} has no field definitions (written by an older "
         "dbtmeta): pull it again with `dbtmeta looker pull`, or give --lookml-dir\n"
         "dbtmeta: error: no explore of the LookML uses view 'fact_orders'; "
@@ -430,10 +433,12 @@ def test_api_definitions_of_durations_cases_extends_and_derived_joins() -> None:
     orders = by_name["orders_v"]
     assert orders.own_names == ("orders_v", "orders_base") and orders.derived_problem is None
     ship = orders.field("days_to_ship")
-    assert ship is not None and (ship.name, ship.kind, ship.timeframes) == (
+    # as the LookML reader has a duration group: type duration, its intervals as LookML writes them
+    assert ship is not None and (ship.name, ship.kind, ship.type, ship.timeframes) == (
         "to_ship",
         "dimension_group",
-        ("days", "weeks"),
+        "duration",
+        ("day", "week"),
     )
     size = orders.field("size")
     assert size is not None and (size.sql, size.extra_sql, size.problem) == (

@@ -39,7 +39,7 @@ def test_round_trip_is_faithful_and_stable(crawled: LookerContent, tmp_path: Pat
     # the field definitions and joins, for column lineage (format 2)
     assert loaded.lookml_views == crawled.lookml_views and loaded.lookml_joins == crawled.lookml_joins
     assert len(loaded.lookml_views) == 10 and len(loaded.lookml_joins) == 5
-    assert json.loads(first)["format_version"] == 2
+    assert json.loads(first)["format_version"] == 3
     save_snapshot(loaded, path)  # saving what was loaded gives the same bytes
     assert path.read_bytes() == first.replace(b'"source": "api"', b'"source": "snapshot:api"')
     # Order of the crawl does not matter.
@@ -97,7 +97,7 @@ def test_format_1_snapshots_still_load_without_fields(crawled: LookerContent, tm
         (b"[1, 2]", "is not a dbtmeta Looker snapshot"),
         (
             b'{"format_version": 99, "source": "api"}',
-            "has format version 99, this dbtmeta reads versions 1, 2",
+            "has format version 99, this dbtmeta reads versions 1, 2, 3",
         ),
         (b'{"format_version": true, "source": "api"}', "has format version True"),
         (b'{"format_version": 1, "source": "api"}', r"is malformed \(KeyError"),
@@ -123,3 +123,19 @@ def test_snapshot_is_sorted_json(crawled: LookerContent, tmp_path: Path) -> None
     data = json.loads(text)
     assert list(data) == sorted(data)
     assert text.endswith("}\n")
+
+
+def test_format_2_snapshots_load_with_a_warning_to_pull_again(
+    crawled: LookerContent, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps({**json.loads(dumps_snapshot(crawled)), "format_version": 2}))
+    loaded = load_snapshot(path)
+    assert loaded.explores == crawled.explores
+    err = capsys.readouterr().err
+    assert "has format version 2: a tile reading a dimension group's timeframe" in err
+    assert "pull it again with 'dbtmeta looker pull --output FILE'" in err
+    save = tmp_path / "new.json"
+    save.write_text(dumps_snapshot(crawled))
+    load_snapshot(save)
+    assert capsys.readouterr().err == ""

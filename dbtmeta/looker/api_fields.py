@@ -16,6 +16,7 @@ Must not: talk to Looker (the crawler passes its answers in) or know about dbt n
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -144,26 +145,31 @@ def _is_derived(sql_table_name: str | None) -> bool:
 def _definitions(view: str, items: list[Any], can_see: bool) -> list[LookmlField]:
     """The API's fields of one alias as LookML fields: a dimension group's timeframes become one."""
     found: list[LookmlField] = []
-    groups: dict[str, list[tuple[str, Any]]] = {}
+    groups: dict[str, list[tuple[str, Any, bool]]] = {}
     for item in items:
         short = str(item.name).partition(".")[2]
         if item.dimension_group:
             group = str(item.dimension_group).rpartition(".")[2]
-            groups.setdefault(group, []).append((_timeframe(short, group), item))
+            timeframe, duration = _timeframe(short, group)
+            groups.setdefault(group, []).append((timeframe, item, duration))
             continue
         found.append(_field(view, short, str(item.category or "dimension"), item, (), can_see))
     for group, members in groups.items():
-        timeframes = tuple(dict.fromkeys(t for t, _ in members))
-        found.append(_field(view, group, "dimension_group", members[0][1], timeframes, can_see))
+        timeframes = tuple(dict.fromkeys(t for t, _, _ in members))
+        duration = any(d for _, _, d in members)
+        field = _field(view, group, "dimension_group", members[0][1], timeframes, can_see)
+        # as the LookML reader has it: type duration, intervals singular (days_to_ship -> day)
+        found.append(dataclasses.replace(field, type="duration") if duration else field)
     return found
 
 
-def _timeframe(short: str, group: str) -> str:
+def _timeframe(short: str, group: str) -> tuple[str, bool]:
+    """The timeframe or interval of a dimension group's field, and whether the group is a duration."""
     if short.startswith(group + "_"):
-        return short[len(group) + 1 :]  # created_date -> date
+        return short[len(group) + 1 :], False  # created_date -> date
     if short.endswith("_" + group):
-        return short[: -len(group) - 1]  # days_to_ship -> days (a duration's interval)
-    return short
+        return short[: -len(group) - 1].removesuffix("s"), True  # days_to_ship -> day
+    return short, False
 
 
 def _field(

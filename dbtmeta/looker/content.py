@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SNAPSHOT_FORMAT_VERSION = 2
-# Versions this dbtmeta reads: 1 has no field definitions (column lineage then asks for the LookML).
-READABLE_SNAPSHOT_VERSIONS = (1, 2)
+SNAPSHOT_FORMAT_VERSION = 3
+# Versions this dbtmeta reads: 1 has no field definitions (column lineage then asks for the LookML);
+# 1 and 2 list a dimension group's joins under the group's name only, 3 under each of its fields too.
+READABLE_SNAPSHOT_VERSIONS = (1, 2, 3)
+GROUP_JOINS_BY_FIELD = 3
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError, UsageError
 from dbtmeta.files import MAX_SNAPSHOT_BYTES, read_optional_text
-from dbtmeta.looker.content import READABLE_SNAPSHOT_VERSIONS, LookerContent
+from dbtmeta.looker.content import GROUP_JOINS_BY_FIELD, READABLE_SNAPSHOT_VERSIONS, LookerContent
 from dbtmeta.text import dumps_json
 
 
@@ -64,4 +64,12 @@ def load_snapshot(path: str | os.PathLike[str]) -> LookerContent:
         ) from None
     if not content.source.startswith("snapshot:"):
         content.source = f"snapshot:{content.source}"
+    if version < GROUP_JOINS_BY_FIELD:
+        from dbtmeta.console import warn
+
+        warn(
+            f"Looker snapshot {str(target)!r} has format version {version}: a tile reading a dimension "
+            "group's timeframe (created_date) may miss the joins the group's SQL needs; pull it again "
+            "with 'dbtmeta looker pull --output FILE'"
+        )
     return content
