@@ -59,6 +59,21 @@ class LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, but an unknown name gets the close matches among :data:`COMMANDS` suggested."""
+        name = click.utils.make_str(args[0])
+        if name not in COMMANDS and not ctx.resilient_parsing and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3)
+            names = [repr(c) for c in close]
+            either = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
+            hint = f" Did you mean {either}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands in ``--help`` from :data:`COMMANDS`, without importing any of them."""
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
