@@ -57,6 +57,7 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = module.command
+        _accept_debug(command)
         return command
 
     def resolve_command(
@@ -115,6 +116,24 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.default_map = load_default_map(config_path)
+
+
+def _debug_seen(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().ensure_object(dict)["debug"] = True
+
+
+def _accept_debug(command: click.Command) -> None:
+    """Give ``command`` (and a group's subcommands) a hidden ``--debug``, so that ``dbtmeta CMD --debug``
+    works as ``dbtmeta --debug CMD`` does (the ``dbt run --debug`` habit). Click's own parsing keeps
+    an option's value that happens to read ``--debug`` a value."""
+    if not any(param.name == "debug" for param in command.params):
+        command.params.append(
+            click.Option(["--debug"], is_flag=True, hidden=True, expose_value=False, callback=_debug_seen)
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_debug(sub)
 
 
 def main(argv: list[str] | None = None) -> None:
