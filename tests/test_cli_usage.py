@@ -85,3 +85,12 @@ def test_debug_as_an_option_value_stays_the_value(capsys):
     assert err.startswith(
         "dbtmeta: error: Invalid value for '--format': '--debug' is not one of 'text', 'json'"
     )
+
+
+def test_check_exposures_of_a_file_that_does_not_exist(capsys):
+    code, out, err = run(capsys, "check-exposures", "nope.yml")
+    assert (code, out) == (2, "")
+    assert err == "dbtmeta: error: file 'nope.yml' does not exist; check the path\n"
+    code, out, err = run(capsys, "check-exposures", "nope.yml", "gone/also.yaml")
+    assert (code, out) == (2, "")
+    assert err == "dbtmeta: error: files 'nope.yml', 'gone/also.yaml' do not exist; check the paths\n"
