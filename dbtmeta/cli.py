@@ -57,7 +57,23 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = module.command
+        _accept_debug(command)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, but an unknown name gets the close matches among :data:`COMMANDS` suggested."""
+        name = click.utils.make_str(args[0])
+        if name not in COMMANDS and not ctx.resilient_parsing and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3)
+            names = [repr(c) for c in close]
+            either = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
+            hint = f" Did you mean {either}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands in ``--help`` from :data:`COMMANDS`, without importing any of them."""
@@ -100,6 +116,24 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.default_map = load_default_map(config_path)
+
+
+def _debug_seen(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().ensure_object(dict)["debug"] = True
+
+
+def _accept_debug(command: click.Command) -> None:
+    """Give ``command`` (and a group's subcommands) a hidden ``--debug``, so that ``dbtmeta CMD --debug``
+    works as ``dbtmeta --debug CMD`` does (the ``dbt run --debug`` habit). Click's own parsing keeps
+    an option's value that happens to read ``--debug`` a value."""
+    if not any(param.name == "debug" for param in command.params):
+        command.params.append(
+            click.Option(["--debug"], is_flag=True, hidden=True, expose_value=False, callback=_debug_seen)
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_debug(sub)
 
 
 def main(argv: list[str] | None = None) -> None:

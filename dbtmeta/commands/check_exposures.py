@@ -57,6 +57,7 @@ def command(
     """
     from dbtmeta.exposures.check import files_with_exposures
 
+    _refuse_missing(files)
     if files and not files_with_exposures(files) and not sync_snapshot:
         if format == "json":
             click.echo(json.dumps({"ok": True, "checked_exposures": 0, "files": [], "problems": []}))
@@ -87,6 +88,22 @@ def command(
         else:
             info(f"{result.checked} exposure(s) OK")
     return EXIT_FINDINGS if result.problems else EXIT_OK
+
+
+def _refuse_missing(files: tuple[str, ...]) -> None:
+    """A FILE that does not exist is a typo, not "no exposures there": say so rather than exit 0."""
+    import os
+
+    from dbtmeta.errors import InputError
+
+    missing = [path for path in files if not os.path.exists(path)]
+    if missing:
+        names = ", ".join(repr(visible(path)) for path in missing)
+        raise InputError(
+            f"file {names} does not exist; check the path"
+            if len(missing) == 1
+            else f"files {names} do not exist; check the paths"
+        )
 
 
 def _sync_problems(ctx: click.Context, snapshot: str, manifest: Manifest, project: Path) -> list[Problem]:
