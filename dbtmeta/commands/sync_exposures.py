@@ -130,18 +130,14 @@ def command(
     connections = parsed[3]
     user_attributes = parse_user_attributes(user_attribute)
     manifest, project = load_project_manifest(project_dir, target_path, manifest_path)
-    ctx = click.get_current_context()
-    chosen = source_layer(ctx, {**looker, "lookml_dir": lookml_dir, "snapshot": snapshot})
-    layer_url = ctx.get_parameter_source("base_url") is not click.core.ParameterSource.ENVIRONMENT
-    looker.update(looker_ini=chosen["looker_ini"], base_url=chosen["base_url"])
+    chosen, api_given = _chosen_source(looker, lookml_dir, snapshot)
     content = _load_content(
         lookml_dir=chosen["lookml_dir"],
         lookml_import=lookml_import,
         no_cache=no_cache,
         strict=options.strict,
         snapshot=chosen["snapshot"],
-        # LOOKERSDK_BASE_URL alone is the fallback, not a source beside --lookml-dir
-        api_given=bool(chosen["looker_ini"] or (chosen["base_url"] and layer_url)),
+        api_given=api_given,
         api_settings=api_settings_from_options(**looker),
         concurrency=concurrency,
         include_looks=options.include_looks,
@@ -155,6 +151,19 @@ def command(
         warn(f"--connection {name}: no Looker model uses this connection (connections used: {used})")
     plan = plan_sync(content, manifest, project, options, parsed)
     return _finish(plan, content, strict=options.strict, check=check, dry_run=dry_run)
+
+
+def _chosen_source(
+    looker: dict[str, Any], lookml_dir: str | None, snapshot: str | None
+) -> tuple[dict[str, Any], bool]:
+    """The source options of the layer that names one (``looker`` updated to match), and whether
+    the API is among them. ``LOOKERSDK_BASE_URL`` alone is the fallback, not a source beside
+    ``--lookml-dir``."""
+    ctx = click.get_current_context()
+    chosen = source_layer(ctx, {**looker, "lookml_dir": lookml_dir, "snapshot": snapshot})
+    layer_url = ctx.get_parameter_source("base_url") is not click.core.ParameterSource.ENVIRONMENT
+    looker.update(looker_ini=chosen["looker_ini"], base_url=chosen["base_url"])
+    return chosen, bool(chosen["looker_ini"] or (chosen["base_url"] and layer_url))
 
 
 def _finish(plan: SyncPlan, content: LookerContent, *, strict: bool, check: bool, dry_run: bool) -> int:
