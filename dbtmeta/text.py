@@ -5,7 +5,8 @@ through :func:`clean`: whitespace collapsed to single spaces, every control char
 ESC, BEL, the CSI/OSC introducers of terminal sequences), bidi control and lone surrogate written
 as a visible escape (``\\x1b``, ``\\u202e``, ``\\ud800``), then cut to a length. Markdown and Slack
 add :func:`no_autolinks`; documents with a platform limit go through :func:`cap_document`; JSON is
-written only by :func:`dumps_json` (strict: no NaN/Infinity, no raw control or bidi characters).
+written only by :func:`dumps_json` (strict: no NaN/Infinity, no raw control or bidi characters) and
+read only by :func:`loads_json` (nesting bounded at :data:`MAX_JSON_DEPTH` before anything parses it).
 
 Must not: import from any package of dbtmeta, or know a format's own escaping (renderers do that).
 """
@@ -98,6 +99,69 @@ def finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [finite(item) for item in value]
     return value
+
+
+# No dbt artifact, Looker answer or file dbtmeta writes nests deeper than ~20 levels. Past this bound
+# JSON is refused before any parser sees it: json.loads (and every walk of its result) recurses once
+# per level, and 200,000 levels end in RecursionError. Walks take a few frames per level, so 128
+# levels stay well under Python's 1,000-frame limit.
+MAX_JSON_DEPTH = 128
+_JSON_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_STRING_RE = re.compile(_JSON_STRING, re.DOTALL)
+_BYTES_STRING_RE = re.compile(_JSON_STRING.encode(), re.DOTALL)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+_NOT_BRACKET_BYTES = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than the bound: refused before it is parsed (a ``ValueError``, as bad JSON is)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"JSON nested deeper than {limit:,} levels")
+        self.limit = limit
+
+
+def json_depth_exceeds(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the arrays and objects of the JSON text ``data`` nest deeper than ``max_depth``.
+
+    Linear and without recursion: strings are cut out (their brackets are text), then the brackets
+    left are counted. Text that is not JSON is measured the same way (the parser rejects it later).
+    """
+    brackets: str | bytes
+    if isinstance(data, str):
+        if data.count("[") + data.count("{") <= max_depth:
+            return False  # too few brackets to nest that deep: the usual case, one pass in C
+        brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", data))
+        opening: tuple[str | int, ...] = ("[", "{")
+    else:
+        if data.count(b"[") + data.count(b"{") <= max_depth:
+            return False
+        brackets = _BYTES_STRING_RE.sub(b"", data).translate(None, _NOT_BRACKET_BYTES)
+        opening = (ord("["), ord("{"))
+    depth = 0
+    for bracket in brackets:
+        if bracket in opening:
+            depth += 1
+            if depth > max_depth:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def loads_json(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads(data)`` once the nesting is known to be at most ``max_depth`` levels.
+
+    Raises ``JsonTooDeep`` past the bound and ``ValueError`` (``json.JSONDecodeError``, a number
+    beyond the int conversion limit) for text that is not JSON; nothing else, whatever the input.
+    Sizes are bounded where the text is read (``dbtmeta.files``, ``dbtmeta.http``).
+    """
+    if json_depth_exceeds(data, max_depth):
+        raise JsonTooDeep(max_depth)
+    try:
+        return json.loads(data)
+    except RecursionError:  # only with a max_depth near the interpreter's limit
+        raise JsonTooDeep(max_depth) from None
 
 
 def _json_escape(match: re.Match[str]) -> str:

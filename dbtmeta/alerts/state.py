@@ -32,8 +32,11 @@ from dbtmeta.atomic import output_target, write_atomic
 from dbtmeta.errors import InputError, UsageError
 from dbtmeta.files import read_optional_text
 from dbtmeta.health.model import UNHEALTHY, status_name
+from dbtmeta.text import JsonTooDeep, loads_json
+from dbtmeta.timestamps import timestamp_or_none
 
 STATE_VERSION = 1
+MAX_REPEAT_AFTER = timedelta(days=3650)  # ten years: "never again" in practice, and computable
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -48,23 +51,16 @@ def parse_duration(text: str) -> timedelta:
             f"--repeat-after {text!r} is not a duration; use a number with a unit, e.g. 30m, 24h, 7d, or 0"
         )
     seconds = sum(float(number) * _UNITS[unit] for number, unit in _DURATION.findall(value))
+    if not seconds <= MAX_REPEAT_AFTER.total_seconds():  # inf from 400 digits too
+        raise UsageError(
+            f"--repeat-after {text!r} is longer than {MAX_REPEAT_AFTER.days:,} days; give at most 3650d"
+        )
     return timedelta(seconds=seconds)
 
 
 def format_time(moment: datetime) -> str:
     """``moment`` in UTC as the state file writes it: ``2026-01-01T06:00:00Z``."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        # In UTC, as it is written back: 9999-12-31T23:00:00-05:00 has no UTC form (OverflowError).
-        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        return None
 
 
 @dataclass
@@ -114,7 +110,12 @@ def load_state(path: str | os.PathLike[str]) -> AlertState:
     if text is None:
         return AlertState()
     try:
-        data = json.loads(text) if text.strip() else {"version": STATE_VERSION, "exposures": {}}
+        data = loads_json(text) if text.strip() else {"version": STATE_VERSION, "exposures": {}}
+    except JsonTooDeep as exc:
+        raise InputError(
+            f"state file {name!r} is not an alert state ({exc}); delete it to start over "
+            "(alerts will repeat once)"
+        ) from None
     except ValueError:  # not JSON, or a number beyond the int conversion limit
         raise InputError(
             f"state file {name!r} is not valid JSON; delete it to start over (alerts will repeat once)"
@@ -133,7 +134,8 @@ def load_state(path: str | os.PathLike[str]) -> AlertState:
         causes = raw.get("causes")
         entries[unique_id] = Entry(
             status=raw["status"],
-            alerted_at=_parse_time(raw.get("alerted_at")),
+            # Not a time, or outside 1970-2999: as if never announced (it is announced again).
+            alerted_at=timestamp_or_none(raw.get("alerted_at")),
             causes=tuple(c for c in causes if isinstance(c, str)) if isinstance(causes, list) else (),
         )
     return AlertState(entries)

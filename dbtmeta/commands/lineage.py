@@ -28,7 +28,9 @@ Examples:
 @click.option("--upstream", "direction", flag_value="upstream", help="Only what NODE depends on.")
 @click.option("--downstream", "direction", flag_value="downstream", help="Only what depends on NODE.")
 @click.option("--both", "direction", flag_value="both", default=True, help="Both directions (default).")
-@click.option("--depth", type=click.IntRange(min=1), help="At most this many steps away (default: all).")
+@click.option(
+    "--depth", type=click.IntRange(min=1, max=10_000), help="At most this many steps away (default: all)."
+)
 @click.option(
     "--format", "format", type=click.Choice(list(LINEAGE_FORMATS)), default="tree", show_default=True
 )

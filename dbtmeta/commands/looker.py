@@ -11,8 +11,11 @@ from typing import Any
 
 import click
 
-# = dbtmeta.looker.api.DEFAULT_CONCURRENCY (not imported here: `dbtmeta --help` stays fast)
+# = dbtmeta.looker.api.DEFAULT_CONCURRENCY, api_client.MAX_TIMEOUT and MAX_RETRIES (not imported
+# here: `dbtmeta --help` stays fast; tests/test_hostile_files.py checks they agree)
 DEFAULT_CONCURRENCY = 16
+MAX_TIMEOUT = 3600.0
+MAX_RETRIES = 20
 
 
 def looker_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -40,13 +43,13 @@ def looker_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0.1),
+            type=click.FloatRange(min=0.1, max=MAX_TIMEOUT),
             help="Seconds each API call attempt may take in all (connect, headers, whole body). "
             "Default: looker.ini / LOOKERSDK_TIMEOUT, else 120.",
         ),
         click.option(
             "--retries",
-            type=click.IntRange(min=0),
+            type=click.IntRange(min=0, max=MAX_RETRIES),
             default=4,
             show_default=True,
             help="Retries per call on HTTP 429/5xx, timeouts and connection errors (exponential backoff).",

@@ -106,7 +106,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage or input er
 )
 @click.option(
     "--history-days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=3650),  # health.history.MAX_RETENTION_DAYS: ten years
     default=90,
     show_default=True,
     metavar="DAYS",

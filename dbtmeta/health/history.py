@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import re
@@ -29,13 +28,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dbtmeta.atomic import write_atomic
+from dbtmeta.atomic import output_target, write_atomic
 from dbtmeta.console import info, warn
 from dbtmeta.errors import UsageError
+from dbtmeta.files import MAX_HISTORY_BYTES, locked, read_bytes
 from dbtmeta.health.model import UNHEALTHY, HealthReport, Status, status_name, status_rank
+from dbtmeta.text import loads_json
+from dbtmeta.timestamps import parse_timestamp, timestamp_or_none
 
 VERSION = 1
 DEFAULT_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = 3650  # ten years; --history-days has the same bound
+# A record dated later than this past both the run being recorded and the clock cannot be a run
+# that happened (clock skew between machines stays far below it): it is dropped, never "the newest".
+FUTURE_TOLERANCE = dt.timedelta(days=1)
 WINDOW_DAYS = 30
 _STATUSES = frozenset(status.value for status in Status)
 
@@ -67,20 +73,9 @@ def format_time(moment: dt.datetime) -> str:
 
 
 def parse_time(value: object) -> dt.datetime | None:
-    """An ISO-8601 time (``Z``, an offset or none: UTC; up to nanoseconds) as aware UTC, else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
-    match = re.match(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(\.\d+)?(.*)$", text)
-    if match:  # Python 3.10 accepts at most 6 fractional digits
-        text = match.group(1) + (match.group(2) or "")[:7] + match.group(3)
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+    """An ISO-8601 time as aware UTC in the years dbtmeta computes with, else None
+    (:func:`dbtmeta.timestamps.parse_timestamp`)."""
+    return timestamp_or_none(value)
 
 
 def record_of(report: HealthReport, now: dt.datetime | None = None) -> RunRecord:
@@ -91,14 +86,14 @@ def record_of(report: HealthReport, now: dt.datetime | None = None) -> RunRecord
     )
 
 
-def _parse_line(line: str) -> RunRecord:
-    data = json.loads(line)
+def _parse_line(line: bytes) -> RunRecord:
+    data = loads_json(line)
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise ValueError("not a version 1 record")
-    at = parse_time(data.get("at"))
+    at = parse_timestamp(data.get("at"))  # BadTimestamp (a ValueError): the line is skipped
     items = data.get("exposures")
-    if at is None or not isinstance(items, list):
-        raise ValueError("no 'at' time or no 'exposures' list")
+    if not isinstance(items, list):
+        raise ValueError("no 'exposures' list")
     exposures: dict[str, tuple[str, str]] = {}
     for item in items:
         if not isinstance(item, dict):
@@ -110,15 +105,22 @@ def _parse_line(line: str) -> RunRecord:
     return RunRecord(at=at, exposures=exposures)
 
 
+# A line: from its first non-blank byte to the end of the line. Blank lines are skipped inside the
+# regex engine, so a file of millions of empty lines costs no Python object per line.
+_LINE = re.compile(rb"\S[^\n]*")
+
+
 def read_history(path: str | os.PathLike[str]) -> list[RunRecord]:
     """Every readable record of the file, oldest first; [] for a missing file.
 
-    Unreadable lines (bad JSON, an unknown shape, a half-written last line) are skipped with one
-    ``dbtmeta: warning:`` line naming them.
+    Unreadable lines (bad JSON, JSON nested too deep, an unknown shape, a time that is not one or
+    is outside the years 1970-2999, a half-written last line) are skipped with one
+    ``dbtmeta: warning:`` line naming them. The file must be a regular file of at most
+    ``MAX_HISTORY_BYTES`` (``InputError`` otherwise).
     """
     target = Path(path)
     try:
-        raw = target.read_bytes()
+        raw = read_bytes(target, "history file", MAX_HISTORY_BYTES)
     except FileNotFoundError:
         return []
     except IsADirectoryError:
@@ -127,12 +129,13 @@ def read_history(path: str | os.PathLike[str]) -> list[RunRecord]:
         raise UsageError(f"cannot read history file {str(target)!r}: {exc.strerror or exc}") from None
     records: list[RunRecord] = []
     bad: list[int] = []
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
+    number, counted = 1, 0
+    for match in _LINE.finditer(raw):
+        number += raw.count(b"\n", counted, match.start())
+        counted = match.start()
         try:
-            records.append(_parse_line(line.decode("utf-8")))
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            records.append(_parse_line(match.group()))
+        except ValueError:  # JSONDecodeError, JsonTooDeep, BadTimestamp, UnicodeDecodeError, shape
             bad.append(number)
     if bad:
         shown = ", ".join(map(str, bad[:5])) + (" ..." if len(bad) > 5 else "")
@@ -147,16 +150,12 @@ def read_history(path: str | os.PathLike[str]) -> list[RunRecord]:
 @contextlib.contextmanager
 def _locked(target: Path) -> Iterator[None]:
     lock_path = target.with_name(target.name + ".lock")
-    try:
-        handle = lock_path.open("a")
-    except OSError as exc:
-        raise UsageError(f"cannot lock history file {str(target)!r}: {exc.strerror or exc}") from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with contextlib.ExitStack() as stack:
+        try:  # a FIFO or device as the lock file, or a lock held too long: InputError
+            stack.enter_context(locked(lock_path, "history lock file"))
+        except OSError as exc:
+            raise UsageError(f"cannot lock history file {str(target)!r}: {exc.strerror or exc}") from None
+        yield
 
 
 def check_history_path(path: str | os.PathLike[str]) -> None:
@@ -164,6 +163,7 @@ def check_history_path(path: str | os.PathLike[str]) -> None:
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"history file {str(target)!r} is a directory; give a file path")
+    output_target(target, "history file")  # not a FIFO, device or socket (a symlink is followed)
     if not target.parent.is_dir():
         raise UsageError(
             f"history file {str(target)!r}: directory {str(target.parent)!r} does not exist; create it first"
@@ -175,20 +175,26 @@ def record_run(
     record: RunRecord,
     *,
     retention_days: int = DEFAULT_RETENTION_DAYS,
+    now: dt.datetime | None = None,
 ) -> list[RunRecord]:
     """Add ``record`` to the history file and return every record kept, oldest first.
 
-    Under the file's lock: read (skipping unreadable lines), merge a record of the same time, drop
-    records more than ``retention_days`` older than the newest one, write the whole file atomically.
+    Under the file's lock: read (skipping unreadable lines), drop records dated in the future
+    (more than ``FUTURE_TOLERANCE`` after both ``record`` and ``now``, the clock by default; with
+    a warning), merge a record of the same time, drop records more than ``retention_days`` older
+    than the newest one, write the whole file atomically.
     """
-    if retention_days < 1:
-        raise UsageError(f"history retention must be at least 1 day, not {retention_days}")
+    if not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        raise UsageError(
+            f"history retention must be 1 to {MAX_RETENTION_DAYS:,} days, not {retention_days:,}"
+        )
     target = Path(path)
     check_history_path(target)
     with _locked(target):
         if not target.exists():
             info(f"starting a new history in {str(target)!r}")
-        records = read_history(target)
+        horizon = max(record.at, now or dt.datetime.now(dt.timezone.utc)) + FUTURE_TOLERANCE
+        records = _drop_future(read_history(target), horizon, target)
         merged = False
         for index, old in enumerate(records):
             if old.at == record.at:
@@ -205,6 +211,19 @@ def record_run(
         except OSError as exc:
             raise UsageError(f"cannot write history file {str(target)!r}: {exc.strerror or exc}") from None
     return records
+
+
+def _drop_future(records: list[RunRecord], horizon: dt.datetime, target: Path) -> list[RunRecord]:
+    """``records`` dated at most ``horizon``; the others are named in one warning."""
+    future = [record for record in records if record.at > horizon]
+    if not future:
+        return records
+    plural = "s" if len(future) != 1 else ""
+    warn(
+        f"history file {str(target)!r}: dropped {len(future)} record{plural} dated in the future "
+        f"(from {format_time(future[0].at)}, after this run and the clock)"
+    )
+    return [record for record in records if record.at <= horizon]
 
 
 # --------------------------------------------------------------------------------------- summary
@@ -262,9 +281,10 @@ def summarize(
 ) -> HistorySummary:
     """The history of every exposure in ``records`` over the ``window_days`` ending at ``end``.
 
-    ``end`` defaults to the newest record's time. Days are UTC days; a day's cell is the worst status
-    of that day's runs. An incident is a run of at_risk/stale results ended by a fresh one (unknown
-    results neither start nor end one).
+    ``end`` defaults to the newest record's time; records after ``end`` are left out (the page of
+    a run passes the run's time, so a record dated in the future cannot push it out of the window).
+    Days are UTC days; a day's cell is the worst status of that day's runs. An incident is a run of
+    at_risk/stale results ended by a fresh one (unknown results neither start nor end one).
     """
     ordered = sorted((r for r in records if end is None or r.at <= end), key=lambda r: r.at)
     if not ordered:

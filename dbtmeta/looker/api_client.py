@@ -37,10 +37,15 @@ from dbtmeta.http import (
     read_capped,
     run_with_deadline,
 )
+from dbtmeta.text import MAX_JSON_DEPTH, json_depth_exceeds, loads_json
 
 ENV_PREFIX = "LOOKERSDK"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RESPONSE_BYTES = 64 * 2**20  # one API answer; a page of 100 big dashboards is a few MiB
+# An attempt may take up to an hour; 20 retries with backoff capped at 30 s wait ~10 minutes.
+# (2.0 ** attempt, the backoff, overflows a float past ~1,000 retries.)
+MIN_TIMEOUT, MAX_TIMEOUT = 0.1, 3600.0
+MAX_RETRIES = 20
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,13 @@ class _Resolved:
             self.timeout = float(settings.timeout)
         else:
             self.timeout = float(data.get("timeout") or base.timeout)
+        if not MIN_TIMEOUT <= self.timeout <= MAX_TIMEOUT:  # NaN too
+            raise InputError(
+                f"Looker timeout {self.timeout:g} is out of range: give {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} "
+                "seconds (--timeout, looker.ini or LOOKERSDK_TIMEOUT)"
+            )
+        if not 0 <= settings.retries <= MAX_RETRIES:
+            raise InputError(f"Looker retries {settings.retries} is out of range: give 0 to {MAX_RETRIES}")
         self.headers = {"Content-Type": "application/json"}
         self.agent_tag = f"{base.agent_tag} dbtmeta"
         self.client_secret = str(data["client_secret"])
@@ -416,9 +428,9 @@ def _deserializer() -> Any:
     cattrs' generated code each time: ~20-70 ms of CPU per call, and ~1.5 s for 1,000 dashboards,
     which no thread pool can overlap (GIL). ``json.loads`` + a walk that only tags each object
     with its model costs a few ms in all. The SDK's methods, auth session and transport are used
-    unchanged; the model of each answer is the SDK method's own return type.
+    unchanged; the model of each answer is the SDK method's own return type. JSON nested deeper
+    than ``dbtmeta.text.MAX_JSON_DEPTH`` is refused before it is parsed (``DeserializeError``).
     """
-    import json
     import typing
 
     from looker_sdk.rtl import serialize
@@ -427,9 +439,9 @@ def _deserializer() -> Any:
 
     def run(*, data: str, structure: Any) -> Any:
         try:
-            parsed = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise serialize.DeserializeError(f"Bad json {exc}") from None
+            parsed = loads_json(data)
+        except ValueError as exc:  # not JSON, nested too deep, a 5,000-digit number
+            raise serialize.DeserializeError(f"Bad json: {exc}") from None
         wants_list = typing.get_origin(structure) in {collections.abc.Sequence, list}
         model = _model_in(structure)
         if wants_list != isinstance(parsed, list) or model is None:
@@ -576,7 +588,12 @@ class RetryingTransport:
 
         status, base_url = answer.status, self.client.base_url
         if 200 <= status < 300:
-            if is_login:
+            if is_login:  # looker-sdk parses the login answer itself: bound it first
+                if json_depth_exceeds(answer.content):
+                    raise RemoteError(
+                        f"Looker at {base_url} answered {shown} with JSON nested deeper than "
+                        f"{MAX_JSON_DEPTH} levels; check that the base URL points at Looker"
+                    )
                 _register_token(answer.content)
             ret = sdk_transport.Response(
                 True, answer.content, sdk_transport.response_mode(answer.headers.get("content-type"))

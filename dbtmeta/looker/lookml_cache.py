@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dbtmeta.errors import InputError
+from dbtmeta.files import read_bytes
+from dbtmeta.text import loads_json
+
 _FORMAT = 1
 PARALLEL_MIN_FILES = 32  # fewer misses than this: starting worker processes costs more than it saves
 CACHE_ENV_OFF = "DBTMETA_NO_CACHE"
@@ -168,8 +172,8 @@ class LookmlParser:
         path = self._path(key)
         if path is not None:
             try:
-                entry = json.loads(path.read_bytes())
-            except (OSError, ValueError):  # missing, unreadable or corrupt: compute again
+                entry = loads_json(read_bytes(path, "LookML cache entry"))
+            except (OSError, ValueError, InputError):  # missing, unreadable or corrupt: compute again
                 entry = None
             if (
                 isinstance(entry, dict)
@@ -206,8 +210,8 @@ class LookmlParser:
         if path is None:
             return None
         try:
-            entry = json.loads(path.read_bytes())
-        except (OSError, ValueError):  # missing, unreadable or corrupt: parse again
+            entry = loads_json(read_bytes(path, "LookML cache entry"))
+        except (OSError, ValueError, InputError):  # missing, unreadable, corrupt, a FIFO: parse again
             return None
         if not (
             isinstance(entry, dict)

@@ -18,7 +18,7 @@ from dbtmeta.atomic import write_atomic
 from dbtmeta.errors import InputError, UsageError
 from dbtmeta.files import MAX_SNAPSHOT_BYTES, read_optional_text
 from dbtmeta.looker.content import GROUP_JOINS_BY_FIELD, READABLE_SNAPSHOT_VERSIONS, LookerContent
-from dbtmeta.text import dumps_json
+from dbtmeta.text import dumps_json, loads_json
 
 
 def dumps_snapshot(content: LookerContent) -> str:
@@ -42,11 +42,13 @@ def load_snapshot(path: str | os.PathLike[str]) -> LookerContent:
     if text is None:
         raise InputError(f"Looker snapshot {str(target)!r} not found: {redo}")
     try:
-        data: Any = json.loads(text)
+        data: Any = loads_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"Looker snapshot {str(target)!r} is not valid JSON (truncated?) at line {exc.lineno}: {redo}"
         ) from None
+    except ValueError as exc:  # nested too deep; a number past the int conversion limit
+        raise InputError(f"Looker snapshot {str(target)!r} is not usable ({exc}): {redo}") from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise InputError(f"{str(target)!r} is not a dbtmeta Looker snapshot: {redo}")
     version = data["format_version"]
