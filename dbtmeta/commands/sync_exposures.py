@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from dbtmeta.commands._columns import lookml_sql_options
+from dbtmeta.commands._columns import catalog_option, lookml_sql_options
 from dbtmeta.commands._options import LookmlImport, project_options, source_layer
 from dbtmeta.commands.looker import api_settings_from_options, looker_options
 from dbtmeta.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from dbtmeta.vocabulary import MATURITIES
 
 if TYPE_CHECKING:
-    from dbtmeta.exposures.sync import SyncPlan
+    from pathlib import Path
+
+    from dbtmeta.dbt.artifacts import Manifest
+    from dbtmeta.exposures.sync import ParsedOptions, SyncOptions, SyncPlan
     from dbtmeta.looker.content import Connection, LookerContent
 
 
@@ -93,6 +96,13 @@ unresolved tables, 2 usage/input error, 3 Looker unreachable. See docs/sync-expo
 @click.option(
     "--dashboard-url-base", help="Looker URL for exposure urls when the content has none (LookML, snapshot)."
 )
+@click.option(
+    "--referenced-columns",
+    is_flag=True,
+    help="Also write meta.referenced_columns (the columns the tiles read, for Elementary's "
+    "exposure_schema_validity test); data_type from catalog.json.",
+)
+@catalog_option("catalog.json for --referenced-columns' data_type (default: the target directory's).")
 def command(
     lookml_dir: str | None,
     lookml_import: tuple[str, ...],
@@ -118,7 +128,6 @@ def command(
     from dbtmeta.dbt.artifacts import load_project_manifest
     from dbtmeta.exposures.resolve import parse_user_attributes
     from dbtmeta.exposures.sync import SyncOptions
-    from dbtmeta.exposures.sync import plan as plan_sync
 
     if check and dry_run:
         raise UsageError("--check and --dry-run do not go together: --check already writes nothing")
@@ -149,8 +158,8 @@ def command(
     for name in sorted(set(connections) - set(content.model_connections.values())):
         used = ", ".join(sorted(set(content.model_connections.values()))) or "none"
         warn(f"--connection {name}: no Looker model uses this connection (connections used: {used})")
-    plan = plan_sync(content, manifest, project, options, parsed)
-    return _finish(plan, content, strict=options.strict, check=check, dry_run=dry_run)
+    where = _Where(project_dir, target_path, manifest_path, lookml_dir, lookml_import, user_attributes)
+    return _sync(content, manifest, project, options, parsed, where, check=check, dry_run=dry_run)
 
 
 def _chosen_source(
@@ -259,3 +268,74 @@ def _load_content(
         progress=sys.stderr.isatty(),
         lookml=lookml,
     )
+
+
+class _Where(NamedTuple):
+    """Where sync-exposures was told the artifacts and the LookML are (for --referenced-columns)."""
+
+    project_dir: str | None
+    target_path: str | None
+    manifest_path: str | None
+    lookml_dir: str | None
+    lookml_import: tuple[str, ...]
+    user_attributes: dict[str, str]
+
+
+def _sync(
+    content: LookerContent,
+    manifest: Manifest,
+    project: Path,
+    options: SyncOptions,
+    parsed: ParsedOptions,
+    where: _Where,
+    *,
+    check: bool,
+    dry_run: bool,
+) -> int:
+    """Plan the file (with ``--referenced-columns``, the columns the tiles read), then finish."""
+    from dbtmeta.exposures.sync import plan as plan_sync
+
+    referenced = (
+        _referenced_columns(content, manifest, options, parsed, where) if options.referenced_columns else None
+    )
+    plan = plan_sync(content, manifest, project, options, parsed, referenced)
+    return _finish(plan, content, strict=options.strict, check=check, dry_run=dry_run)
+
+
+def _referenced_columns(
+    content: LookerContent, manifest: Manifest, options: SyncOptions, parsed: ParsedOptions, where: _Where
+) -> dict[str, list[dict[str, str]]]:
+    """``--referenced-columns``: the one place sync-exposures loads what the column lineage needs
+    (the column commands' loaders: field definitions, table resolver, catalog); problems as warnings.
+
+    Content from the API or a snapshot carries its field definitions; LookML read for the
+    exposures alone does not, so the repository is read again with them (cached files).
+    """
+    from dbtmeta.commands._columns import (
+        LookerSource,
+        LookmlSettings,
+        load_catalog_near,
+        load_content_resolver,
+        load_lookml_resolver,
+    )
+    from dbtmeta.console import warn
+    from dbtmeta.dbt.artifacts import find_artifacts
+    from dbtmeta.exposures.referenced import referenced_columns
+
+    settings = LookmlSettings(options.dialect, parsed[3], parsed[2], where.user_attributes)
+    if content.source == "lookml" and where.lookml_dir:
+        source = LookerSource(where.lookml_dir, where.lookml_import, settings=settings)
+        traced, resolve = load_content_resolver(source, manifest)
+    else:
+        traced, resolve = load_lookml_resolver(content, manifest, settings)
+    target_dir = find_artifacts(where.project_dir, where.target_path, where.manifest_path).target_dir
+    catalog = load_catalog_near(options.catalog_path, target_dir, manifest=manifest)
+    if catalog is None:
+        warn(
+            f"no catalog.json in {str(target_dir)!r}: referenced_columns are written without data_type "
+            "(run `dbt docs generate`, or pass --catalog FILE)"
+        )
+    found = referenced_columns(traced, resolve, manifest, catalog)
+    for problem in found.problems:
+        warn(f"referenced_columns: {problem}")
+    return found.items

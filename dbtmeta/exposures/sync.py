@@ -60,6 +60,8 @@ class SyncOptions:
     usage_stats: bool = False
     dashboard_url_base: str | None = None
     include_looks: bool = False
+    referenced_columns: bool = False  # the caller computes them (exposures.referenced) and passes them in
+    catalog_path: str | None = None  # their data_type's catalog.json (--catalog)
 
     @classmethod
     def field_names(cls) -> frozenset[str]:
@@ -76,6 +78,8 @@ class SyncOptions:
         """Rules, schema map and connection defaults, parsed; UsageError on a malformed one."""
         from dbtmeta.exposures.resolve import parse_connections, parse_schema_map
 
+        if self.catalog_path and not self.referenced_columns:
+            raise UsageError("--catalog goes with --referenced-columns: it gives their data_type")
         return (
             [MaturityRule.parse(text) for text in self.maturity_rule],
             [OwnerRule.parse(text) for text in self.owner_rule],
@@ -90,9 +94,11 @@ def plan(
     project_dir: str | os.PathLike[str],
     options: SyncOptions,
     parsed: ParsedOptions | None = None,
+    referenced: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
 ) -> SyncPlan:
     """Plan the sync; ``parsed``: ``options.parsed()`` when the caller has it (else parsed here:
-    UsageError on a malformed rule or map)."""
+    UsageError on a malformed rule or map); ``referenced``: Looker key -> ``meta.referenced_columns``
+    (``exposures.referenced.referenced_columns``), for ``--referenced-columns``."""
     maturity_rules, owner_rules, schema_map, connections = parsed or options.parsed()
     apply_connection_defaults(content, connections)
     settings = ExposureSettings(
@@ -114,6 +120,7 @@ def plan(
         schema_map=schema_map,
         dialect=options.dialect,
         include_looks=options.include_looks,
+        referenced=referenced,
     )
 
 
@@ -168,11 +175,13 @@ def plan_sync(
     schema_map: Mapping[str, str] | None = None,
     dialect: str | None = None,
     include_looks: bool = False,
+    referenced: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
 ) -> SyncPlan:
     """Build the generated exposures file for ``content`` against ``manifest``, without writing anything.
 
     Reads the existing generated file (default ``DEFAULT_OUTPUT`` under ``project_dir``) to keep names,
     hand-set owners and urls, and the project's hand-written exposures to avoid their names.
+    ``referenced``: Looker key -> the item's ``meta.referenced_columns``.
     """
     project = Path(project_dir)
     path = Path(output) if output else project / DEFAULT_OUTPUT
@@ -194,7 +203,10 @@ def plan_sync(
     entries = []
     for r in resolutions:
         key = looker_key(r.dashboard.kind, r.dashboard.id)
-        entries.append(build_entry(r, names[key], settings, existing.owners.get(key), existing.urls.get(key)))
+        columns = (referenced or {}).get(key)
+        entries.append(
+            build_entry(r, names[key], settings, existing.owners.get(key), existing.urls.get(key), columns)
+        )
     new_text = render(entries)
     old_keys, new_keys = set(existing.names), {key for key, _, _ in items}
     return SyncPlan(

@@ -347,11 +347,13 @@ def build_entry(
     settings: ExposureSettings,
     previous_owner: Mapping[str, str] | None = None,
     previous_url: str | None = None,
+    referenced: Iterable[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One exposure (a plain dict in the key order written to YAML).
 
     ``previous_*``: what the file holds now, kept when the content cannot say (LookML has no
-    owners and no Looker URL).
+    owners and no Looker URL). ``referenced``: its ``meta.referenced_columns`` items
+    (``exposures.referenced``), written only when there are some.
     """
     d = resolution.dashboard
 
@@ -378,6 +380,9 @@ def build_entry(
             meta["view_count"] = d.view_count
         if d.last_viewed_at:
             meta["last_viewed_at"] = text(d.last_viewed_at)
+    columns = [{key: text(value) for key, value in item.items()} for item in referenced or ()]
+    if columns:
+        meta["referenced_columns"] = columns
     tags = ["looker", "looker_look" if d.kind == "look" else "looker_dashboard"]
     if settings.tags_meta_in_config is False:  # dbt < 1.10 reads only these
         entry["tags"] = tags
